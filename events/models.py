@@ -1,0 +1,231 @@
+import zoneinfo
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Count, Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+
+HASHTAG_PATTERN = r"^[A-Za-z0-9_]{1,100}$"
+HASHTAG_ALL_DIGITS = r"^[0-9]+$"
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not an IANA time zone such as Europe/Berlin.")
+
+
+class City(models.Model):
+    name = models.CharField(max_length=100)
+    country = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    timezone = models.CharField(
+        max_length=64,
+        validators=[validate_timezone],
+        help_text="IANA time zone, e.g. Europe/Berlin. Tweetups here are entered and shown in it.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "cities"
+
+    def __str__(self):
+        return f"{self.name}, {self.country}"
+
+    def get_absolute_url(self):
+        return reverse("events:city", args=[self.slug])
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class TweetupQuerySet(models.QuerySet):
+    def scheduled(self):
+        return self.filter(status=Tweetup.Status.SCHEDULED)
+
+    def upcoming(self, now: datetime | None = None):
+        return self.filter(ends_at__gt=now or timezone.now()).order_by("starts_at", "id")
+
+    def past(self, now: datetime | None = None):
+        return self.filter(ends_at__lte=now or timezone.now()).order_by("-starts_at", "-id")
+
+    def in_city(self, city: "City"):
+        return self.filter(city=city)
+
+    def starting_before(self, moment: datetime):
+        return self.filter(starts_at__lt=moment)
+
+    def for_listing(self):
+        """What a list row shows: city, organizer and the going count, in one query."""
+        return self.select_related("city", "organizer").annotate(
+            going_count=Count("rsvps", filter=Q(rsvps__status=Rsvp.Status.GOING))
+        )
+
+    def overlapping(self, starts_at: datetime, ends_at: datetime):
+        return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
+
+
+class Tweetup(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="tweetups")
+    organizer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="organized_tweetups"
+    )
+    title = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    description = models.TextField(
+        blank=True, help_text="Plain text. Links become clickable; line breaks are kept."
+    )
+    venue_name = models.CharField(max_length=120)
+    venue_address = models.CharField(max_length=255, blank=True)
+    starts_at = models.DateTimeField(help_text="Stored in UTC; entered and shown in city time.")
+    ends_at = models.DateTimeField()
+    capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Seats including yours. Leave empty for no limit."
+    )
+    hashtag = models.CharField(
+        max_length=100,
+        help_text="Without the #. Letters, digits and underscores; not only digits.",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
+    cancel_reason = models.TextField(blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TweetupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [
+            # City page: upcoming/past by date; home page: upcoming across cities.
+            models.Index(fields=["city", "ends_at", "starts_at"], name="tweetup_city_ends_idx"),
+            models.Index(fields=["ends_at", "starts_at"], name="tweetup_ends_idx"),
+            models.Index(fields=["organizer", "starts_at"], name="tweetup_organizer_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="tweetup_ends_after_start",
+                violation_error_message="The end must be after the start.",
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(capacity__gte=1),
+                name="tweetup_capacity_positive",
+                violation_error_message="Capacity must be at least 1 (you count).",
+            ),
+            models.CheckConstraint(
+                condition=Q(hashtag__regex=HASHTAG_PATTERN) & ~Q(hashtag__regex=HASHTAG_ALL_DIGITS),
+                name="tweetup_hashtag_valid",
+                violation_error_message=(
+                    "A hashtag is letters, digits and underscores, and not only digits."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="scheduled") | Q(status="cancelled"),
+                name="tweetup_status_valid",
+            ),
+        ]
+        # Hashtags of scheduled tweetups whose times overlap are unique (case-insensitively):
+        # a PostgreSQL exclusion constraint added in migration 0002; forms check it too.
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("events:tweetup", args=[self.slug])
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == self.Status.CANCELLED
+
+    @property
+    def is_past(self) -> bool:
+        return self.ends_at <= timezone.now()
+
+    @property
+    def accepts_rsvps(self) -> bool:
+        return not self.is_cancelled and not self.is_past
+
+    @property
+    def local_starts_at(self) -> datetime:
+        return self.starts_at.astimezone(self.city.tzinfo)
+
+    @property
+    def local_ends_at(self) -> datetime:
+        return self.ends_at.astimezone(self.city.tzinfo)
+
+    @property
+    def duration(self) -> timedelta:
+        return self.ends_at - self.starts_at
+
+
+class RsvpQuerySet(models.QuerySet):
+    def going(self):
+        return self.filter(status=Rsvp.Status.GOING)
+
+    def waitlisted(self):
+        return self.filter(status=Rsvp.Status.WAITLISTED).order_by("waitlist_position")
+
+    def for_user(self, user):
+        return self.filter(user=user)
+
+
+class Rsvp(models.Model):
+    class Status(models.TextChoices):
+        GOING = "going", "Going"
+        MAYBE = "maybe", "Maybe"
+        NOT_GOING = "not_going", "Not going"
+        WAITLISTED = "waitlisted", "Waitlisted"
+
+    tweetup = models.ForeignKey(Tweetup, on_delete=models.CASCADE, related_name="rsvps")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rsvps")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    waitlist_position = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Order on the waitlist; lower is promoted first."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RsvpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["tweetup", "status", "waitlist_position"], name="rsvp_tweetup_status_idx"),
+            models.Index(fields=["user", "status"], name="rsvp_user_status_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["tweetup", "user"], name="rsvp_one_per_user"),
+            models.UniqueConstraint(
+                fields=["tweetup", "waitlist_position"],
+                condition=Q(waitlist_position__isnull=False),
+                name="rsvp_unique_waitlist_position",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="waitlisted") & Q(waitlist_position__isnull=False))
+                | (~Q(status="waitlisted") & Q(waitlist_position__isnull=True)),
+                name="rsvp_waitlisted_has_position",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["going", "maybe", "not_going", "waitlisted"]),
+                name="rsvp_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} → {self.tweetup}: {self.get_status_display()}"
+
+
+def attendee_prefetch(to_attr: str = "going_rsvps") -> Prefetch:
+    return Prefetch(
+        "rsvps",
+        queryset=Rsvp.objects.going().select_related("user").order_by("created_at", "id"),
+        to_attr=to_attr,
+    )

@@ -1,0 +1,51 @@
+import os
+
+import pytest
+from django.db import connection
+
+from tests.factories import CityFactory, TweetupFactory, UserFactory
+
+# CI sets this: a test that needs PostgreSQL, Redis or the browser then fails instead of skipping.
+REQUIRE_ALL = os.environ.get("TWEETUPS_REQUIRE_ALL_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str):
+    if REQUIRE_ALL:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    # Tests talk plain HTTP to the test client and the live server.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+
+
+@pytest.fixture(autouse=True)
+def _marked_services(request):
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        skip_or_fail("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    if request.node.get_closest_marker("redis") and not os.environ.get("REDIS_URL"):
+        skip_or_fail("needs Redis: set REDIS_URL=redis://…")
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def berlin(db):
+    return CityFactory(name="Berlin", country="Germany", timezone="Europe/Berlin")
+
+
+@pytest.fixture
+def tweetup(db, berlin, user):
+    return TweetupFactory(city=berlin, organizer=user)

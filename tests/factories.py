@@ -1,0 +1,53 @@
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+
+from accounts.models import User
+from events.models import City, Rsvp, Tweetup
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"xuser{n}")
+    x_id = factory.Sequence(lambda n: str(1000000 + n))
+    x_username = factory.Sequence(lambda n: f"tweeter{n}")
+    display_name = factory.Sequence(lambda n: f"Tweeter {n}")
+    avatar_url = factory.LazyAttribute(lambda u: f"https://pbs.twimg.com/profile_images/{u.x_id}.jpg")
+
+
+class CityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = City
+        django_get_or_create = ("slug",)
+
+    name = "Berlin"
+    country = "Germany"
+    slug = factory.LazyAttribute(lambda c: c.name.lower().replace(" ", "-"))
+    timezone = "Europe/Berlin"
+
+
+class TweetupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tweetup
+
+    city = factory.SubFactory(CityFactory)
+    organizer = factory.SubFactory(UserFactory)
+    title = factory.Sequence(lambda n: f"Tweetup number {n}")
+    slug = factory.Sequence(lambda n: f"tweetup-number-{n}")
+    description = "Drinks and talk."
+    venue_name = "Café Kreuzberg"
+    venue_address = "Oranienstraße 1, Berlin"
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=3))
+    ends_at = factory.LazyAttribute(lambda t: t.starts_at + timedelta(hours=3))
+    capacity = None
+    hashtag = factory.Sequence(lambda n: f"tweetup{n}")
+
+    @factory.post_generation
+    def organizer_going(obj, create, extracted, **kwargs):
+        # As tweetup_create does: the organizer is going.
+        if create:
+            Rsvp.objects.get_or_create(tweetup=obj, user=obj.organizer, defaults={"status": "going"})
