@@ -96,6 +96,9 @@ class Tweetup(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
     cancel_reason = models.TextField(blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    revision = models.PositiveIntegerField(
+        default=0, help_text="Bumped on every change people should hear about (iCalendar SEQUENCE)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -185,7 +188,9 @@ class Rsvp(models.Model):
         WAITLISTED = "waitlisted", "Waitlisted"
 
     tweetup = models.ForeignKey(Tweetup, on_delete=models.CASCADE, related_name="rsvps")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rsvps")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rsvps"
+    )
     status = models.CharField(max_length=16, choices=Status.choices)
     waitlist_position = models.PositiveIntegerField(
         null=True, blank=True, help_text="Order on the waitlist; lower is promoted first."
@@ -198,7 +203,9 @@ class Rsvp(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
-            models.Index(fields=["tweetup", "status", "waitlist_position"], name="rsvp_tweetup_status_idx"),
+            models.Index(
+                fields=["tweetup", "status", "waitlist_position"], name="rsvp_tweetup_status_idx"
+            ),
             models.Index(fields=["user", "status"], name="rsvp_user_status_idx"),
         ]
         constraints = [

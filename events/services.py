@@ -68,7 +68,9 @@ def tweetup_create(*, organizer: User, details: TweetupDetails) -> Tweetup:
         with transaction.atomic():
             tweetup.save()
     except IntegrityError as exc:  # the PostgreSQL exclusion constraint lost a race
-        raise ValidationError({"hashtag": "That hashtag was just taken for overlapping times."}) from exc
+        raise ValidationError(
+            {"hashtag": "That hashtag was just taken for overlapping times."}
+        ) from exc
     Rsvp.objects.create(tweetup=tweetup, user=organizer, status=Rsvp.Status.GOING)
     return tweetup
 
@@ -92,12 +94,15 @@ def tweetup_update(*, tweetup: Tweetup, actor: User, details: TweetupDetails) ->
         )
     for field, value in vars(details).items():
         setattr(tweetup, field, value)
+    tweetup.revision += 1
     tweetup.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
             tweetup.save()
     except IntegrityError as exc:
-        raise ValidationError({"hashtag": "That hashtag was just taken for overlapping times."}) from exc
+        raise ValidationError(
+            {"hashtag": "That hashtag was just taken for overlapping times."}
+        ) from exc
     _promote_waitlist(tweetup)
     return tweetup
 
@@ -112,7 +117,10 @@ def tweetup_cancel(*, tweetup: Tweetup, actor: User, reason: str) -> Tweetup:
     tweetup.status = Tweetup.Status.CANCELLED
     tweetup.cancel_reason = reason.strip()
     tweetup.cancelled_at = timezone.now()
-    tweetup.save(update_fields=["status", "cancel_reason", "cancelled_at", "updated_at"])
+    tweetup.revision += 1
+    tweetup.save(
+        update_fields=["status", "cancel_reason", "cancelled_at", "revision", "updated_at"]
+    )
     return tweetup
 
 
@@ -180,10 +188,8 @@ def waitlist_rank(rsvp: Rsvp) -> int | None:
     """1 for the next person to get a seat; None when not waitlisted."""
     if rsvp.status != Rsvp.Status.WAITLISTED:
         return None
-    return (
-        Rsvp.objects.filter(
-            tweetup_id=rsvp.tweetup_id,
-            status=Rsvp.Status.WAITLISTED,
-            waitlist_position__lte=rsvp.waitlist_position,
-        ).count()
-    )
+    return Rsvp.objects.filter(
+        tweetup_id=rsvp.tweetup_id,
+        status=Rsvp.Status.WAITLISTED,
+        waitlist_position__lte=rsvp.waitlist_position,
+    ).count()

@@ -1,7 +1,261 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from events import ratelimit
+from events.calendar import tweetup_ics
+from events.forms import CancelForm, RsvpForm, TweetupForm
+from events.models import City, Rsvp, Tweetup, attendee_prefetch
+from events.services import (
+    RsvpClosed,
+    rsvp_set,
+    tweetup_cancel,
+    tweetup_create,
+    tweetup_update,
+    waitlist_rank,
+)
 
 
 @require_GET
 def home(request):
-    return render(request, "events/home.html")
+    now = timezone.now()
+    upcoming = list(Tweetup.objects.scheduled().upcoming(now).for_listing()[:12])
+    week_end = now + timedelta(days=7)
+    cities = City.objects.annotate(
+        upcoming_count=Count(
+            "tweetups",
+            filter=Q(tweetups__ends_at__gt=now, tweetups__status=Tweetup.Status.SCHEDULED),
+        )
+    )
+    mine = []
+    if request.user.is_authenticated:
+        mine = list(
+            Tweetup.objects.scheduled()
+            .upcoming(now)
+            .filter(rsvps__user=request.user, rsvps__status=Rsvp.Status.GOING)
+            .for_listing()[:5]
+        )
+    return render(
+        request,
+        "events/home.html",
+        {
+            "this_week": [t for t in upcoming if t.starts_at < week_end],
+            "later": [t for t in upcoming if t.starts_at >= week_end],
+            "cities": cities,
+            "my_next": mine,
+        },
+    )
+
+
+@require_GET
+def city_pick(request):
+    """The home page's city picker, without JavaScript."""
+    city = get_object_or_404(City, slug=request.GET.get("city", ""))
+    return redirect(city)
+
+
+@require_GET
+def city_detail(request, slug):
+    city = get_object_or_404(City, slug=slug)
+    past = request.GET.get("when") == "past"
+    tweetups = Tweetup.objects.in_city(city).for_listing()
+    tweetups = tweetups.past() if past else tweetups.upcoming()
+    page = Paginator(tweetups, settings.TWEETUPS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "events/city_detail.html", {"city": city, "page": page, "past": past})
+
+
+def _tweetup_context(request, tweetup: Tweetup) -> dict:
+    counts = tweetup.rsvps.aggregate(
+        going=Count("id", filter=Q(status=Rsvp.Status.GOING)),
+        maybe=Count("id", filter=Q(status=Rsvp.Status.MAYBE)),
+        waitlisted=Count("id", filter=Q(status=Rsvp.Status.WAITLISTED)),
+    )
+    my_rsvp = rank = None
+    if request.user.is_authenticated:
+        my_rsvp = tweetup.rsvps.for_user(request.user).first()
+        if my_rsvp:
+            rank = waitlist_rank(my_rsvp)
+    seats_left = None
+    if tweetup.capacity is not None:
+        seats_left = max(tweetup.capacity - counts["going"], 0)
+    return {
+        "tweetup": tweetup,
+        "counts": counts,
+        "seats_left": seats_left,
+        "my_rsvp": my_rsvp,
+        "waitlist_rank": rank,
+        "is_organizer": request.user.is_authenticated and request.user.pk == tweetup.organizer_id,
+        "rsvp_form": RsvpForm(),
+    }
+
+
+def _get_tweetup(slug: str) -> Tweetup:
+    return get_object_or_404(
+        Tweetup.objects.select_related("city", "organizer").prefetch_related(attendee_prefetch()),
+        slug=slug,
+    )
+
+
+@require_GET
+def tweetup_detail(request, slug):
+    tweetup = _get_tweetup(slug)
+    template = "events/tweetup_detail.html"
+    if request.htmx:
+        template += "#rsvp_panel"
+    return render(request, template, _tweetup_context(request, tweetup))
+
+
+@require_POST
+@login_required
+def rsvp(request, slug):
+    tweetup = get_object_or_404(Tweetup.objects.select_related("city"), slug=slug)
+    allowed = ratelimit.hit(
+        scope="rsvp",
+        key=str(request.user.pk),
+        limit=settings.RSVP_RATE_LIMIT,
+        window_seconds=settings.RSVP_RATE_WINDOW_SECONDS,
+    )
+    status = 200
+    form = RsvpForm(request.POST)
+    if not allowed:
+        status = 429
+        messages.error(request, "That's a lot of RSVPs in a minute. Take a breath and try again.")
+    elif not form.is_valid():
+        status = 400
+        messages.error(request, "Choose going, maybe or can't go.")
+    else:
+        try:
+            result = rsvp_set(
+                user=request.user, tweetup=tweetup, status=form.cleaned_data["status"]
+            )
+        except (RsvpClosed, ValidationError) as exc:
+            status = 409
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _rsvp_message(result))
+    if not request.htmx:
+        if status == 429:
+            return render(request, "events/rate_limited.html", {"tweetup": tweetup}, status=429)
+        return redirect(tweetup)
+    # htmx is configured (base.html) to swap 4xx fragments, so the message shows in place.
+    return render(
+        request,
+        "events/tweetup_detail.html#rsvp_panel",
+        _tweetup_context(request, _get_tweetup(slug)),
+        status=status,
+    )
+
+
+def _rsvp_message(rsvp: Rsvp) -> str:
+    if rsvp.status == Rsvp.Status.GOING:
+        return "You're going. See you there!"
+    if rsvp.status == Rsvp.Status.WAITLISTED:
+        return f"It's full, so you're on the waitlist at position {waitlist_rank(rsvp)}."
+    if rsvp.status == Rsvp.Status.MAYBE:
+        return "Marked as maybe."
+    return "Got it: you can't make it."
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def tweetup_new(request):
+    initial = {}
+    if city_slug := request.GET.get("city"):
+        initial["city"] = City.objects.filter(slug=city_slug).first()
+    form = TweetupForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tweetup = tweetup_create(organizer=request.user, details=form.details())
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, "Your tweetup is live. Share the link!")
+            return redirect(tweetup)
+    return render(request, "events/tweetup_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def tweetup_edit(request, slug):
+    tweetup = get_object_or_404(Tweetup.objects.select_related("city"), slug=slug)
+    if tweetup.organizer_id != request.user.pk:
+        raise PermissionDenied
+    form = TweetupForm(request.POST or None, instance=tweetup)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tweetup = tweetup_update(tweetup=tweetup, actor=request.user, details=form.details())
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect(tweetup)
+    return render(request, "events/tweetup_form.html", {"form": form, "tweetup": tweetup})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def tweetup_cancel_view(request, slug):
+    tweetup = get_object_or_404(Tweetup.objects.select_related("city"), slug=slug)
+    if tweetup.organizer_id != request.user.pk:
+        raise PermissionDenied
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        tweetup_cancel(tweetup=tweetup, actor=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, "The tweetup is cancelled. Its page now says so.")
+        return redirect(tweetup)
+    return render(request, "events/tweetup_cancel.html", {"form": form, "tweetup": tweetup})
+
+
+def _add_service_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@require_GET
+def tweetup_calendar(request, slug):
+    tweetup = get_object_or_404(Tweetup.objects.select_related("city", "organizer"), slug=slug)
+    response = HttpResponse(
+        tweetup_ics(tweetup, request), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{tweetup.slug}.ics"'
+    return response
+
+
+@require_GET
+@login_required
+def my_tweetups(request):
+    now = timezone.now()
+    rows = Tweetup.objects.for_listing()
+    organizing = rows.filter(organizer=request.user).upcoming(now)
+    going = (
+        rows.upcoming(now)
+        .filter(rsvps__user=request.user, rsvps__status=Rsvp.Status.GOING)
+        .exclude(organizer=request.user)
+    )
+    waitlisted = rows.upcoming(now).filter(
+        rsvps__user=request.user, rsvps__status=Rsvp.Status.WAITLISTED
+    )
+    past = (
+        rows.past(now)
+        .filter(
+            Q(organizer=request.user) | Q(rsvps__user=request.user, rsvps__status=Rsvp.Status.GOING)
+        )
+        .distinct()[:20]
+    )
+    return render(
+        request,
+        "events/my_tweetups.html",
+        {"organizing": organizing, "going": going, "waitlisted": waitlisted, "past": past},
+    )

@@ -5,6 +5,8 @@ from django.db import connection
 
 from tests.factories import CityFactory, TweetupFactory, UserFactory
 
+pytest_plugins = ["tests.fixtures_x"]
+
 # CI sets this: a test that needs PostgreSQL, Redis or the browser then fails instead of skipping.
 REQUIRE_ALL = os.environ.get("TWEETUPS_REQUIRE_ALL_SERVICES") == "1"
 
@@ -16,11 +18,23 @@ def skip_or_fail(reason: str):
 
 
 @pytest.fixture(autouse=True)
-def _plain_http(settings):
+def _plain_http(settings, request):
+    # A fresh in-process cache per test, so rate-limit counters don't leak between tests.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
     # Tests talk plain HTTP to the test client and the live server.
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    # No collectstatic in tests: serve static files by name, not from a manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     x_id = factory.Sequence(lambda n: str(1000000 + n))
     x_username = factory.Sequence(lambda n: f"tweeter{n}")
     display_name = factory.Sequence(lambda n: f"Tweeter {n}")
-    avatar_url = factory.LazyAttribute(lambda u: f"https://pbs.twimg.com/profile_images/{u.x_id}.jpg")
+    avatar_url = factory.LazyAttribute(
+        lambda u: f"https://pbs.twimg.com/profile_images/{u.x_id}.jpg"
+    )
 
 
 class CityFactory(factory.django.DjangoModelFactory):
@@ -33,6 +35,7 @@ class CityFactory(factory.django.DjangoModelFactory):
 class TweetupFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Tweetup
+        skip_postgeneration_save = True
 
     city = factory.SubFactory(CityFactory)
     organizer = factory.SubFactory(UserFactory)
@@ -50,4 +53,6 @@ class TweetupFactory(factory.django.DjangoModelFactory):
     def organizer_going(obj, create, extracted, **kwargs):
         # As tweetup_create does: the organizer is going.
         if create:
-            Rsvp.objects.get_or_create(tweetup=obj, user=obj.organizer, defaults={"status": "going"})
+            Rsvp.objects.get_or_create(
+                tweetup=obj, user=obj.organizer, defaults={"status": "going"}
+            )

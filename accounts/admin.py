@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from accounts.models import User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "x_username", "display_name", "x_id", "is_staff", "date_joined"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "date_joined"]
+    search_fields = ["username", "x_username", "display_name", "x_id", "email"]
+    fieldsets = [
+        *BaseUserAdmin.fieldsets,
+        ("X profile", {"fields": ["x_id", "x_username", "display_name", "avatar_url"]}),
+    ]

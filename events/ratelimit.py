@@ -1,0 +1,19 @@
+"""A fixed-window counter in the shared cache (Redis in production), so every web
+process sees the same count for a user."""
+
+import time
+
+from django.core.cache import cache
+
+
+def hit(*, scope: str, key: str, limit: int, window_seconds: int) -> bool:
+    """Count one action; False once `limit` actions happened in the current window."""
+    window = int(time.time() // window_seconds)
+    cache_key = f"ratelimit:{scope}:{key}:{window}"
+    cache.add(cache_key, 0, timeout=window_seconds + 1)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=window_seconds + 1)
+        count = 1
+    return count <= limit

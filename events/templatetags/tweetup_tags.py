@@ -1,0 +1,49 @@
+"""Times in the tweetup's city, always with the zone named."""
+
+from datetime import datetime
+from urllib.parse import quote_plus
+
+from django import template
+
+from events.models import Tweetup
+
+register = template.Library()
+
+
+def _zone_label(moment: datetime) -> str:
+    return moment.tzname() or ""
+
+
+@register.filter
+def local_when(tweetup: Tweetup) -> str:
+    """'Tue 1 Dec 2026 · 19:00–22:00 CET', in the city's zone."""
+    start, end = tweetup.local_starts_at, tweetup.local_ends_at
+    day = start.strftime("%a %-d %b %Y")
+    if start.date() == end.date():
+        span = f"{start:%H:%M}–{end:%H:%M}"
+        zone = (
+            _zone_label(start)
+            if _zone_label(start) == _zone_label(end)
+            else (f"{_zone_label(start)}/{_zone_label(end)}")
+        )
+        return f"{day} · {span} {zone}"
+    return f"{day} {start:%H:%M} {_zone_label(start)} – {end:%a %-d %b %H:%M} {_zone_label(end)}"
+
+
+@register.filter
+def local_start(tweetup: Tweetup) -> str:
+    start = tweetup.local_starts_at
+    return f"{start:%a %-d %b} · {start:%H:%M} {_zone_label(start)}"
+
+
+@register.filter
+def local_iso(tweetup: Tweetup) -> str:
+    return tweetup.starts_at.isoformat()
+
+
+@register.filter
+def osm_url(tweetup: Tweetup) -> str:
+    query = ", ".join(
+        p for p in [tweetup.venue_name, tweetup.venue_address, tweetup.city.name] if p
+    )
+    return f"https://www.openstreetmap.org/search?query={quote_plus(query)}"

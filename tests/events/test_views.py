@@ -1,0 +1,380 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from events.models import Rsvp, Tweetup
+from tests.factories import CityFactory, TweetupFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(city, **overrides):
+    data = {
+        "title": "Berlin X friends",
+        "city": city.pk,
+        "starts_at": "2030-04-02T19:00",
+        "ends_at": "2030-04-02T22:00",
+        "venue_name": "Café Kreuzberg",
+        "venue_address": "Oranienstraße 1",
+        "capacity": "10",
+        "hashtag": "#BerlinXFriends",
+        "description": "Come by! https://example.com",
+    }
+    data.update(overrides)
+    return data
+
+
+class TestPages:
+    def test_home_lists_upcoming_and_hides_past(self, client, berlin):
+        upcoming = TweetupFactory(city=berlin, title="Soon in Berlin")
+        past = TweetupFactory(
+            city=berlin,
+            title="Long ago",
+            starts_at=timezone.now() - timedelta(days=3),
+            ends_at=timezone.now() - timedelta(days=3) + timedelta(hours=2),
+        )
+        response = client.get("/")
+        assert response.status_code == 200
+        assert upcoming.title in response.text
+        assert past.title not in response.text
+
+    def test_city_page_shows_local_time_with_zone(self, client, berlin):
+        # 18:00 UTC in July is 20:00 in Berlin (CEST).
+        starts = timezone.datetime(2030, 7, 1, 18, 0, tzinfo=timezone.UTC)
+        TweetupFactory(city=berlin, starts_at=starts, ends_at=starts + timedelta(hours=2))
+        response = client.get(berlin.get_absolute_url())
+        assert "20:00 CEST" in response.text
+
+    def test_city_page_past_link(self, client, berlin):
+        old = TweetupFactory(
+            city=berlin,
+            title="Old one",
+            starts_at=timezone.now() - timedelta(days=30),
+            ends_at=timezone.now() - timedelta(days=30) + timedelta(hours=2),
+        )
+        assert old.title not in client.get(berlin.get_absolute_url()).text
+        assert old.title in client.get(berlin.get_absolute_url() + "?when=past").text
+
+    def test_city_page_paginates(self, client, berlin, settings):
+        settings.TWEETUPS_PER_PAGE = 5
+        for _ in range(7):
+            TweetupFactory(city=berlin)
+        first = client.get(berlin.get_absolute_url())
+        second = client.get(berlin.get_absolute_url() + "?page=2")
+        assert first.text.count('class="card tweetup-row"') == 5
+        assert second.text.count('class="card tweetup-row"') == 2
+
+    @pytest.mark.parametrize("rows", [3, 30])
+    def test_city_page_query_count_is_fixed(self, client, berlin, rows):
+        for _ in range(rows):
+            t = TweetupFactory(city=berlin)
+            for _ in range(3):
+                Rsvp.objects.create(tweetup=t, user=UserFactory(), status="going")
+        client.force_login(UserFactory())
+        client.get(berlin.get_absolute_url())  # warm the session
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(berlin.get_absolute_url()).status_code == 200
+        # session, user, city, count, page
+        assert len(ctx.captured_queries) == 5
+
+    @pytest.mark.parametrize("attendees", [2, 40])
+    def test_tweetup_page_query_count_is_fixed(self, client, tweetup, attendees):
+        for _ in range(attendees):
+            Rsvp.objects.create(tweetup=tweetup, user=UserFactory(), status="going")
+        client.force_login(UserFactory())
+        client.get(tweetup.get_absolute_url())
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(tweetup.get_absolute_url())
+        assert response.status_code == 200
+        assert len(ctx.captured_queries) <= 7
+
+    def test_home_query_count_is_fixed(self, client, django_assert_max_num_queries):
+        for city in ("Berlin", "London", "Tokyo"):
+            c = CityFactory(name=city, timezone="Europe/London")
+            for _ in range(4):
+                TweetupFactory(city=c)
+        with django_assert_max_num_queries(4):
+            client.get("/")
+
+    def test_tweetup_page_escapes_and_links_description(self, client, berlin):
+        t = TweetupFactory(
+            city=berlin,
+            title="<b>Bold</b> title",
+            description="See https://example.com/x <script>alert(1)</script>",
+        )
+        html = client.get(t.get_absolute_url()).text
+        assert "<script>alert(1)</script>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert '<a href="https://example.com/x"' in html
+        assert "&lt;b&gt;Bold&lt;/b&gt; title" in html
+
+    def test_tweetup_page_has_card_tags_and_osm_link(self, client, tweetup):
+        html = client.get(tweetup.get_absolute_url()).text
+        assert '<meta property="og:title" content="' + tweetup.title in html
+        assert 'name="twitter:card" content="summary_large_image"' in html
+        assert "Berlin" in html.split('property="og:description"')[1].split(">")[0]
+        assert "https://www.openstreetmap.org/search?query=" in html
+
+    def test_unknown_tweetup_and_city_are_404(self, client, db):
+        assert client.get("/t/nope/").status_code == 404
+        assert client.get("/c/atlantis/").status_code == 404
+
+    def test_ics_download(self, client, tweetup):
+        response = client.get(reverse("events:tweetup_ics", args=[tweetup.slug]))
+        assert response["Content-Type"].startswith("text/calendar")
+        body = response.content.decode()
+        assert f"UID:tweetup-{tweetup.pk}@tweetups" in body
+        assert "DTSTART;TZID=Europe/Berlin:" in body
+
+    def test_csp_header_has_nonce_and_no_unsafe(self, client, tweetup):
+        response = client.get(tweetup.get_absolute_url())
+        csp = response["Content-Security-Policy"]
+        assert "'nonce-" in csp
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+            assert directive in csp
+        nonce = csp.split("'nonce-")[1].split("'")[0]
+        assert f'nonce="{nonce}"' in response.text  # the htmx script carries it
+
+
+class TestOrganizing:
+    def test_anonymous_is_sent_to_sign_in_and_back(self, client, db):
+        response = client.get(reverse("events:tweetup_new"))
+        assert response.status_code == 302
+        assert response["Location"] == "/accounts/login/?next=/new/"
+
+    def test_create_tweetup_in_city_time(self, client, user, berlin):
+        client.force_login(user)
+        response = client.post(reverse("events:tweetup_new"), form_data(berlin))
+        tweetup = Tweetup.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == tweetup.get_absolute_url()
+        # 2 April 2030 is after the spring change (31 March): 19:00 CEST = 17:00 UTC.
+        assert tweetup.starts_at == timezone.datetime(2030, 4, 2, 17, 0, tzinfo=timezone.UTC)
+        assert tweetup.hashtag == "BerlinXFriends"
+        assert tweetup.organizer == user
+        assert tweetup.rsvps.get().status == Rsvp.Status.GOING
+
+    def test_invalid_form_keeps_input_and_saves_nothing(self, client, user, berlin):
+        client.force_login(user)
+        data = form_data(berlin, hashtag="#not valid!", title="Keep my title")
+        response = client.post(reverse("events:tweetup_new"), data)
+        assert response.status_code == 200
+        assert Tweetup.objects.count() == 0
+        assert 'value="Keep my title"' in response.text
+        assert "letters, digits and underscores" in response.text
+
+    def test_nonexistent_local_time_is_refused(self, client, user, berlin):
+        client.force_login(user)
+        # 31 March 2030, 02:30 does not exist in Berlin: clocks jump from 02:00 to 03:00.
+        data = form_data(berlin, starts_at="2030-03-31T02:30", ends_at="2030-03-31T05:00")
+        response = client.post(reverse("events:tweetup_new"), data)
+        assert Tweetup.objects.count() == 0
+        assert "the clocks skip that hour" in response.text
+
+    def test_hashtag_clash_is_a_field_error(self, client, user, berlin):
+        starts = timezone.datetime(2030, 4, 2, 17, 0, tzinfo=timezone.UTC)
+        TweetupFactory(
+            city=berlin,
+            hashtag="berlinxfriends",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=1),
+        )
+        client.force_login(user)
+        response = client.post(reverse("events:tweetup_new"), form_data(berlin))
+        assert response.status_code == 200
+        assert "is taken by" in response.text
+        assert Tweetup.objects.count() == 1
+
+    def test_extra_posted_fields_change_nothing(self, client, user, other_user, berlin):
+        client.force_login(user)
+        data = form_data(berlin, organizer=other_user.pk, status="cancelled", slug="hijack")
+        client.post(reverse("events:tweetup_new"), data)
+        tweetup = Tweetup.objects.get()
+        assert tweetup.organizer == user
+        assert tweetup.status == Tweetup.Status.SCHEDULED
+        assert tweetup.slug != "hijack"
+
+    def test_organizer_edits_and_raising_capacity_promotes(self, client, user, berlin):
+        tweetup = TweetupFactory(city=berlin, organizer=user, capacity=1)
+        waiting = UserFactory()
+        Rsvp.objects.create(tweetup=tweetup, user=waiting, status="waitlisted", waitlist_position=1)
+        client.force_login(user)
+        url = reverse("events:tweetup_edit", args=[tweetup.slug])
+        edit_page = client.get(url)
+        assert f'value="#{tweetup.hashtag}"' in edit_page.text
+        local = tweetup.local_starts_at
+        data = form_data(
+            berlin,
+            title="Renamed",
+            hashtag=tweetup.hashtag,
+            capacity="2",
+            starts_at=local.strftime("%Y-%m-%dT%H:%M"),
+            ends_at=tweetup.local_ends_at.strftime("%Y-%m-%dT%H:%M"),
+        )
+        assert client.post(url, data).status_code == 302
+        tweetup.refresh_from_db()
+        assert tweetup.title == "Renamed"
+        assert tweetup.revision == 1
+        assert Rsvp.objects.get(user=waiting).status == Rsvp.Status.GOING
+
+    def test_stranger_cannot_edit_or_cancel(self, client, tweetup, other_user, berlin):
+        client.force_login(other_user)
+        edit = reverse("events:tweetup_edit", args=[tweetup.slug])
+        cancel = reverse("events:tweetup_cancel", args=[tweetup.slug])
+        assert client.get(edit).status_code == 403
+        assert client.post(edit, form_data(berlin, title="Hacked")).status_code == 403
+        assert client.get(cancel).status_code == 403
+        assert client.post(cancel, {"reason": "mine now"}).status_code == 403
+        tweetup.refresh_from_db()
+        assert tweetup.title != "Hacked"
+        assert tweetup.status == Tweetup.Status.SCHEDULED
+
+    def test_cancel_shows_reason_and_closes_rsvps(self, client, tweetup, user, other_user):
+        client.force_login(user)
+        url = reverse("events:tweetup_cancel", args=[tweetup.slug])
+        assert client.post(url, {"reason": "Venue flooded"}).status_code == 302
+        page = client.get(tweetup.get_absolute_url()).text
+        assert "This tweetup is cancelled." in page
+        assert "Venue flooded" in page
+        client.force_login(other_user)
+        client.post(reverse("events:rsvp", args=[tweetup.slug]), {"status": "going"})
+        assert not Rsvp.objects.filter(user=other_user).exists()
+
+    def test_cancel_needs_a_reason(self, client, tweetup, user):
+        client.force_login(user)
+        response = client.post(
+            reverse("events:tweetup_cancel", args=[tweetup.slug]), {"reason": ""}
+        )
+        assert response.status_code == 200
+        tweetup.refresh_from_db()
+        assert tweetup.status == Tweetup.Status.SCHEDULED
+
+
+class TestRsvpViews:
+    def test_rsvp_without_js_redirects_back(self, client, tweetup, other_user):
+        client.force_login(other_user)
+        response = client.post(reverse("events:rsvp", args=[tweetup.slug]), {"status": "going"})
+        assert response.status_code == 302
+        assert response["Location"] == tweetup.get_absolute_url()
+        assert Rsvp.objects.get(user=other_user).status == Rsvp.Status.GOING
+
+    def test_rsvp_htmx_returns_the_panel_fragment(self, client, tweetup, other_user):
+        client.force_login(other_user)
+        response = client.post(
+            reverse("events:rsvp", args=[tweetup.slug]),
+            {"status": "going"},
+            headers={"HX-Request": "true"},
+        )
+        assert response.status_code == 200
+        assert response.text.lstrip().startswith('<aside id="rsvp-panel"')
+        assert "<html" not in response.text
+        assert "You're going." in response.text
+        assert "<strong>2</strong><span>going" in response.text
+
+    def test_full_tweetup_waitlists_with_position(self, client, berlin, user):
+        tweetup = TweetupFactory(city=berlin, organizer=user, capacity=1)
+        first, second = UserFactory(), UserFactory()
+        for person in (first, second):
+            client.force_login(person)
+            response = client.post(
+                reverse("events:rsvp", args=[tweetup.slug]),
+                {"status": "going"},
+                headers={"HX-Request": "true"},
+            )
+        assert "number 2 in line" in response.text
+        assert Rsvp.objects.get(user=first).status == Rsvp.Status.WAITLISTED
+
+    def test_anonymous_rsvp_goes_to_sign_in(self, client, tweetup):
+        response = client.post(reverse("events:rsvp", args=[tweetup.slug]), {"status": "going"})
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+        assert tweetup.rsvps.count() == 1
+
+    def test_bad_status_changes_nothing(self, client, tweetup, other_user):
+        client.force_login(other_user)
+        client.post(reverse("events:rsvp", args=[tweetup.slug]), {"status": "waitlisted"})
+        client.post(reverse("events:rsvp", args=[tweetup.slug]), {"status": "admin"})
+        assert not Rsvp.objects.filter(user=other_user).exists()
+
+    def test_rsvp_get_is_not_allowed(self, client, tweetup, other_user):
+        client.force_login(other_user)
+        assert (
+            client.get(reverse("events:rsvp", args=[tweetup.slug]) + "?status=going").status_code
+            == 405
+        )
+        assert not Rsvp.objects.filter(user=other_user).exists()
+
+    def test_burst_past_the_limit_gets_429(self, client, tweetup, other_user, settings):
+        settings.RSVP_RATE_LIMIT = 3
+        client.force_login(other_user)
+        url = reverse("events:rsvp", args=[tweetup.slug])
+        codes = [
+            client.post(url, {"status": s}).status_code
+            for s in ["going", "maybe", "going", "maybe"]
+        ]
+        assert codes[:3] == [302, 302, 302]
+        assert codes[3] == 429
+        assert Rsvp.objects.get(user=other_user).status == Rsvp.Status.GOING
+        htmx = client.post(url, {"status": "maybe"}, headers={"HX-Request": "true"})
+        assert htmx.status_code == 429
+        assert "a lot of RSVPs" in htmx.text
+
+    def test_organizer_cannot_leave(self, client, tweetup, user):
+        client.force_login(user)
+        client.post(reverse("events:rsvp", args=[tweetup.slug]), {"status": "not_going"})
+        assert Rsvp.objects.get(user=user).status == Rsvp.Status.GOING
+
+
+class TestCsrf:
+    @pytest.mark.parametrize(
+        "name,data",
+        [
+            ("events:rsvp", {"status": "going"}),
+            ("events:tweetup_cancel", {"reason": "x"}),
+            ("events:tweetup_edit", {"title": "x"}),
+        ],
+    )
+    def test_posts_without_token_are_refused(self, tweetup, user, name, data):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        response = client.post(reverse(name, args=[tweetup.slug]), data)
+        assert response.status_code == 403
+        tweetup.refresh_from_db()
+        assert tweetup.status == Tweetup.Status.SCHEDULED
+        assert tweetup.title != "x"
+
+    def test_create_without_token_is_refused(self, user, berlin):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        assert client.post(reverse("events:tweetup_new"), form_data(berlin)).status_code == 403
+        assert Tweetup.objects.count() == 0
+
+
+def test_no_get_or_head_writes(client, tweetup, other_user, django_assert_num_queries):
+    client.force_login(other_user)
+    urls = [
+        "/",
+        tweetup.city.get_absolute_url(),
+        tweetup.get_absolute_url(),
+        reverse("events:tweetup_ics", args=[tweetup.slug]),
+        reverse("events:my_tweetups"),
+        reverse("events:rsvp", args=[tweetup.slug]),
+        reverse("events:tweetup_new"),
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        for url in urls:
+            client.get(url)
+            client.head(url)
+    writes = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        and "django_session" not in q["sql"]
+    ]
+    assert writes == []
