@@ -134,9 +134,11 @@ def _promote_waitlist(tweetup: Tweetup) -> list[Rsvp]:
         if free <= 0:
             return []
     promoted = list(waitlisted[:free] if free is not None else waitlisted)
+    now = timezone.now()  # bulk_update skips auto_now: stamp it, or it says when they queued
     for rsvp in promoted:
         rsvp.status = Rsvp.Status.GOING
         rsvp.waitlist_position = None
+        rsvp.updated_at = now
     Rsvp.objects.bulk_update(promoted, ["status", "waitlist_position", "updated_at"])
     return promoted
 
@@ -150,7 +152,11 @@ def rsvp_set(*, user: User, tweetup: Tweetup, status: str) -> Rsvp:
     """
     if status not in {Rsvp.Status.GOING, Rsvp.Status.MAYBE, Rsvp.Status.NOT_GOING}:
         raise ValidationError("Choose going, maybe or not going.")
-    tweetup = Tweetup.objects.select_for_update().select_related("city").get(pk=tweetup.pk)
+    # of=("self",): lock the tweetup only. Locking the joined city row too would queue
+    # RSVPs to every tweetup in the city, and block new tweetups there, behind this one.
+    tweetup = (
+        Tweetup.objects.select_for_update(of=("self",)).select_related("city").get(pk=tweetup.pk)
+    )
     if not tweetup.accepts_rsvps:
         reason = "was cancelled" if tweetup.is_cancelled else "is over"
         raise RsvpClosed(f"This tweetup {reason}; it takes no more RSVPs.")
