@@ -18,22 +18,13 @@ def skip_or_fail(reason: str):
 
 
 @pytest.fixture(autouse=True)
-def _plain_http(settings, request):
+def _fresh_cache(settings, request):
     # A fresh in-process cache per test, so rate-limit counters don't leak between tests.
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": request.node.nodeid,
         }
-    }
-    # Tests talk plain HTTP to the test client and the live server.
-    settings.SECURE_SSL_REDIRECT = False
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    # No collectstatic in tests: serve static files by name, not from a manifest.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 
 

@@ -5,6 +5,7 @@ embedded ones `make run` uses (SQLite, a file-system Celery broker, the X emulat
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.csp import CSP
@@ -197,13 +198,19 @@ RSVP_RATE_WINDOW_SECONDS = env.int("RSVP_RATE_WINDOW_SECONDS", default=60)
 TWEETUPS_PER_PAGE = 20
 
 # --- Security -------------------------------------------------------------------
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "https:", "data:"],
     "connect-src": [CSP.SELF],
-    "form-action": [CSP.SELF, *env.list("CSP_FORM_ACTION_EXTRA", default=[])],
+    # Starting the sign-in is a form POST that redirects to X: the browser checks it too.
+    "form-action": [CSP.SELF, _origin(X_AUTHORIZE_URL)],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.NONE],
     "frame-ancestors": [CSP.NONE],
