@@ -72,6 +72,7 @@ def tweetup_create(*, organizer: User, details: TweetupDetails) -> Tweetup:
             {"hashtag": "That hashtag was just taken for overlapping times."}
         ) from exc
     Rsvp.objects.create(tweetup=tweetup, user=organizer, status=Rsvp.Status.GOING)
+    _store_going_count(tweetup)
     return tweetup
 
 
@@ -124,6 +125,12 @@ def tweetup_cancel(*, tweetup: Tweetup, actor: User, reason: str) -> Tweetup:
     return tweetup
 
 
+def _store_going_count(tweetup: Tweetup) -> None:
+    """Keep the list pages' seat count in step. Caller holds the tweetup lock."""
+    tweetup.going_count = tweetup.rsvps.going().count()
+    Tweetup.objects.filter(pk=tweetup.pk).update(going_count=tweetup.going_count)
+
+
 def _promote_waitlist(tweetup: Tweetup) -> list[Rsvp]:
     """Fill free seats from the waitlist, first in line first. Caller holds the tweetup lock."""
     waitlisted = tweetup.rsvps.waitlisted()
@@ -140,6 +147,7 @@ def _promote_waitlist(tweetup: Tweetup) -> list[Rsvp]:
         rsvp.waitlist_position = None
         rsvp.updated_at = now
     Rsvp.objects.bulk_update(promoted, ["status", "waitlist_position", "updated_at"])
+    _store_going_count(tweetup)
     return promoted
 
 
@@ -187,6 +195,8 @@ def rsvp_set(*, user: User, tweetup: Tweetup, status: str) -> Rsvp:
     rsvp.save()
     if was_going:
         _promote_waitlist(tweetup)
+    if was_going or rsvp.status == Rsvp.Status.GOING:
+        _store_going_count(tweetup)
     return rsvp
 
 

@@ -53,6 +53,8 @@ class TweetupFactory(factory.django.DjangoModelFactory):
     def organizer_going(obj, create, extracted, **kwargs):
         # As tweetup_create does: the organizer is going.
         if create:
+            Tweetup.objects.filter(pk=obj.pk).update(going_count=1)
+            obj.going_count = 1
             Rsvp.objects.get_or_create(
                 tweetup=obj, user=obj.organizer, defaults={"status": "going"}
             )

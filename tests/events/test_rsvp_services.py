@@ -260,3 +260,21 @@ def test_the_decision_uses_the_saved_capacity_not_the_callers_copy(tweetup, user
         rsvp_set(user=person, tweetup=stale, status=GOING)
 
     assert rsvp_set(user=UserFactory(), tweetup=stale, status=GOING).status == WAITLISTED
+
+
+def test_the_stored_going_count_follows_every_change(full, user):
+    """List pages read Tweetup.going_count; it must match the going rows after each step."""
+
+    def stored_and_counted():
+        full.refresh_from_db()
+        return full.going_count, full.rsvps.going().count()
+
+    assert stored_and_counted() == (3, 3)
+    rsvp_set(user=full.seated[0], tweetup=full, status=NOT_GOING)  # promotes the first in line
+    assert stored_and_counted() == (3, 3)
+    rsvp_set(user=full.in_line[1], tweetup=full, status=MAYBE)  # leaves the line: no change
+    assert stored_and_counted() == (3, 3)
+    tweetup_update(tweetup=full, actor=user, details=details_of(full, capacity=None))
+    assert stored_and_counted() == (4, 4)
+    rsvp_set(user=full.seated[1], tweetup=full, status=NOT_GOING)
+    assert stored_and_counted() == (3, 3)

@@ -1,0 +1,411 @@
+"""Demo data for `make run`: cities, X users, tweetups past and upcoming, RSVPs and waitlists.
+
+Safe to run on every start: rows are keyed on city slugs, X ids and tweetup slugs, so a
+second run creates nothing. Tweetup times are relative to today in each city, and a run
+moves an upcoming tweetup that has since passed back ahead, so the demo always has some.
+Every write goes through the services, RSVPs included, so the data obeys their rules.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+
+from allauth.socialaccount.models import SocialAccount
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import user_update_from_x
+from events.models import City, Rsvp, Tweetup
+from events.services import TweetupDetails, rsvp_set, tweetup_cancel, tweetup_create, tweetup_update
+from xemulator.demo import DEMO_USERS as EMULATOR_DEMO_USERS
+
+# The provider id allauth stores X sign-ins under (accounts.x.provider.XProvider keeps it).
+X_PROVIDER_ID = "twitter_oauth2"
+
+# (slug, name, country, IANA zone)
+CITIES = [
+    ("berlin", "Berlin", "Germany", "Europe/Berlin"),
+    ("london", "London", "United Kingdom", "Europe/London"),
+    ("new-york", "New York", "United States", "America/New_York"),
+    ("san-francisco", "San Francisco", "United States", "America/Los_Angeles"),
+    ("austin", "Austin", "United States", "America/Chicago"),
+    ("toronto", "Toronto", "Canada", "America/Toronto"),
+    ("sao-paulo", "São Paulo", "Brazil", "America/Sao_Paulo"),
+    ("lagos", "Lagos", "Nigeria", "Africa/Lagos"),
+    ("nairobi", "Nairobi", "Kenya", "Africa/Nairobi"),
+    ("mumbai", "Mumbai", "India", "Asia/Kolkata"),
+    ("tokyo", "Tokyo", "Japan", "Asia/Tokyo"),
+    ("sydney", "Sydney", "Australia", "Australia/Sydney"),
+]
+
+# People in the demo who are not among the emulator's accounts: (X id, handle, display name).
+EXTRA_X_USERS = [
+    ("1402881934567219201", "tomhughes_ldn", "Tom Hughes"),
+    ("1417765803210473472", "mayapatel", "Maya Patel"),
+    ("1425519867442716673", "joealvarez_sf", "Joe Alvarez"),
+    ("1448103556287127557", "priyasingh_to", "Priya Singh"),
+    ("1459987312665444354", "lucasoliveira", "Lucas Oliveira"),
+    ("1478215440096808963", "wanjikukamau", "Wanjiku Kamau"),
+    ("1503647792016261125", "samoconnor", "Sam O'Connor"),
+    ("1516092274401030144", "lenavogel", "Lena Vogel"),
+    ("1528873310984339457", "marcorossi", "Marco Rossi"),
+    ("1531447096237682690", "hannahlee", "Hannah Lee"),
+]
+PROFILE_FIELDS = ("id", "username", "name", "profile_image_url")
+
+
+def demo_profiles() -> list[dict]:
+    """X profiles as /2/users/me returns them: the emulator's demo accounts first, so that
+    signing in there as one of them lands on the seeded user, then the extra people."""
+    emulator = [{key: user[key] for key in PROFILE_FIELDS} for user in EMULATOR_DEMO_USERS]
+    extra = [
+        {
+            "id": x_id,
+            "username": handle,
+            "name": name,
+            "profile_image_url": f"https://pbs.twimg.com/profile_images/{x_id}/{handle}_normal.jpg",
+        }
+        for x_id, handle, name in EXTRA_X_USERS
+    ]
+    return emulator + extra
+
+
+@dataclass(frozen=True)
+class DemoTweetup:
+    slug: str
+    city: str
+    organizer: str
+    title: str
+    venue_name: str
+    venue_address: str
+    day: int  # days from today, in the city's time zone; negative is past
+    start: str  # local wall-clock time, HH:MM
+    hours: float
+    hashtag: str
+    capacity: int | None = None
+    going: tuple[str, ...] = ()  # in RSVP order: past capacity they join the waitlist
+    maybe: tuple[str, ...] = ()
+    cancel_reason: str = ""
+
+    def details(self, city: City, today: date) -> TweetupDetails:
+        wall = time.fromisoformat(self.start)
+        starts_at = datetime.combine(today + timedelta(days=self.day), wall, tzinfo=city.tzinfo)
+        return TweetupDetails(
+            city=city,
+            title=self.title,
+            venue_name=self.venue_name,
+            venue_address=self.venue_address,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=self.hours),
+            hashtag=self.hashtag,
+            capacity=self.capacity,
+            description=(
+                f"{self.title}: come and meet the people you talk to on X. "
+                f"Tweet with #{self.hashtag} and your tweets show up on this page."
+            ),
+        )
+
+
+TWEETUPS = [
+    # Berlin
+    DemoTweetup(
+        "kreuzberg-tech-drinks", "berlin", "jonasweber", "Kreuzberg Tech Drinks",
+        "Café Kotti", "Adalbertstraße 96, 10999 Berlin", 3, "19:00", 3, "KreuzbergDrinks",
+        going=("lenavogel", "marcorossi", "hannahlee", "tomhughes_ldn"), maybe=("joealvarez_sf",),
+    ),
+    DemoTweetup(
+        "breakfast-by-the-spree", "berlin", "lenavogel", "Breakfast by the Spree",
+        "Holzmarkt 25", "Holzmarktstraße 25, 10243 Berlin", 10, "09:30", 2, "SpreeBreakfast",
+        capacity=4,
+        going=("jonasweber", "marcorossi", "tomhughes_ldn", "hannahlee", "kenji_sato"),
+    ),
+    DemoTweetup(
+        "berlin-tweetup-winter-edition", "berlin", "jonasweber", "Berlin Tweetup: Winter Edition",
+        "c-base", "Rungestraße 20, 10179 Berlin", -21, "19:00", 4, "BerlinTweetup",
+        going=("lenavogel", "marcorossi", "tomhughes_ldn"),
+    ),
+    # London
+    DemoTweetup(
+        "shoreditch-pub-tweetup", "london", "tomhughes_ldn", "Shoreditch Pub Tweetup",
+        "The Old Blue Last", "38 Great Eastern St, London EC2A 3ES", 5, "18:30", 3,
+        "ShoreditchTweetup", going=("marcorossi", "jonasweber", "hannahlee"),
+    ),
+    DemoTweetup(
+        "south-bank-walk-and-talk", "london", "marcorossi", "South Bank Walk & Talk",
+        "Royal Festival Hall foyer", "Belvedere Rd, London SE1 8XX", 17, "11:00", 2.5,
+        "SouthBankWalk", capacity=12, going=("tomhughes_ldn", "mayapatel"), maybe=("lenavogel",),
+    ),
+    DemoTweetup(
+        "london-tweetup-classic", "london", "tomhughes_ldn", "London Tweetup Classic",
+        "The Hope", "15 Tottenham St, London W1T 2AJ", -14, "19:00", 3, "LondonTweetup",
+        going=("marcorossi", "jonasweber", "hannahlee"),
+    ),
+    # New York
+    DemoTweetup(
+        "coffee-in-bryant-park", "new-york", "mayapatel", "Coffee in Bryant Park",
+        "Bryant Park Café", "40 W 40th St, New York, NY 10018", 2, "08:00", 1.5,
+        "BryantParkCoffee", going=("joealvarez_sf", "hannahlee", "priyasingh_to"),
+    ),
+    DemoTweetup(
+        "brooklyn-rooftop-tweetup", "new-york", "mayapatel", "Brooklyn Rooftop Tweetup",
+        "Westlight", "111 N 12th St, Brooklyn, NY 11249", 12, "18:00", 3, "BKRooftopTweetup",
+        capacity=5,
+        going=(
+            "priyasingh_to", "hannahlee", "joealvarez_sf", "samcarter",
+            "marcorossi", "tomhughes_ldn", "samoconnor",
+        ),
+    ),
+    DemoTweetup(
+        "nyc-media-tweetup", "new-york", "mayapatel", "Media Folks Tweetup",
+        "Ace Hotel Lobby", "20 W 29th St, New York, NY 10001", -30, "18:30", 3,
+        "NYCMediaTweetup", going=("hannahlee", "priyasingh_to"),
+    ),
+    # San Francisco
+    DemoTweetup(
+        "tacos-in-the-mission", "san-francisco", "joealvarez_sf", "Tacos in the Mission",
+        "La Taqueria", "2889 Mission St, San Francisco, CA 94110", 4, "12:00", 1.5,
+        "MissionTacoTweetup", going=("hannahlee", "mayapatel"),
+    ),
+    DemoTweetup(
+        "dolores-park-picnic", "san-francisco", "hannahlee", "Dolores Park Picnic",
+        "Dolores Park, by the tennis courts", "Dolores St & 19th St, San Francisco, CA 94114",
+        20, "13:00", 3, "DoloresPicnic",
+        going=("joealvarez_sf", "samcarter", "kenji_sato"), maybe=("samoconnor",),
+    ),
+    DemoTweetup(
+        "sf-founders-breakfast", "san-francisco", "hannahlee", "Founders Breakfast",
+        "Sightglass Coffee", "270 7th St, San Francisco, CA 94103", -7, "08:30", 1.5,
+        "SFFoundersBreakfast", going=("joealvarez_sf", "mayapatel"),
+    ),
+    # Austin
+    DemoTweetup(
+        "austin-bbq-tweetup", "austin", "samcarter", "Austin BBQ Tweetup",
+        "Terry Black's Barbecue", "1003 Barton Springs Rd, Austin, TX 78704", 6, "18:00", 3,
+        "ATXtweetup", going=("joealvarez_sf", "hannahlee", "mayapatel"),
+    ),
+    DemoTweetup(
+        "pre-festival-warm-up", "austin", "samcarter", "Pre-festival Warm-up",
+        "Easy Tiger", "614 E 6th St, Austin, TX 78701", 25, "17:00", 4, "ATXWarmup",
+        capacity=3, going=("joealvarez_sf", "hannahlee", "mayapatel", "marcorossi"),
+    ),
+    DemoTweetup(
+        "lady-bird-lake-walk", "austin", "samcarter", "Lady Bird Lake Walk",
+        "Auditorium Shores", "800 W Riverside Dr, Austin, TX 78704", -10, "09:00", 2,
+        "LadyBirdWalk", going=("joealvarez_sf",),
+    ),
+    # Toronto
+    DemoTweetup(
+        "distillery-district-tweetup", "toronto", "priyasingh_to", "Distillery District Tweetup",
+        "Mill St. Brewery", "21 Tank House Ln, Toronto, ON M5A 3C4", 8, "18:30", 3,
+        "TOTweetup", going=("mayapatel", "marcorossi"),
+    ),
+    DemoTweetup(
+        "kensington-market-brunch", "toronto", "priyasingh_to", "Kensington Market Brunch",
+        "Moonbean Coffee", "30 St Andrew St, Toronto, ON M5T 1K6", 15, "11:00", 2,
+        "KensingtonBrunch", capacity=8, going=("mayapatel",), maybe=("samcarter",),
+    ),
+    DemoTweetup(
+        "toronto-winter-meetup", "toronto", "priyasingh_to", "Winter Meetup by the Lake",
+        "Amsterdam BrewHouse", "245 Queens Quay W, Toronto, ON M5J 2K9", -35, "18:00", 3,
+        "TOWinterMeetup", going=("mayapatel",),
+    ),
+    # São Paulo
+    DemoTweetup(
+        "cafe-na-paulista", "sao-paulo", "lucasoliveira", "Café na Paulista",
+        "Casa das Rosas", "Av. Paulista, 37 - Bela Vista, São Paulo", 3, "19:00", 3,
+        "PaulistaTweetup", going=("luciafdez", "marcorossi", "hannahlee"),
+    ),
+    DemoTweetup(
+        "vila-madalena-bar-night", "sao-paulo", "luciafdez", "Vila Madalena Bar Night",
+        "Bar Astor", "R. Delfina, 163 - Vila Madalena, São Paulo", 18, "20:00", 3,
+        "VilaMadalenaTweetup", capacity=6, going=("lucasoliveira", "marcorossi", "jonasweber"),
+    ),
+    DemoTweetup(
+        "tweetup-sp-retro", "sao-paulo", "lucasoliveira", "Tweetup SP Retrô",
+        "Bar Brahma", "Av. São João, 677 - Centro, São Paulo", -12, "19:30", 3, "TweetupSP",
+        going=("luciafdez", "marcorossi"),
+    ),
+    # Lagos
+    DemoTweetup(
+        "lagos-tech-tweetup", "lagos", "maya_okafor", "Lagos Tech Tweetup",
+        "Co-Creation Hub", "294 Herbert Macaulay Way, Yaba, Lagos", 7, "17:00", 3,
+        "LagosTechTweetup", capacity=4,
+        going=("wanjikukamau", "priya_codes", "marcorossi", "jonasweber"),
+    ),
+    DemoTweetup(
+        "lekki-beach-hangout", "lagos", "maya_okafor", "Lekki Beach Hangout",
+        "Landmark Beach", "Water Corporation Rd, Victoria Island, Lagos", 22, "15:00", 3,
+        "LekkiHangout", going=("wanjikukamau",), maybe=("hannahlee",),
+    ),
+    DemoTweetup(
+        "yaba-book-swap", "lagos", "maya_okafor", "Book Swap at Jazzhole",
+        "Jazzhole", "168 Awolowo Rd, Ikoyi, Lagos", -5, "16:00", 2, "LagosBookSwap",
+        going=("wanjikukamau",),
+    ),
+    # Nairobi
+    DemoTweetup(
+        "karura-forest-morning-walk", "nairobi", "wanjikukamau", "Karura Forest Morning Walk",
+        "Karura Forest, Limuru Road gate", "Limuru Rd, Nairobi", 9, "08:00", 3, "KaruraWalk",
+        going=("maya_okafor", "priya_codes"),
+    ),
+    DemoTweetup(
+        "rooftop-sundowner", "nairobi", "wanjikukamau", "Rooftop Sundowner",
+        "The Alchemist", "Parklands Rd, Westlands, Nairobi", 14, "17:30", 3, "NairobiSundowner",
+        going=("maya_okafor",),
+        cancel_reason="The venue closed for renovation; we'll pick a new date soon.",
+    ),
+    DemoTweetup(
+        "ihub-tweetup", "nairobi", "wanjikukamau", "iHub Tweetup",
+        "iHub", "Senteu Plaza, Galana Rd, Nairobi", -20, "18:00", 3, "NairobiTweetup",
+        going=("maya_okafor", "priya_codes"),
+    ),
+    # Mumbai
+    DemoTweetup(
+        "chai-on-marine-drive", "mumbai", "priya_codes", "Chai on Marine Drive",
+        "Marine Drive promenade, near NCPA", "Marine Dr, Nariman Point, Mumbai", 4, "07:00", 1.5,
+        "MarineDriveChai", going=("kenji_sato",),
+    ),
+    DemoTweetup(
+        "bandra-startup-tweetup", "mumbai", "priya_codes", "Bandra Startup Tweetup",
+        "Bonobo", "Kenilworth Mall, Linking Rd, Bandra West, Mumbai", 11, "19:00", 3,
+        "BandraTweetup", going=("maya_okafor", "wanjikukamau", "samoconnor"),
+    ),
+    DemoTweetup(
+        "monsoon-meetup", "mumbai", "priya_codes", "Monsoon Meetup",
+        "Prithvi Café", "20 Juhu Church Rd, Juhu, Mumbai", -40, "17:00", 3, "MonsoonMeetup",
+        going=("kenji_sato",),
+    ),
+    # Tokyo
+    DemoTweetup(
+        "shibuya-tweetup", "tokyo", "kenji_sato", "Shibuya Tweetup",
+        "Fuglen Tokyo", "1-16-11 Tomigaya, Shibuya City, Tokyo", 6, "19:30", 2.5,
+        "ShibuyaTweetup", going=("samoconnor", "priya_codes"),
+    ),
+    DemoTweetup(
+        "hanami-picnic-yoyogi", "tokyo", "kenji_sato", "Hanami Picnic in Yoyogi Park",
+        "Yoyogi Park", "2-1 Yoyogikamizonocho, Shibuya City, Tokyo", 30, "12:00", 4,
+        "YoyogiHanami", going=("samoconnor",), maybe=("jonasweber", "lenavogel"),
+    ),
+    DemoTweetup(
+        "akihabara-night-out", "tokyo", "kenji_sato", "Akihabara Night Out",
+        "Pasela Resorts Akiba", "1-1-3 Sotokanda, Chiyoda City, Tokyo", -16, "20:00", 3,
+        "AkibaNight", going=("samoconnor",),
+    ),
+    # Sydney
+    DemoTweetup(
+        "harbour-tweetup", "sydney", "samoconnor", "Harbour Tweetup",
+        "Opera Bar", "Macquarie St, Sydney NSW 2000", 5, "18:00", 3, "SydneyTweetup",
+        going=("kenji_sato", "hannahlee"),
+    ),
+    DemoTweetup(
+        "bondi-to-coogee-walk", "sydney", "samoconnor", "Bondi to Coogee Coastal Walk",
+        "Bondi Icebergs", "1 Notts Ave, Bondi Beach NSW 2026", 13, "07:30", 2.5, "BondiWalk",
+        capacity=3, going=("kenji_sato", "hannahlee", "priya_codes"),
+    ),
+    DemoTweetup(
+        "surry-hills-drinks", "sydney", "samoconnor", "Surry Hills Drinks",
+        "The Winery", "285A Crown St, Surry Hills NSW 2010", -9, "18:00", 3,
+        "SurryHillsDrinks", going=("kenji_sato",),
+    ),
+]  # fmt: skip
+
+
+class Command(BaseCommand):
+    help = "Load demo cities, X users, tweetups and RSVPs. Running it again changes no counts."
+
+    def handle(self, *args, **options):
+        created = {"cities": 0, "users": 0, "tweetups": 0}
+        with transaction.atomic():
+            cities = {}
+            for slug, name, country, zone in CITIES:
+                cities[slug], new = City.objects.update_or_create(
+                    slug=slug, defaults={"name": name, "country": country, "timezone": zone}
+                )
+                created["cities"] += new
+            users = {}
+            for profile in demo_profiles():
+                users[profile["username"]], new = self._seed_user(profile)
+                created["users"] += new
+            now = timezone.now()
+            for spec in TWEETUPS:
+                try:
+                    with transaction.atomic():
+                        created["tweetups"] += self._seed_tweetup(spec, cities, users, now)
+                except ValidationError as exc:
+                    # Only a hashtag clash with a tweetup someone made by hand gets here.
+                    self.stderr.write(f"Skipped {spec.slug}: {'; '.join(exc.messages)}")
+        self._print_summary(created, user_count=len(users))
+
+    def _seed_user(self, profile: dict) -> tuple[User, bool]:
+        user = User.objects.filter(x_id=profile["id"]).first()
+        created = user is None
+        if created:
+            user = User.objects.create_user(username=profile["username"])  # no password: X only
+        user_update_from_x(user=user, profile=profile)
+        # Signing in with X as this account (the emulator has it too) finds this user.
+        SocialAccount.objects.update_or_create(
+            provider=X_PROVIDER_ID,
+            uid=profile["id"],
+            defaults={"user": user, "extra_data": profile},
+        )
+        return user, created
+
+    def _seed_tweetup(self, spec: DemoTweetup, cities: dict, users: dict, now: datetime) -> bool:
+        city = cities[spec.city]
+        details = spec.details(city, today=now.astimezone(city.tzinfo).date())
+        tweetup = Tweetup.objects.filter(slug=spec.slug).first()
+        if tweetup is None:
+            self._create_tweetup(spec, details, users)
+            return True
+        if not (spec.day > 0 and tweetup.is_past):
+            # Still in the right tense: leave its times, as a move bumps its revision.
+            details = replace(details, starts_at=tweetup.starts_at, ends_at=tweetup.ends_at)
+        if any(getattr(tweetup, field) != value for field, value in vars(details).items()):
+            tweetup = tweetup_update(tweetup=tweetup, actor=tweetup.organizer, details=details)
+        if tweetup.accepts_rsvps:
+            self._rsvp(spec, tweetup, users)  # people added to the list since the last run
+        return False
+
+    def _create_tweetup(self, spec: DemoTweetup, details: TweetupDetails, users: dict) -> None:
+        rsvp_details = details
+        if spec.day < 0:
+            # rsvp_set takes no RSVPs for a past tweetup, so it is held tomorrow while the
+            # people RSVP, then moved to its date.
+            shift = timedelta(days=1 - spec.day)
+            rsvp_details = replace(
+                details, starts_at=details.starts_at + shift, ends_at=details.ends_at + shift
+            )
+        tweetup = tweetup_create(organizer=users[spec.organizer], details=rsvp_details)
+        # tweetup_create adds a random suffix to the slug; demo links stay the same.
+        Tweetup.objects.filter(pk=tweetup.pk).update(slug=spec.slug)
+        tweetup.slug = spec.slug
+        self._rsvp(spec, tweetup, users)
+        if rsvp_details is not details:
+            tweetup_update(tweetup=tweetup, actor=tweetup.organizer, details=details)
+        if spec.cancel_reason:
+            tweetup_cancel(tweetup=tweetup, actor=tweetup.organizer, reason=spec.cancel_reason)
+
+    def _rsvp(self, spec: DemoTweetup, tweetup: Tweetup, users: dict) -> None:
+        for handle in spec.going:
+            rsvp_set(user=users[handle], tweetup=tweetup, status=Rsvp.Status.GOING)
+        for handle in spec.maybe:
+            rsvp_set(user=users[handle], tweetup=tweetup, status=Rsvp.Status.MAYBE)
+
+    def _print_summary(self, created: dict, user_count: int) -> None:
+        slugs = [spec.slug for spec in TWEETUPS]
+        demo = Tweetup.objects.filter(slug__in=slugs)
+        upcoming = demo.scheduled().upcoming()
+        rsvps = Rsvp.objects.filter(tweetup__in=demo)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data: {len(CITIES)} cities, {user_count} X users, "
+                f"{demo.count()} tweetups ({upcoming.count()} upcoming in "
+                f"{upcoming.values('city').distinct().count()} cities, "
+                f"{demo.filter(status=Tweetup.Status.CANCELLED).count()} cancelled), "
+                f"{rsvps.count()} RSVPs ({rsvps.waitlisted().count()} waitlisted). "
+                f"New this run: {created['cities']} cities, {created['users']} users, "
+                f"{created['tweetups']} tweetups."
+            )
+        )
