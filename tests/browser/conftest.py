@@ -61,9 +61,9 @@ class Person:
         self.csp_errors: list[str] = []
         self.page.on(
             "console",
-            lambda msg: self.csp_errors.append(msg.text)
-            if "Content Security Policy" in msg.text
-            else None,
+            lambda msg: (
+                self.csp_errors.append(msg.text) if "Content Security Policy" in msg.text else None
+            ),
         )
 
     def sign_in(self):

@@ -4,11 +4,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import expect
 from django.utils import timezone
+from playwright.sync_api import expect
 
+from accounts.models import User
 from events.models import Rsvp, Tweetup
-from tests.browser.conftest import assert_accessible, screenshot
+from events.services import TweetupDetails, tweetup_create
+from tests.browser.conftest import Person, assert_accessible, screenshot
 from tests.factories import CityFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -107,13 +109,8 @@ def test_organize_rsvp_waitlist_and_cancel(people):
 
 
 def test_rsvp_works_with_javascript_off(browser, site, x_emulator_settings):
-    from tests.browser.conftest import Person
-
     CityFactory(name="Berlin", country="Germany", timezone="Europe/Berlin")
     organizer = Person(browser, site.url, "orga_nojs").sign_in()
-    from events.services import TweetupDetails, tweetup_create
-    from accounts.models import User
-
     starts = timezone.now() + timedelta(days=5)
     tweetup = tweetup_create(
         organizer=User.objects.get(x_username="orga_nojs"),
