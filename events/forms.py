@@ -5,7 +5,14 @@ from datetime import UTC, datetime
 from django import forms
 from django.utils import timezone
 
-from events.models import HASHTAG_ALL_DIGITS, HASHTAG_PATTERN, City, Rsvp, Tweetup
+from events.models import (
+    HASHTAG_ALL_DIGITS,
+    HASHTAG_PATTERN,
+    MAX_DURATION,
+    City,
+    Rsvp,
+    Tweetup,
+)
 from events.services import TweetupDetails
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -103,6 +110,8 @@ class TweetupForm(forms.Form):
         starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
         if starts and ends and ends <= starts:
             self.add_error("ends_at", "The end must be after the start.")
+        elif starts and ends and ends - starts > MAX_DURATION:
+            self.add_error("ends_at", "A tweetup can last at most 3 days.")
         if starts and self.instance is None and starts <= timezone.now():
             self.add_error("starts_at", "Pick a time in the future.")
         return cleaned

@@ -9,6 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 HASHTAG_PATTERN = r"^[A-Za-z0-9_]{1,100}$"
+# A tweetup is an evening, a day, at most a long weekend. The cap also lets "upcoming"
+# read the (city, starts_at) index from a lower bound instead of sorting every future row.
+MAX_DURATION = timedelta(days=3)
 HASHTAG_ALL_DIGITS = r"^[0-9]+$"
 
 
@@ -47,10 +50,16 @@ class TweetupQuerySet(models.QuerySet):
         return self.filter(status=Tweetup.Status.SCHEDULED)
 
     def upcoming(self, now: datetime | None = None):
-        return self.filter(ends_at__gt=now or timezone.now()).order_by("starts_at", "id")
+        """Not over yet (including under way), soonest first."""
+        now = now or timezone.now()
+        return self.filter(starts_at__gt=now - MAX_DURATION, ends_at__gt=now).order_by(
+            "starts_at", "id"
+        )
 
     def past(self, now: datetime | None = None):
-        return self.filter(ends_at__lte=now or timezone.now()).order_by("-starts_at", "-id")
+        """Over, most recent first. (starts_at < now always holds; it lets the index stop early.)"""
+        now = now or timezone.now()
+        return self.filter(starts_at__lt=now, ends_at__lte=now).order_by("-starts_at", "-id")
 
     def in_city(self, city: "City"):
         return self.filter(city=city)
@@ -111,8 +120,8 @@ class Tweetup(models.Model):
         ordering = ["starts_at", "id"]
         indexes = [
             # City page: upcoming/past by date; home page: upcoming across cities.
-            models.Index(fields=["city", "ends_at", "starts_at"], name="tweetup_city_ends_idx"),
-            models.Index(fields=["ends_at", "starts_at"], name="tweetup_ends_idx"),
+            models.Index(fields=["city", "starts_at", "id"], name="tweetup_city_starts_idx"),
+            models.Index(fields=["starts_at", "id"], name="tweetup_starts_idx"),
             models.Index(fields=["organizer", "starts_at"], name="tweetup_organizer_idx"),
         ]
         constraints = [
@@ -120,6 +129,11 @@ class Tweetup(models.Model):
                 condition=Q(ends_at__gt=F("starts_at")),
                 name="tweetup_ends_after_start",
                 violation_error_message="The end must be after the start.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__lte=F("starts_at") + MAX_DURATION),
+                name="tweetup_at_most_three_days",
+                violation_error_message="A tweetup can last at most 3 days.",
             ),
             models.CheckConstraint(
                 condition=Q(capacity__isnull=True) | Q(capacity__gte=1),

@@ -33,7 +33,9 @@ def home(request):
     cities = City.objects.annotate(
         upcoming_count=Count(
             "tweetups",
-            filter=Q(tweetups__ends_at__gt=now, tweetups__status=Tweetup.Status.SCHEDULED),
+            filter=Q(
+                tweetups__in=Tweetup.objects.scheduled().upcoming(now).order_by(),
+            ),
         )
     )
     mine = []

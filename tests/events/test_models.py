@@ -36,6 +36,19 @@ class TestTweetupConstraints:
         with refused():
             TweetupFactory(city=berlin, starts_at=start, ends_at=start + length)
 
+    def test_it_lasts_at_most_three_days(self, berlin):
+        start = timezone.now() + timedelta(days=1)
+        assert TweetupFactory(city=berlin, starts_at=start, ends_at=start + timedelta(days=3))
+        with refused():
+            TweetupFactory(
+                city=berlin, starts_at=start, ends_at=start + timedelta(days=3, seconds=1)
+            )
+
+    def test_more_going_than_seats_is_refused(self, berlin):
+        tweetup = TweetupFactory(city=berlin, capacity=2)
+        with refused():
+            Tweetup.objects.filter(pk=tweetup.pk).update(going_count=3)
+
     def test_capacity_is_at_least_one(self, berlin):
         with refused():
             TweetupFactory(city=berlin, capacity=0)

@@ -177,6 +177,13 @@ class TestOrganizing:
         assert Tweetup.objects.count() == 0
         assert "the clocks skip that hour" in response.text
 
+    def test_tweetup_longer_than_three_days_is_refused(self, client, user, berlin):
+        client.force_login(user)
+        data = form_data(berlin, ends_at="2030-04-06T19:00")
+        response = client.post(reverse("events:tweetup_new"), data)
+        assert "A tweetup can last at most 3 days." in response.text
+        assert Tweetup.objects.count() == 0
+
     def test_hashtag_clash_is_a_field_error(self, client, user, berlin):
         starts = timezone.datetime(2030, 4, 2, 17, 0, tzinfo=timezone.UTC)
         TweetupFactory(
