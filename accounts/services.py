@@ -1,6 +1,15 @@
+from urllib.parse import urlsplit
+
 from django.db import transaction
 
 from accounts.models import User
+
+
+def _avatar_url(value: object) -> str:
+    # Rendered as <img src>: only a web URL that fits the column, never javascript: or data:.
+    if not isinstance(value, str) or len(value) > 500:
+        return ""
+    return value if urlsplit(value).scheme in ("https", "http") else ""
 
 
 @transaction.atomic
@@ -9,7 +18,7 @@ def user_update_from_x(*, user: User, profile: dict) -> User:
     user.x_id = str(profile["id"])
     user.x_username = profile.get("username", "")[:50]
     user.display_name = profile.get("name", "")[:100]
-    user.avatar_url = profile.get("profile_image_url", "")[:500]
+    user.avatar_url = _avatar_url(profile.get("profile_image_url", ""))
     if user.pk:
         user.save(update_fields=["x_id", "x_username", "display_name", "avatar_url"])
     return user

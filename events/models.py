@@ -252,9 +252,21 @@ class Rsvp(models.Model):
         return f"{self.user} → {self.tweetup}: {self.get_status_display()}"
 
 
-def attendee_prefetch(to_attr: str = "going_rsvps") -> Prefetch:
-    return Prefetch(
-        "rsvps",
-        queryset=Rsvp.objects.going().select_related("user").order_by("created_at", "id"),
-        to_attr=to_attr,
+ATTENDEES_SHOWN = 48
+
+
+def attendee_prefetch(to_attr: str = "going_rsvps", limit: int = ATTENDEES_SHOWN) -> Prefetch:
+    """The first people going, with just the user fields an avatar list shows."""
+    queryset = (
+        Rsvp.objects.going()
+        .select_related("user")
+        .only(
+            "tweetup_id",
+            "user__username",
+            "user__x_username",
+            "user__display_name",
+            "user__avatar_url",
+        )
+        .order_by("created_at", "id")
     )
+    return Prefetch("rsvps", queryset=queryset[:limit], to_attr=to_attr)

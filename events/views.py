@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +14,7 @@ from events import ratelimit
 from events.calendar import tweetup_ics
 from events.forms import CancelForm, RsvpForm, TweetupForm
 from events.models import City, Rsvp, Tweetup, attendee_prefetch
+from events.pagination import page_of
 from events.services import (
     RsvpClosed,
     rsvp_set,
@@ -71,7 +71,7 @@ def city_detail(request, slug):
     past = request.GET.get("when") == "past"
     tweetups = Tweetup.objects.in_city(city).for_listing()
     tweetups = tweetups.past() if past else tweetups.upcoming()
-    page = Paginator(tweetups, settings.TWEETUPS_PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(tweetups, number=request.GET.get("page"), per_page=settings.TWEETUPS_PER_PAGE)
     return render(request, "events/city_detail.html", {"city": city, "page": page, "past": past})
 
 
@@ -93,6 +93,7 @@ def _tweetup_context(request, tweetup: Tweetup) -> dict:
         "tweetup": tweetup,
         "counts": counts,
         "seats_left": seats_left,
+        "more_going": counts["going"] - len(tweetup.going_rsvps),
         "my_rsvp": my_rsvp,
         "waitlist_rank": rank,
         "is_organizer": request.user.is_authenticated and request.user.pk == tweetup.organizer_id,

@@ -1,9 +1,38 @@
+import re
+
+from allauth.socialaccount.providers.base import ProviderException
+from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from allauth.socialaccount.providers.twitter_oauth2.views import TwitterOAuth2Adapter
 from django.conf import settings
 
+X_ID_RE = re.compile(r"^[0-9]{1,19}$")
+X_USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+
+
+def profile_problem(profile: object) -> str | None:
+    """Why `profile` is not a usable X user object, or None when it is."""
+    if not isinstance(profile, dict):
+        return "the profile is not an object"
+    if not isinstance(profile.get("id"), str) or not X_ID_RE.match(profile["id"]):
+        return "the profile has no valid id"
+    if not isinstance(profile.get("username"), str) or not X_USERNAME_RE.match(profile["username"]):
+        return "the profile has no valid username"
+    if not isinstance(profile.get("name"), str):
+        return "the profile has no name"
+    if not isinstance(profile.get("profile_image_url", ""), str):
+        return "the profile image URL is not a string"
+    return None
+
 
 class XOAuth2Adapter(TwitterOAuth2Adapter):
+    """allauth's X adapter, pointed at settings and strict about what X sends back.
+
+    allauth turns OAuth2Error, ProviderException and requests' errors into its
+    authentication error page; anything else would be a 500. So X's answers are checked
+    here and a malformed one raises one of those.
+    """
+
     @property
     def authorize_url(self):
         return settings.X_AUTHORIZE_URL
@@ -15,6 +44,24 @@ class XOAuth2Adapter(TwitterOAuth2Adapter):
     @property
     def profile_url(self):
         return f"{settings.X_API_BASE_URL}/2/users/me"
+
+    def parse_token(self, data):
+        if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
+            raise OAuth2Error("X sent a token response without an access token")
+        try:
+            return super().parse_token(data)
+        except (TypeError, ValueError) as exc:  # e.g. "expires_in": "soon"
+            raise OAuth2Error("X sent a token response we could not read") from exc
+
+    def get_user_info(self, token):
+        try:
+            profile = super().get_user_info(token)
+        except (KeyError, TypeError) as exc:  # a JSON body without {"data": {...}}
+            raise ProviderException("X sent a profile response without data") from exc
+        problem = profile_problem(profile)
+        if problem:
+            raise ProviderException(f"X sent an unusable profile: {problem}")
+        return profile
 
 
 oauth2_login = OAuth2LoginView.adapter_view(XOAuth2Adapter)

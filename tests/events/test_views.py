@@ -68,6 +68,8 @@ class TestPages:
         second = client.get(berlin.get_absolute_url() + "?page=2")
         assert first.text.count('class="card tweetup-row"') == 5
         assert second.text.count('class="card tweetup-row"') == 2
+        assert 'rel="next"' in first.text and 'rel="next"' not in second.text
+        assert client.get(berlin.get_absolute_url() + "?page=junk").status_code == 200
 
     @pytest.mark.parametrize("rows", [3, 30])
     def test_city_page_query_count_is_fixed(self, client, berlin, rows):
@@ -79,8 +81,8 @@ class TestPages:
         client.get(berlin.get_absolute_url())  # warm the session
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(berlin.get_absolute_url()).status_code == 200
-        # session, user, city, count, page
-        assert len(ctx.captured_queries) == 5
+        # session, user, city, one page (no COUNT)
+        assert len(ctx.captured_queries) == 4
 
     @pytest.mark.parametrize("attendees", [2, 40])
     def test_tweetup_page_query_count_is_fixed(self, client, tweetup, attendees):
@@ -92,6 +94,14 @@ class TestPages:
             response = client.get(tweetup.get_absolute_url())
         assert response.status_code == 200
         assert len(ctx.captured_queries) <= 7
+
+    def test_tweetup_page_shows_the_first_attendees_and_how_many_more(self, client, tweetup):
+        for _ in range(50):
+            Rsvp.objects.create(tweetup=tweetup, user=UserFactory(), status="going")
+        html = client.get(tweetup.get_absolute_url()).text
+        attendees = html.split('aria-label="People going"')[1].split("</ul>")[0]
+        assert attendees.count("<li>") == 48  # of 51 going, organizer included
+        assert "and 3 more going" in html
 
     def test_home_query_count_is_fixed(self, client, django_assert_max_num_queries):
         for city in ("Berlin", "London", "Tokyo"):

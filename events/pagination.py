@@ -1,0 +1,39 @@
+"""Pages without a COUNT: a city's list reads one page plus one row, however many rows
+match, so its cost does not grow with the table."""
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+
+@dataclass
+class Page:
+    object_list: list
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def page_of(queryset: QuerySet, *, number: str | int | None, per_page: int) -> Page:
+    try:
+        number = max(int(number or 1), 1)
+    except (TypeError, ValueError):
+        number = 1
+    start = (number - 1) * per_page
+    rows = list(queryset[start : start + per_page + 1])
+    return Page(object_list=rows[:per_page], number=number, has_next=len(rows) > per_page)
