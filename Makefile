@@ -1,0 +1,63 @@
+# Tweetups: `make run` for the site with demo data, `make test` for the suite.
+# python3 resolves to the version in .python-version (pyenv); override with PYTHON=...
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check --quiet
+PYTEST_ARGS ?=
+MIN_PYTHON := 3.12
+
+.PHONY: run test lint lint-code lint-style bench clean distclean
+
+# SQLite and the file-system Celery broker unless DATABASE_URL / REDIS_URL are set. bin/dev
+# sets DJANGO_DEBUG=true and the X emulator's URLs unless the environment already has them.
+run: $(VENV)/.runtime-installed
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	@echo "Starting web, worker (with beat) and the X emulator: open http://127.0.0.1:8000/"
+	exec $(PY) bin/dev
+
+test: $(VENV)/.dev-installed
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: lint-code lint-style
+
+# CI fails on these: real mistakes (ruff's rule set includes bugbear and bandit).
+lint-code: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check . bin/dev
+
+# CI only reports these: formatting, and templates (djlint).
+lint-style: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff format --check . bin/dev
+	$(VENV)/bin/djlint --lint templates
+	$(VENV)/bin/djlint --check templates
+
+# Each script in bench/ prints its own figures; nothing here asserts a time.
+bench: $(VENV)/.dev-installed
+	@set -e; found=; for script in bench/*.py; do \
+		case "$$script" in */__init__.py|*/settings.py|*/urls.py) continue;; esac; \
+		[ -e "$$script" ] || continue; found=1; \
+		echo "== $$script"; DJANGO_SETTINGS_MODULE=tweetups.settings PYTHONPATH=. $(PY) "$$script"; \
+	done; [ -n "$$found" ] || echo "No benchmarks in bench/ yet."
+
+clean:
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+	rm -rf .pytest_cache .ruff_cache staticfiles tests/artifacts var
+
+# Also the virtualenv and the development database.
+distclean: clean
+	rm -rf $(VENV) db.sqlite3
+
+$(PY):
+	@$(PYTHON) -c 'import sys; v = tuple(map(int, "$(MIN_PYTHON)".split("."))); sys.exit(0 if sys.version_info >= v else "Tweetups needs Python $(MIN_PYTHON) or newer, but $(PYTHON) is " + sys.version.split()[0] + ": install it (pyenv install 3.13) or run make PYTHON=python3.13")'
+	$(PYTHON) -m venv $(VENV)
+
+# Stamp files: pip runs again only when a requirements file changes.
+$(VENV)/.runtime-installed: requirements.txt | $(PY)
+	$(PIP) install -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt requirements.txt | $(PY)
+	$(PIP) install -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
