@@ -7,7 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", account_views.sign_in, name="account_login"),
     path("accounts/", include("allauth.urls")),
-    path("me/", include("accounts.urls")),
     path("", include("events.urls")),
 ]
 

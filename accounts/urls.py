@@ -1,4 +1,0 @@
-
-
-app_name = "accounts"
-urlpatterns = []
