@@ -5,7 +5,12 @@ from django.db import connection
 
 from tests.factories import CityFactory, TweetupFactory, UserFactory
 
-pytest_plugins = ["tests.fixtures_x"]
+pytest_plugins = [
+    "tests.fixtures_x",
+    "tests.fixtures_celery",
+    "tests.fixtures_sync",
+    "tests.fixtures_mail",
+]
 
 # CI sets this: a test that needs PostgreSQL, Redis or the browser then fails instead of skipping.
 REQUIRE_ALL = os.environ.get("TWEETUPS_REQUIRE_ALL_SERVICES") == "1"

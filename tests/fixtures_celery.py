@@ -1,0 +1,1 @@
+"""Fixtures for the celery tests (filled in by its issue's work)."""

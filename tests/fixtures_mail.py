@@ -1,0 +1,1 @@
+"""Fixtures for the mail tests (filled in by its issue's work)."""

@@ -1,0 +1,1 @@
+"""Fixtures for the sync tests (filled in by its issue's work)."""
