@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from events.models import City, Rsvp, Tweetup
+from events.models import (
+    City,
+    HashtagSync,
+    PostReadUsage,
+    Rsvp,
+    Tweet,
+    Tweetup,
+    TweetupTweet,
+    XAuthor,
+)
 
 
 @admin.register(City)
@@ -38,3 +47,53 @@ class RsvpAdmin(admin.ModelAdmin):
     search_fields = ["tweetup__title", "user__x_username", "user__display_name"]
     list_select_related = ["tweetup", "user"]
     raw_id_fields = ["tweetup", "user"]
+
+
+@admin.register(XAuthor)
+class XAuthorAdmin(admin.ModelAdmin):
+    list_display = ["username", "name", "x_id", "updated_at"]
+    search_fields = ["username", "name", "x_id"]
+
+
+class TweetupTweetInline(admin.TabularInline):
+    model = TweetupTweet
+    extra = 0
+    raw_id_fields = ["tweetup"]
+    fields = ["tweetup", "hidden", "created_at"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Tweet)
+class TweetAdmin(admin.ModelAdmin):
+    list_display = ["x_id", "author", "created_at", "short_text"]
+    list_filter = ["created_at", "lang"]
+    search_fields = ["text", "author__username", "x_id"]
+    list_select_related = ["author"]
+    raw_id_fields = ["author"]
+    date_hierarchy = "created_at"
+    inlines = [TweetupTweetInline]
+
+    @admin.display(description="Text")
+    def short_text(self, tweet):
+        return tweet.text[:80]
+
+
+@admin.register(HashtagSync)
+class HashtagSyncAdmin(admin.ModelAdmin):
+    list_display = [
+        "tweetup",
+        "hashtag",
+        "status",
+        "posts_stored",
+        "last_synced_at",
+        "next_sync_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["hashtag", "tweetup__title", "last_error"]
+    list_select_related = ["tweetup"]
+    raw_id_fields = ["tweetup"]
+
+
+@admin.register(PostReadUsage)
+class PostReadUsageAdmin(admin.ModelAdmin):
+    list_display = ["month", "posts_read", "requests"]

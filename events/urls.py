@@ -14,4 +14,6 @@ urlpatterns = [
     path("t/<slug:slug>/cancel/", views.tweetup_cancel_view, name="tweetup_cancel"),
     path("t/<slug:slug>/rsvp/", views.rsvp, name="rsvp"),
     path("t/<slug:slug>/calendar.ics", views.tweetup_calendar, name="tweetup_ics"),
+    path("t/<slug:slug>/wall/", views.tweetup_wall, name="tweetup_wall"),
+    path("t/<slug:slug>/wall/<int:x_id>/hide/", views.tweetup_wall_hide, name="tweetup_wall_hide"),
 ]

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from events import ratelimit
 from events.calendar import tweetup_ics
 from events.forms import CancelForm, RsvpForm, TweetupForm
-from events.models import City, Rsvp, Tweetup, attendee_prefetch
+from events.models import City, HashtagSync, Rsvp, Tweet, Tweetup, attendee_prefetch
 from events.pagination import page_of
 from events.services import (
     RsvpClosed,
@@ -23,6 +23,7 @@ from events.services import (
     tweetup_update,
     waitlist_rank,
 )
+from events.sync import tweet_hide
 
 
 @require_GET
@@ -113,8 +114,10 @@ def tweetup_detail(request, slug):
     tweetup = _get_tweetup(slug)
     template = "events/tweetup_detail.html"
     if request.htmx:
-        template += "#rsvp_panel"
-    return render(request, template, _tweetup_context(request, tweetup))
+        return render(request, template + "#rsvp_panel", _tweetup_context(request, tweetup))
+    context = _tweetup_context(request, tweetup)
+    context["wall"] = _wall_context(request, tweetup)
+    return render(request, template, context)
 
 
 @require_POST
@@ -261,4 +264,75 @@ def my_tweetups(request):
         request,
         "events/my_tweetups.html",
         {"organizing": organizing, "going": going, "waitlisted": waitlisted, "past": past},
+    )
+
+
+# --- The live hashtag wall --------------------------------------------------------------
+
+
+def _wall_context(request, tweetup: Tweetup, *, before=None, after=None) -> dict:
+    """One page of the wall: newest first, or the posts before/after a given post."""
+    is_organizer = request.user.is_authenticated and request.user.pk == tweetup.organizer_id
+    posts = Tweet.objects.for_wall(tweetup, include_hidden=is_organizer)
+    per_page = settings.WALL_POSTS_PER_PAGE
+    if after is not None:
+        posts = list(posts.newer_than(after)[: per_page * 5])
+        has_older = False
+    else:
+        if before is not None:
+            posts = posts.older_than(before)
+        posts = list(posts[: per_page + 1])
+        has_older = len(posts) > per_page
+        posts = posts[:per_page]
+    sync = None
+    if is_organizer:
+        sync = HashtagSync.objects.filter(tweetup=tweetup).first()
+    return {
+        "tweetup": tweetup,
+        "posts": posts,
+        "has_older": has_older,
+        "oldest_id": posts[-1].x_id if posts else before,
+        "newest_id": posts[0].x_id if posts else after,
+        "is_organizer": is_organizer,
+        "sync": sync,
+        "poll_seconds": settings.WALL_POLL_SECONDS,
+    }
+
+
+def _post_id(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 20 else None
+
+
+@require_GET
+def tweetup_wall(request, slug):
+    """The big-screen wall; with htmx, the posts newer or older than a given one."""
+    tweetup = get_object_or_404(Tweetup.objects.select_related("city", "organizer"), slug=slug)
+    before, after = _post_id(request.GET.get("before")), _post_id(request.GET.get("after"))
+    context = _wall_context(request, tweetup, before=before, after=after)
+    if request.htmx and "after" in request.GET:
+        # Nothing new: keep polling from the same post.
+        context["newest_id"] = context["newest_id"] or after
+        return render(request, "events/wall_parts.html#wall_newer", context)
+    if request.htmx and before is not None:
+        return render(request, "events/wall_parts.html#wall_older", context)
+    return render(request, "events/wall.html", {**context, "before": before})
+
+
+@require_POST
+@login_required
+def tweetup_wall_hide(request, slug, x_id):
+    tweetup = get_object_or_404(Tweetup.objects.select_related("city"), slug=slug)
+    if tweetup.organizer_id != request.user.pk:
+        raise PermissionDenied
+    tweet = get_object_or_404(Tweet.objects.filter(tweetup_links__tweetup=tweetup), x_id=x_id)
+    tweet_hide(
+        tweetup=tweetup, tweet=tweet, actor=request.user, hidden=request.POST.get("hidden") == "1"
+    )
+    if not request.htmx:
+        return redirect(tweetup.get_absolute_url() + "#wall")
+    post = Tweet.objects.for_wall(tweetup, include_hidden=True).get(x_id=x_id)
+    return render(
+        request,
+        "events/wall_parts.html#post",
+        {"tweetup": tweetup, "post": post, "is_organizer": True},
     )

@@ -2,7 +2,9 @@
 
 - `x_emulator`: the emulator (one server per test session, reset before each test); use
   `x_emulator.base_url`, `x_emulator.control` (the /_emulator/ API: add_user, update_user,
-  add_fault, requests, advance_clock, configure, ...).
+  add_fault, requests, advance_clock, configure, post_tweet, post_tweets, generate_tweets,
+  tweets, clear_tweets, rate_limit, set_rate_limit, ...). Recent search takes the site's
+  X_BEARER_TOKEN.
 - `x_emulator_settings`: the same emulator, with X_AUTHORIZE_URL and X_API_BASE_URL pointing
   the site at it.
 - `x_consent(authorize_url, ...)`: plays the browser on the consent screen and returns the
@@ -127,9 +129,12 @@ def x_sign_in(client: Client, *, user_id: str | None = None, next_url: str | Non
 
 @pytest.fixture(scope="session")
 def _x_emulator_server():
-    # The credentials the site is configured with (X_CLIENT_ID / X_CLIENT_SECRET).
+    # The credentials the site is configured with (X_CLIENT_ID / X_CLIENT_SECRET, and the
+    # app-only X_BEARER_TOKEN recent search takes).
     config = EmulatorConfig(
-        client_id=django_settings.X_CLIENT_ID, client_secret=django_settings.X_CLIENT_SECRET
+        client_id=django_settings.X_CLIENT_ID,
+        client_secret=django_settings.X_CLIENT_SECRET,
+        bearer_token=getattr(django_settings, "X_BEARER_TOKEN", EmulatorConfig.bearer_token),
     )
     server = EmulatorServer(port=0, config=config).start()
     yield server

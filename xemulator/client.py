@@ -7,6 +7,7 @@ running in another process: `EmulatorClient("http://127.0.0.1:8010").add_fault("
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
@@ -63,13 +64,19 @@ class EmulatorClient:
         status: int | None = None,
         delay_seconds: float = 0.0,
         body: object = None,
+        reset_seconds: float | None = None,
     ) -> dict:
-        """Break the next `count` requests to `path`: kind is status, malformed, slow or json."""
+        """Break the next `count` requests to `path`: kind is status, malformed, slow or json.
+
+        A 429 on recent search says in x-rate-limit-reset that the budget comes back in
+        `reset_seconds` (default: when the current window ends)."""
         payload = {"path": path, "kind": kind, "count": count, "delay_seconds": delay_seconds}
         if status is not None:
             payload["status"] = status
         if body is not None:
             payload["body"] = body
+        if reset_seconds is not None:
+            payload["reset_seconds"] = reset_seconds
         return self._call("POST", "faults", payload)["data"]
 
     def faults(self) -> list[dict]:
@@ -94,3 +101,82 @@ class EmulatorClient:
 
     def configure(self, **changes) -> dict:
         return self._call("PATCH", "config", changes)["data"]
+
+    # --- posts and recent search -----------------------------------------------------
+
+    def post_tweet(
+        self,
+        username: str | None,
+        text: str | None = None,
+        *,
+        author_id: str | None = None,
+        created_at: datetime | str | None = None,
+        is_retweet: bool = False,
+        retweet_of: str | None = None,
+        lang: str | None = None,
+        public_metrics: dict | None = None,
+    ) -> dict:
+        """Post as @username (created if new) or as `author_id`; returns the post as recent
+        search would, every field included. `retweet_of` (a stored post's id) replaces text."""
+        spec = _tweet_spec(
+            username=username,
+            author_id=author_id,
+            text=text,
+            created_at=created_at,
+            is_retweet=is_retweet,
+            retweet_of=retweet_of,
+            lang=lang,
+            public_metrics=public_metrics,
+        )
+        return self._call("POST", "tweets", spec)["data"]
+
+    def post_tweets(self, tweets: list[dict]) -> dict:
+        """Post many at once, all or none: each dict takes post_tweet's arguments
+        (`username`, `text`, `created_at`, ...). Returns {"created", "newest_id", "oldest_id"}."""
+        specs = [_tweet_spec(**tweet) for tweet in tweets]
+        return self._call("POST", "tweets/bulk", {"tweets": specs})["data"]
+
+    def generate_tweets(self, hashtags: list[str], count: int, **options) -> dict:
+        """Post `count` demo-like posts cycling through `hashtags`, spread over the last six
+        days; options: usernames, span_seconds, newest_at, retweet_every, seed."""
+        if isinstance(options.get("newest_at"), datetime):
+            options["newest_at"] = options["newest_at"].isoformat()
+        payload = {"hashtags": hashtags, "count": count, **options}
+        return self._call("POST", "tweets/bulk", payload)["data"]
+
+    def tweets(self) -> list[dict]:
+        """Every stored post, newest first."""
+        return self._call("GET", "tweets")["data"]
+
+    def clear_tweets(self) -> None:
+        self._call("DELETE", "tweets")
+
+    def rate_limit(self) -> dict:
+        """The app's recent-search budget: limit, remaining, reset, window_seconds."""
+        return self._call("GET", "rate-limit")["data"]
+
+    def set_rate_limit(
+        self,
+        *,
+        limit: int | None = None,
+        remaining: int | None = None,
+        window_seconds: int | None = None,
+        reset_in_seconds: float | None = None,
+    ) -> dict:
+        """Resize the recent-search budget, or say what is left of it and when it resets."""
+        changes = {
+            "limit": limit,
+            "remaining": remaining,
+            "window_seconds": window_seconds,
+            "reset_in_seconds": reset_in_seconds,
+        }
+        payload = {name: value for name, value in changes.items() if value is not None}
+        return self._call("POST", "rate-limit", payload)["data"]
+
+
+def _tweet_spec(**fields) -> dict:
+    if isinstance(fields.get("created_at"), datetime):
+        fields["created_at"] = fields["created_at"].isoformat()
+    if not fields.get("is_retweet"):
+        fields.pop("is_retweet", None)
+    return {name: value for name, value in fields.items() if value is not None}

@@ -6,13 +6,28 @@ POST   /_emulator/users             {"username", "name"?, "id"?, "profile_image_
 PATCH  /_emulator/users/<id>        change handle, name, avatar, ...
 GET    /_emulator/faults            armed faults
 POST   /_emulator/faults            {"path", "kind": status|malformed|slow|json, "count"?,
-                                     "status"?, "delay_seconds"?, "body"?}
+                                     "status"?, "delay_seconds"?, "body"?, "reset_seconds"?}
 DELETE /_emulator/faults
 GET    /_emulator/requests          X API requests seen, oldest first (secrets redacted)
 DELETE /_emulator/requests
 POST   /_emulator/clock             {"advance_seconds": 31}: expire codes without waiting
-GET    /_emulator/config            the configuration, without the client secret
-PATCH  /_emulator/config            {"code_ttl_seconds"?, "redirect_uris"?, ...}
+GET    /_emulator/config            the configuration, without the secrets
+PATCH  /_emulator/config            {"code_ttl_seconds"?, "redirect_uris"?, "bearer_token"?,
+                                     "search_query_max_length"?, "search_rate_limit"?, ...}
+GET    /_emulator/tweets            {"data": [post, ...]} every stored post, newest first, as
+                                     search returns it with every field
+POST   /_emulator/tweets            {"text", "username" | "author_id", "created_at"?,
+                                     "is_retweet"?, "retweet_of"?, "lang"?, "public_metrics"?}
+                                     -> 201 {"data": post}; an unknown username is created
+POST   /_emulator/tweets/bulk       {"tweets": [spec, ...]} (all stored, or none), or a
+                                     generator: {"hashtags": [...], "count", "usernames"?,
+                                     "span_seconds"?, "newest_at"?, "retweet_every"?, "seed"?}
+                                     -> 201 {"data": {"created", "newest_id", "oldest_id"}}
+DELETE /_emulator/tweets            forget every post
+GET    /_emulator/rate-limit        the app's recent-search budget: {"data": {"limit",
+                                     "remaining", "reset", "window_seconds"}}
+POST   /_emulator/rate-limit        {"limit"?, "remaining"?, "window_seconds"?,
+                                     "reset_in_seconds"?}: change it
 """
 
 from __future__ import annotations
@@ -21,6 +36,7 @@ from dataclasses import fields as dataclass_fields
 
 from xemulator.responses import Request, Response, json_response
 from xemulator.state import EmulatorConfig, EmulatorError, EmulatorState, Fault
+from xemulator.tweets import TWEET_FIELDS, Tweet, tweet_json
 from xemulator.users import USER_FIELDS, user_json
 
 PREFIX = "/_emulator/"
@@ -33,6 +49,29 @@ def _error(message: str, status: int = 400) -> Response:
 
 def _full_user(user) -> dict:
     return user_json(user, USER_FIELDS)
+
+
+def _full_tweet(tweet: Tweet) -> dict:
+    return tweet_json(tweet, TWEET_FIELDS)
+
+
+def _optional_int(payload: dict, name: str) -> int | None:
+    value = payload.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise EmulatorError(f"{name} must be a whole number")
+    return int(value)
+
+
+def _bulk(state: EmulatorState, payload: dict) -> list[Tweet]:
+    if "tweets" in payload:
+        if set(payload) != {"tweets"}:
+            raise EmulatorError("give either tweets or a generator, not both")
+        return state.post_tweets(payload["tweets"])
+    if "hashtags" not in payload:
+        raise EmulatorError('give "tweets": [...] or a generator with "hashtags" and "count"')
+    return state.generate_tweets(**payload)
 
 
 def dispatch(state: EmulatorState, request: Request) -> Response:
@@ -102,6 +141,11 @@ def _route(state: EmulatorState, method: str, route: str, payload: dict) -> Resp
                 status=int(payload["status"]) if payload.get("status") is not None else None,
                 delay_seconds=float(payload.get("delay_seconds", 0)),
                 body=payload.get("body"),
+                reset_seconds=(
+                    float(payload["reset_seconds"])
+                    if payload.get("reset_seconds") is not None
+                    else None
+                ),
             )
             return json_response({"data": state.add_fault(fault).as_json()}, 201)
         case ("DELETE", ["faults"]):
@@ -120,4 +164,31 @@ def _route(state: EmulatorState, method: str, route: str, payload: dict) -> Resp
             return json_response(
                 {"data": state.configure(**_config_changes(state, payload)).public()}
             )
+        case ("GET", ["tweets"]):
+            return json_response({"data": [_full_tweet(t) for t in state.all_tweets()]})
+        case ("POST", ["tweets"]):
+            return json_response({"data": _full_tweet(state.post_tweet(**payload))}, 201)
+        case ("POST", ["tweets", "bulk"]):
+            ids = [t.id for t in _bulk(state, payload)]
+            summary = {"created": len(ids), "newest_id": str(max(ids)), "oldest_id": str(min(ids))}
+            return json_response({"data": summary}, 201)
+        case ("DELETE", ["tweets"]):
+            state.clear_tweets()
+            return json_response({"data": []})
+        case ("GET", ["rate-limit"]):
+            return json_response({"data": state.search_rate_limit()})
+        case ("POST", ["rate-limit"]):
+            unknown = set(payload) - {"limit", "remaining", "window_seconds", "reset_in_seconds"}
+            if unknown:
+                raise EmulatorError(f"unknown fields: {', '.join(sorted(unknown))}")
+            reset_in = payload.get("reset_in_seconds")
+            if reset_in is not None and not isinstance(reset_in, int | float):
+                raise EmulatorError("reset_in_seconds must be a number")
+            changed = state.set_search_rate_limit(
+                limit=_optional_int(payload, "limit"),
+                remaining=_optional_int(payload, "remaining"),
+                window_seconds=_optional_int(payload, "window_seconds"),
+                reset_in_seconds=reset_in,
+            )
+            return json_response({"data": changed})
     return _error("no such control endpoint", 404)

@@ -1,9 +1,20 @@
-"""The emulator's demo accounts and the OAuth scopes it knows.
+"""The emulator's demo accounts, the OAuth scopes it knows, and demo posts for `make run`.
 
 Ids are stable so a person who signs in as a demo user twice is the same user to the site.
 """
 
+from __future__ import annotations
+
+import logging
+import random
+import threading
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from xemulator.state import EmulatorState
+
+logger = logging.getLogger("xemulator")
 
 
 def _demo_user(id: str, username: str, name: str, **extra) -> dict:
@@ -91,3 +102,102 @@ SCOPES = {
     "media.write": "Upload media for you",
     "timeline.read": "See Custom Timelines you can see",
 }
+
+# Demo posts: emoji (some with skin tones and joiners), links, mentions, and the &, < and >
+# that X escapes, so the wall shows what it must handle. {tag} is the hashtag with its #.
+DEMO_TEXTS = (
+    "Can't wait for {tag} 🎉 who else is coming? @{friend}",
+    "Coffee & croissants before {tag} ☕🥐",
+    "Slides from last time are up: https://github.com/tweetups/slides/blob/main/{slug}.md {tag}",
+    "Pro tip for {tag}: <3 the people, stay for the conversations 👋",
+    "Running 5 min late to {tag} 🏃‍♀️ save me a seat @{friend}!",
+    "Map for tonight → https://www.openstreetmap.org/search?query={slug}&zoom=16 {tag}",
+    "1 < 2 & 3 > 2: the maths of meeting people at {tag} 🤓",
+    "Who else is at {tag}? Say hi, I'm the one in the green jacket 🧥",
+    "Great turnout at {tag} 🙌🏽 thanks @{friend} for organizing!",
+    "Photos from {tag} coming soon 📸 #tweetup",
+    "<b>Reminder</b>: bring a name tag to {tag} 🏷️",
+    "Q&A with @{friend} at {tag} starts in 10 minutes 🎤",
+    "Is it {tag} or {tag_lower}? Either way, I'm in 🙌",
+    "First time at a tweetup 👩‍💻 — any tips? {tag}",
+)
+
+
+def demo_text(rng: random.Random, hashtag: str, friend: str) -> str:
+    """A plausible post about the tweetup with this hashtag, mentioning @friend."""
+    template = rng.choice(DEMO_TEXTS)
+    return template.format(
+        tag=f"#{hashtag}", tag_lower=f"#{hashtag.lower()}", slug=hashtag.lower(), friend=friend
+    )
+
+
+class DemoActivity:
+    """Posts a demo post on one of the hashtags every `interval` seconds, in a thread.
+
+    It starts with a few posts per hashtag from the last hour, so a wall is not empty while
+    the first interval passes. Authors are the demo accounts that are not protected (X's
+    search leaves protected accounts out).
+    """
+
+    def __init__(
+        self,
+        state: EmulatorState,
+        hashtags: list[str],
+        interval: float,
+        *,
+        backlog_per_hashtag: int = 2,
+        rng: random.Random | None = None,
+    ):
+        self.state = state
+        self.hashtags = list(hashtags)
+        self.interval = interval
+        self.backlog_per_hashtag = backlog_per_hashtag
+        self.rng = rng or random.Random()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _authors(self) -> list[str]:
+        return [u.username for u in self.state.all_users() if not u.protected]
+
+    def post_one(self, *, seconds_ago: float = 0.0) -> None:
+        authors = self._authors()
+        author = self.rng.choice(authors)
+        friend = self.rng.choice([a for a in authors if a != author] or authors)
+        spec = {
+            "username": author,
+            "text": demo_text(self.rng, self.rng.choice(self.hashtags), friend),
+            "public_metrics": {"like_count": self.rng.randrange(40)},
+        }
+        if seconds_ago:
+            moment = datetime.fromtimestamp(self.state.now() - seconds_ago, UTC)
+            spec["created_at"] = moment.isoformat()
+        self.state.post_tweet(**spec)
+
+    def start(self) -> DemoActivity:
+        # Oldest first, so ids rise with created_at as on X.
+        backlog = sorted(
+            (
+                self.rng.uniform(60, 3600)
+                for _ in self.hashtags
+                for _ in range(self.backlog_per_hashtag)
+            ),
+            reverse=True,
+        )
+        for seconds_ago in backlog:
+            self.post_one(seconds_ago=seconds_ago)
+        self._thread = threading.Thread(target=self._run, name="xemulator-demo", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.post_one()
+            except Exception:
+                logger.exception("demo activity could not post")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None

@@ -80,6 +80,20 @@ def problem_response(
     return json_response(payload, status, content_type="application/problem+json", headers=headers)
 
 
+INVALID_REQUEST_TYPE = "https://api.twitter.com/2/problems/invalid-request"
+
+
+def invalid_request_response(errors: list[dict], headers: dict[str, str] | None = None) -> Response:
+    """X's 400 for bad parameters: one entry per problem, each naming its parameter."""
+    payload = {
+        "errors": errors,
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": INVALID_REQUEST_TYPE,
+    }
+    return json_response(payload, 400, content_type="application/problem+json", headers=headers)
+
+
 def oauth_error_response(error: str, description: str, status: int = 400) -> Response:
     return json_response({"error": error, "error_description": description}, status)
 

@@ -15,7 +15,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from xemulator import control, oauth, users
+from xemulator import control, oauth, search, users
 from xemulator.client import EmulatorClient
 from xemulator.responses import Request, Response, json_response, problem_response
 from xemulator.state import EmulatorConfig, EmulatorState, Fault
@@ -23,6 +23,8 @@ from xemulator.state import EmulatorConfig, EmulatorState, Fault
 logger = logging.getLogger("xemulator")
 
 MAX_BODY_BYTES = 1_000_000
+# The control API takes bulk posts; 100,000 of them fit.
+MAX_CONTROL_BODY_BYTES = 64_000_000
 # Values that grant access; the request log keeps that they were sent, not what they were.
 SECRET_FIELDS = {"code", "code_verifier", "refresh_token", "client_secret", "access_token"}
 
@@ -31,7 +33,10 @@ ROUTES = {
     ("POST", "/i/oauth2/authorize"): oauth.authorize_decision,
     ("POST", "/2/oauth2/token"): oauth.token,
     ("GET", "/2/users/me"): users.me,
+    ("GET", search.SEARCH_PATH): search.search_recent,
 }
+# Paths whose every answer, an injected fault's too, carries the x-rate-limit-* headers.
+RATE_LIMIT_HEADERS = {search.SEARCH_PATH: search.fault_headers}
 
 
 def dispatch(state: EmulatorState, request: Request) -> Response:
@@ -48,6 +53,8 @@ def dispatch(state: EmulatorState, request: Request) -> Response:
     response = _fault_response(fault) if fault else None
     if response is None:
         response = _route(state, request)
+    elif request.path in RATE_LIMIT_HEADERS:
+        response.headers.update(RATE_LIMIT_HEADERS[request.path](state, fault))
     state.log_request(_log_entry(request, response, fault))
     return response
 
@@ -116,7 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self) -> Response:
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
+        is_control = self.path.startswith(control.PREFIX)
+        if length > (MAX_CONTROL_BODY_BYTES if is_control else MAX_BODY_BYTES):
             self.close_connection = True
             return json_response(
                 {"error": "request body too large"}, HTTPStatus.REQUEST_ENTITY_TOO_LARGE

@@ -1,8 +1,8 @@
-"""Everything the emulator remembers: the app, users, grants, tokens, faults and a request log.
+"""Everything the emulator remembers: the app, users, grants, tokens, posts, faults and a
+request log.
 
 One `EmulatorState` per server, guarded by one lock. The HTTP layer (`oauth.py`, `users.py`,
-`control.py`) reads and changes it only through these methods, so a new endpoint such as
-recent search adds its own collection (tweets) and methods here without touching the rest.
+`search.py`, `control.py`) reads and changes it only through these methods.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import os
 import re
 import secrets
@@ -20,6 +21,9 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 
 from xemulator.demo import DEMO_USERS
+from xemulator.errors import EmulatorError
+from xemulator.posts import SEARCH_APP_BUDGET, PostsMixin
+from xemulator.tweets import TweetStore
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 USER_ID_RE = re.compile(r"^[0-9]{1,19}$")
@@ -35,14 +39,6 @@ REDIRECT_URI_MISMATCH = (
 PKCE_MISMATCH = "Value passed for the code verifier did not match the code challenge."
 
 
-class EmulatorError(ValueError):
-    """A request the emulator refuses; `error` is the OAuth error code where there is one."""
-
-    def __init__(self, message: str, *, error: str = "invalid_request"):
-        super().__init__(message)
-        self.error = error
-
-
 @dataclass(frozen=True)
 class EmulatorConfig:
     client_id: str = "tweetups-dev"
@@ -53,6 +49,14 @@ class EmulatorConfig:
     code_ttl_seconds: float = 30.0
     access_token_ttl_seconds: int = 7200
     consent_ttl_seconds: float = 600.0
+    # The app-only bearer token recent search accepts (the site's X_BEARER_TOKEN).
+    bearer_token: str = "tweetups-dev-bearer"
+    # 512 on self-serve plans, 4096 on higher ones.
+    search_query_max_length: int = 512
+    # Requests per window: per app with the bearer token, per user with a user's token.
+    search_rate_limit: int = 450
+    search_user_rate_limit: int = 300
+    search_rate_window_seconds: int = 15 * 60
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> EmulatorConfig:
@@ -64,12 +68,20 @@ class EmulatorConfig:
             app_name=environ.get("XEMU_APP_NAME", defaults.app_name),
             redirect_uris=tuple(u.strip() for u in uris.split(",") if u.strip()),
             code_ttl_seconds=float(environ.get("XEMU_CODE_TTL", defaults.code_ttl_seconds)),
+            bearer_token=environ.get("XEMU_BEARER_TOKEN", defaults.bearer_token),
+            search_query_max_length=int(
+                environ.get("XEMU_SEARCH_QUERY_MAX_LENGTH", defaults.search_query_max_length)
+            ),
+            search_rate_limit=int(
+                environ.get("XEMU_SEARCH_RATE_LIMIT", defaults.search_rate_limit)
+            ),
         )
 
     def public(self) -> dict:
-        """The configuration minus the client secret, for the control API."""
+        """The configuration minus the secrets, for the control API."""
         data = asdict(self)
         del data["client_secret"]
+        del data["bearer_token"]
         data["redirect_uris"] = list(self.redirect_uris)
         return data
 
@@ -148,6 +160,8 @@ class Fault:
     status: int | None = None  # "status" faults default to 503, "json" ones to 200
     delay_seconds: float = 0.0
     body: object = None
+    # For a 429: when x-rate-limit-reset says the budget comes back, in seconds from now.
+    reset_seconds: float | None = None
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -158,13 +172,15 @@ def s256(code_verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-class EmulatorState:
+class EmulatorState(PostsMixin):
     def __init__(
         self, config: EmulatorConfig | None = None, *, clock: Callable[[], float] = time.time
     ):
         self.lock = threading.RLock()
         self._initial_config = config or EmulatorConfig()
         self._clock = clock
+        # Signs search's next_token; tokens outlive a reset, not a restart.
+        self.token_secret = secrets.token_bytes(16)
         self.reset()
 
     # --- lifecycle -----------------------------------------------------------------
@@ -188,8 +204,15 @@ class EmulatorState:
             self.faults: list[Fault] = []
             self.request_log: list[dict] = []
             self._rate_windows: dict[tuple, tuple[float, int]] = {}
+            self.tweets = TweetStore()
 
     def configure(self, **changes) -> EmulatorConfig:
+        for name in ("search_rate_limit", "search_user_rate_limit"):
+            if name in changes and changes[name] < 0:
+                raise EmulatorError(f"{name} must be 0 or more")
+        for name in ("search_rate_window_seconds", "search_query_max_length"):
+            if name in changes and changes[name] < 1:
+                raise EmulatorError(f"{name} must be 1 or more")
         with self.lock:
             if "redirect_uris" in changes:
                 changes["redirect_uris"] = tuple(changes["redirect_uris"])
@@ -275,6 +298,9 @@ class EmulatorState:
         return next((u for u in self.all_users() if u.username.lower() == wanted), None)
 
     # --- OAuth 2.0 -----------------------------------------------------------------
+
+    def bearer_token_is(self, token: str) -> bool:
+        return hmac.compare_digest(token.encode(), self.config.bearer_token.encode())
 
     def client_is(self, client_id: str, client_secret: str | None = None) -> bool:
         config = self.config
@@ -392,17 +418,75 @@ class EmulatorState:
     def rate_limit_hit(self, key: tuple, *, limit: int, window_seconds: int) -> tuple[int, int]:
         """Count one request against `key`; return (remaining, reset epoch seconds)."""
         with self.lock:
-            now = self.now()
-            window_start, used = self._rate_windows.get(key, (now, 0))
-            if now >= window_start + window_seconds:
-                window_start, used = now, 0
+            window_start, used = self._rate_window(key, window_seconds)
             used += 1
             self._rate_windows[key] = (window_start, used)
-            return limit - used, int(window_start + window_seconds)
+            return limit - used, math.ceil(window_start + window_seconds)
+
+    def rate_limit_status(self, key: tuple, *, limit: int, window_seconds: int) -> tuple[int, int]:
+        """(remaining, reset) for `key` without counting a request."""
+        with self.lock:
+            window_start, used = self._rate_window(key, window_seconds)
+            return limit - used, math.ceil(window_start + window_seconds)
+
+    def _rate_window(self, key: tuple, window_seconds: int) -> tuple[float, int]:
+        now = self.now()
+        window_start, used = self._rate_windows.get(key, (now, 0))
+        if now >= window_start + window_seconds:
+            return now, 0
+        return window_start, used
+
+    def search_rate_limit(self) -> dict:
+        """The app's recent-search budget as the next response's headers would show it."""
+        with self.lock:
+            config = self.config
+            remaining, reset = self.rate_limit_status(
+                SEARCH_APP_BUDGET,
+                limit=config.search_rate_limit,
+                window_seconds=config.search_rate_window_seconds,
+            )
+            return {
+                "limit": config.search_rate_limit,
+                "remaining": max(remaining, 0),
+                "reset": reset,
+                "window_seconds": config.search_rate_window_seconds,
+            }
+
+    def set_search_rate_limit(
+        self,
+        *,
+        limit: int | None = None,
+        window_seconds: int | None = None,
+        remaining: int | None = None,
+        reset_in_seconds: float | None = None,
+    ) -> dict:
+        """Change the app's recent-search budget: its size, what is left of the current
+        window, and when that window ends."""
+        changes = {}
+        if limit is not None:
+            changes["search_rate_limit"] = limit
+        if window_seconds is not None:
+            changes["search_rate_window_seconds"] = window_seconds
+        with self.lock:
+            config = self.configure(**changes)
+            window = config.search_rate_window_seconds
+            window_start, used = self._rate_window(SEARCH_APP_BUDGET, window)
+            if remaining is not None:
+                if not 0 <= remaining <= config.search_rate_limit:
+                    raise EmulatorError("remaining must be between 0 and the limit")
+                used = config.search_rate_limit - remaining
+            if reset_in_seconds is not None:
+                if not 0 < reset_in_seconds <= window:
+                    raise EmulatorError("reset_in_seconds must be more than 0, at most the window")
+                window_start = self.now() + reset_in_seconds - window
+            self._rate_windows[SEARCH_APP_BUDGET] = (window_start, used)
+            return self.search_rate_limit()
 
     # --- faults and the request log --------------------------------------------------
 
     def add_fault(self, fault: Fault) -> Fault:
+        if fault.reset_seconds is not None and fault.reset_seconds < 0:
+            raise EmulatorError("reset_seconds must be 0 or more")
         if fault.kind not in FAULT_KINDS:
             raise EmulatorError(f"kind must be one of {', '.join(FAULT_KINDS)}")
         if not fault.path.startswith("/") or fault.remaining < 1:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from xemulator.responses import Request, Response, json_response, problem_response
+from xemulator.responses import (
+    Request,
+    Response,
+    invalid_request_response,
+    json_response,
+    problem_response,
+)
 from xemulator.state import EmulatorState, XUser
 
 # X's `user.fields` values (OpenAPI v2.166, UserFieldsParameter).
@@ -36,7 +42,6 @@ USER_FIELDS = (
 )
 USERS_ME_LIMIT = 75  # requests per 15 minutes per user, as X allows
 RATE_WINDOW_SECONDS = 15 * 60
-INVALID_REQUEST_TYPE = "https://api.twitter.com/2/problems/invalid-request"
 
 
 def user_json(user: XUser, fields: list[str] | tuple[str, ...] = ()) -> dict:
@@ -59,30 +64,30 @@ def user_json(user: XUser, fields: list[str] | tuple[str, ...] = ()) -> dict:
     return data
 
 
-def parse_fields(request: Request, parameter: str, allowed: tuple[str, ...]):
-    """(fields, None) or (None, the 400 response X sends for a bad value)."""
+def fields_error(request: Request, parameter: str, allowed: tuple[str, ...]) -> dict | None:
+    """The error entry X gives for a comma-separated list with a value it does not know."""
     raw = request.arg(parameter)
     if raw is None:
-        return [], None
-    fields = raw.split(",")
-    bad = [name for name in fields if name not in allowed]
+        return None
+    bad = [name for name in raw.split(",") if name not in allowed]
     if not bad:
-        return fields, None
-    payload = {
-        "errors": [
-            {
-                "parameters": {parameter: [raw]},
-                "message": (
-                    f"The `{parameter}` query parameter value [{bad[0]}] is not one of "
-                    f"[{','.join(allowed)}]"
-                ),
-            }
-        ],
-        "title": "Invalid Request",
-        "detail": "One or more parameters to your request was invalid.",
-        "type": INVALID_REQUEST_TYPE,
+        return None
+    return {
+        "parameters": {parameter: [raw]},
+        "message": (
+            f"The `{parameter}` query parameter value [{bad[0]}] is not one of "
+            f"[{','.join(allowed)}]"
+        ),
     }
-    return None, json_response(payload, 400, content_type="application/problem+json")
+
+
+def parse_fields(request: Request, parameter: str, allowed: tuple[str, ...]):
+    """(fields, None) or (None, the 400 response X sends for a bad value)."""
+    error = fields_error(request, parameter, allowed)
+    if error:
+        return None, invalid_request_response([error])
+    raw = request.arg(parameter)
+    return (raw.split(",") if raw is not None else []), None
 
 
 def bearer_token(request: Request) -> str:

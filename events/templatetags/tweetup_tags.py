@@ -6,6 +6,7 @@ from urllib.parse import quote_plus
 from django import template
 
 from events.models import Tweetup
+from events.tweet_text import tweet_html
 
 register = template.Library()
 
@@ -47,3 +48,20 @@ def osm_url(tweetup: Tweetup) -> str:
         p for p in [tweetup.venue_name, tweetup.venue_address, tweetup.city.name] if p
     )
     return f"https://www.openstreetmap.org/search?query={quote_plus(query)}"
+
+
+@register.filter
+def post_html(post) -> str:
+    """A stored post's text, escaped once, with its links, hashtags and mentions."""
+    return tweet_html(post.text, post.entities)
+
+
+@register.filter
+def city_time(moment: datetime | None, tweetup: Tweetup) -> str:
+    """A moment in the tweetup's city time: '14:05 CET', or '28 Nov, 14:05 CET' another day."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(tweetup.city.tzinfo)
+    today = datetime.now(tweetup.city.tzinfo).date()
+    prefix = "" if local.date() == today else f"{local:%-d %b}, "
+    return f"{prefix}{local:%H:%M} {_zone_label(local)}"

@@ -2,11 +2,13 @@ import base64
 import hashlib
 import json
 import secrets
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from django.conf import settings as django_settings
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from openapi_core.deserializing.media_types.util import json_loads
@@ -140,3 +142,31 @@ OAUTH_ERROR_SCHEMA = {
 def json_body(response: requests.Response) -> object:
     assert response.headers["Content-Type"].startswith("application/json")
     return json.loads(response.content)
+
+
+SEARCH_PATH = "/2/tweets/search/recent"
+
+
+def ago(seconds: float) -> str:
+    """An ISO time `seconds` before now (the emulator's clock, after a reset, is the real one)."""
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat()
+
+
+@pytest.fixture
+def bearer_token():
+    return django_settings.X_BEARER_TOKEN
+
+
+@pytest.fixture
+def x_search(x_emulator, bearer_token):
+    """GET recent search with the app's bearer token: x_search("#a", max_results=10, **{...})."""
+
+    def search(query: str | None = None, *, token: str | None = bearer_token, **params):
+        if query is not None:
+            params["query"] = query
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.get(
+            x_emulator.base_url + SEARCH_PATH, params=params, headers=headers, timeout=10
+        )
+
+    return search

@@ -1,0 +1,48 @@
+"""Run one hashtag sync cycle in the foreground: `manage.py sync_hashtags [--tweetup SLUG]`."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from events.models import Tweetup
+from events.sync import run_sync_cycle
+from events.x_client import XTransientError
+
+
+class Command(BaseCommand):
+    help = (
+        "Read the hashtags of the tweetups due for a sync from X now, printing a line per "
+        "query. With --tweetup, just that tweetup, due or not."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tweetup", metavar="SLUG", help="Sync only this tweetup, now.")
+
+    def handle(self, *args, tweetup=None, verbosity=1, **options):
+        only = None
+        if tweetup:
+            found = Tweetup.objects.filter(slug=tweetup).first()
+            if found is None:
+                raise CommandError(f"No tweetup with the slug {tweetup!r}.")
+            only = [found.pk]
+
+        def progress(line: str) -> None:
+            if verbosity:
+                self.stdout.write(line)
+
+        try:
+            report = run_sync_cycle(tweetup_ids=only, force=bool(only), progress=progress)
+        except XTransientError as exc:
+            raise CommandError(f"{exc}; nothing more was read this time.") from exc
+        if verbosity:
+            self.stdout.write(
+                f"{report.due} tweetup(s) due, {len(report.synced)} synced, "
+                f"{report.requests} request(s), {report.posts_read} post(s) read, "
+                f"{report.links_added} new on walls."
+            )
+        if report.rate_limited_until:
+            self.stderr.write(
+                f"X rate limit reached; try again after {report.rate_limited_until:%H:%M} UTC."
+            )
+        if report.auth_failed:
+            raise CommandError("X refused the app's credentials: check X_BEARER_TOKEN.")
+        if report.budget_exhausted:
+            self.stderr.write("This month's post-read budget is used up.")

@@ -1,0 +1,64 @@
+"""Celery tasks for the hashtag sync: beat starts a cycle, the cycle fans out batches.
+
+Both are safe to run twice or at once: each tweetup's sync lock and its read state
+(`since_id`, `next_sync_at`) decide whether there is anything left to do.
+"""
+
+import logging
+
+from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
+from django.utils import timezone
+
+from events import sync
+from events.x_client import XTransientError
+
+logger = logging.getLogger(__name__)
+
+
+def _backoff(retries: int) -> int:
+    """Exponential backoff with full jitter: 0..2, 0..4, 0..8 … seconds, capped."""
+    return get_exponential_backoff_interval(
+        factor=2, retries=retries, maximum=settings.X_SYNC_RETRY_BACKOFF_MAX, full_jitter=True
+    )
+
+
+@shared_task
+def sync_cycle() -> dict:
+    """Plan one sync cycle and queue a `sync_batch` task per query (X is not asked here)."""
+    # A batch still queued several cycles later is stale: later cycles have planned its
+    # tweetups again (they only count as synced once read), so a backlog can't snowball.
+    expires = settings.X_SYNC_INTERVAL_SECONDS * 5
+
+    def dispatch(batch: sync.Batch) -> None:
+        sync_batch.apply_async((batch.tweetup_ids, batch.until_id), expires=expires)
+
+    report = sync.run_sync_cycle(dispatch=dispatch)
+    return {"due": report.due, "batches": len(report.batches)}
+
+
+@shared_task(bind=True, max_retries=settings.X_SYNC_MAX_RETRIES)
+def sync_batch(self, tweetup_ids: list[int], until_id: int | None = None) -> dict:
+    """Read these tweetups' hashtags up to `until_id`; on X's rate limit, come back later."""
+    try:
+        report = sync.sync_tweetups(tweetup_ids=tweetup_ids, until_id=until_id)
+    except XTransientError as exc:
+        if self.request.retries >= self.max_retries:
+            sync.sync_failed(tweetup_ids=tweetup_ids, error=str(exc))
+            logger.error("Hashtag sync of %s gave up after retries: %s", tweetup_ids, exc)
+            return {"failed": str(exc)}
+        # Pages already stored committed with their cursor: the retry reads only the rest.
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    if report.rate_limited_until is not None:
+        # Never sleep in a worker: the same batch comes back when X's window resets.
+        countdown = max(1, int((report.rate_limited_until - timezone.now()).total_seconds()) + 1)
+        sync_batch.apply_async((tweetup_ids, until_id), countdown=countdown)
+    return {
+        "synced": len(report.synced),
+        "skipped": len(report.skipped),
+        "requests": report.requests,
+        "posts_read": report.posts_read,
+        "links_added": report.links_added,
+        "rescheduled": report.rate_limited_until is not None,
+    }

@@ -1,0 +1,402 @@
+"""Talking to X's recent search: tweepy's real Client pointed at X_API_BASE_URL, the rate
+budget every worker shares, and reading a page of posts off the wire.
+
+tweepy builds every URL from https://api.twitter.com with no option to change it; as its
+maintainers advise, the Client's `session` gets an adapter that sends those requests to
+X_API_BASE_URL (the emulator in development and tests, https://api.x.com in production).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import requests
+import tweepy
+from django.conf import settings
+from django.core.cache import cache
+from requests.adapters import HTTPAdapter
+
+logger = logging.getLogger(__name__)
+# tweepy logs every request's headers at DEBUG, the bearer token among them: secrets stay out
+# of logs even when the site runs with DJANGO_LOG_LEVEL=DEBUG.
+logging.getLogger("tweepy.client").setLevel(logging.INFO)
+
+X_HOSTS = ("https://api.twitter.com", "https://api.x.com")
+TWEET_FIELDS = ["created_at", "author_id", "entities", "lang"]
+USER_FIELDS = ["name", "username", "profile_image_url"]
+RATE_WINDOW_SECONDS = 15 * 60
+X_ID_RE = re.compile(r"^[0-9]{1,19}$")
+MAX_X_ID = 2**63 - 1  # PostgreSQL's bigint; X's snowflakes stay below it
+
+
+# --- Errors the sync tells apart -------------------------------------------------------------
+
+
+class XSearchError(Exception):
+    """A search that did not go through; the message is for the organizer, in plain words."""
+
+
+class XTransientError(XSearchError):
+    """5xx, timeout, dropped connection or a cut-off body: worth retrying with backoff."""
+
+
+class XRateLimited(XSearchError):
+    """X's rate limit (or our share of it) is used up until `retry_at`."""
+
+    def __init__(self, retry_at: datetime):
+        super().__init__("X rate limit reached")
+        self.retry_at = retry_at
+
+
+class XAuthFailed(XSearchError):
+    """X refused our credentials (401/403): retrying won't help until someone fixes them."""
+
+
+class XRequestRejected(XSearchError):
+    """X said the request itself was wrong (400 and other 4xx)."""
+
+
+# --- The client ------------------------------------------------------------------------------
+
+
+class BaseURLAdapter(HTTPAdapter):
+    """Sends requests for X's API hosts to `base_url` instead, with a default timeout."""
+
+    def __init__(self, base_url: str, *, timeout: float):
+        super().__init__(max_retries=0)  # retries are the sync's decision, with backoff
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def send(self, request, **kwargs):
+        for host in X_HOSTS:
+            if request.url == host or request.url.startswith(host + "/"):
+                request.url = self.base_url + request.url[len(host) :]
+                # Proxies were picked for X's host; pick again for where it really goes.
+                kwargs["proxies"] = requests.utils.get_environ_proxies(request.url)
+                break
+        if kwargs.get("timeout") is None:  # tweepy sets none: never wait forever
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+def x_client() -> tweepy.Client:
+    """tweepy's Client with the app's bearer token, talking to X_API_BASE_URL.
+
+    It returns raw `requests` responses: the sync reads the rate-limit headers of every
+    answer and parses the JSON itself, so one malformed post cannot sink its whole page.
+    """
+    client = tweepy.Client(
+        bearer_token=settings.X_BEARER_TOKEN,
+        return_type=requests.Response,
+        wait_on_rate_limit=False,  # never sleep in a worker: the task is rescheduled instead
+    )
+    adapter = BaseURLAdapter(settings.X_API_BASE_URL, timeout=settings.X_API_TIMEOUT_SECONDS)
+    for host in X_HOSTS:
+        client.session.mount(host, adapter)
+    return client
+
+
+# --- The shared rate budget ------------------------------------------------------------------
+
+
+@functools.cache
+def _redis(url: str):
+    import redis
+
+    return redis.Redis.from_url(url)
+
+
+class RateBudget:
+    """X_SEARCH_RATE_LIMIT recent-search requests per 15-minute window, for all workers.
+
+    A counter per window in Redis (the Django cache when there is no Redis, as in `make run`
+    on one machine), taken before every request, and a "blocked until" mark set when X says
+    the limit is reached (X's window need not line up with ours).
+    """
+
+    def __init__(self):
+        prefix = settings.X_RATE_BUDGET_KEY_PREFIX
+        self.blocked_key = f"{prefix}:search:blocked-until"
+        self.window_prefix = f"{prefix}:search:window"
+        self.limit = settings.X_SEARCH_RATE_LIMIT
+        self.redis = _redis(settings.REDIS_URL) if settings.REDIS_URL else None
+
+    def take(self, now: float | None = None) -> datetime | None:
+        """Count one request; None to go ahead, else when to try again."""
+        now = time.time() if now is None else now
+        blocked = self._get(self.blocked_key)
+        if blocked is not None and float(blocked) > now:
+            return datetime.fromtimestamp(float(blocked), UTC)
+        window = int(now // RATE_WINDOW_SECONDS)
+        used = self._incr(f"{self.window_prefix}:{window}")
+        if used > self.limit:
+            return datetime.fromtimestamp((window + 1) * RATE_WINDOW_SECONDS, UTC)
+        return None
+
+    def block_until(self, reset_epoch: float, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        ttl = max(1, int(reset_epoch - now) + 1)
+        if self.redis is not None:
+            # Keep the later of two marks: GREATEST by hand, atomically enough for a hint.
+            current = self.redis.get(self.blocked_key)
+            if current is None or float(current) < reset_epoch:
+                self.redis.set(self.blocked_key, str(reset_epoch), ex=ttl)
+        else:
+            current = cache.get(self.blocked_key)
+            if current is None or float(current) < reset_epoch:
+                cache.set(self.blocked_key, str(reset_epoch), timeout=ttl)
+
+    def _get(self, key: str):
+        if self.redis is not None:
+            value = self.redis.get(key)
+            return value.decode() if value is not None else None
+        return cache.get(key)
+
+    def _incr(self, key: str) -> int:
+        ttl = RATE_WINDOW_SECONDS + 60
+        if self.redis is not None:
+            pipe = self.redis.pipeline()
+            pipe.incr(key)
+            pipe.expire(key, ttl, nx=True)
+            return int(pipe.execute()[0])
+        cache.add(key, 0, timeout=ttl)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=ttl)
+            return 1
+
+
+# --- One page of search results --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Author:
+    x_id: int
+    username: str
+    name: str
+    profile_image_url: str
+
+
+@dataclass(frozen=True)
+class Post:
+    x_id: int
+    author_id: int
+    text: str
+    entities: dict
+    lang: str
+    created_at: datetime
+    hashtags: frozenset[str]  # lower-cased, without the #
+
+
+@dataclass
+class SearchPage:
+    posts: list[Post]
+    authors: dict[int, Author]
+    result_count: int  # posts X sent, malformed ones included: what X bills
+    newest_id: int | None
+    oldest_id: int | None
+    next_token: str | None
+    skipped: int = 0
+    rate_remaining: int | None = None
+    rate_reset: int | None = None
+    raw_ids: list[int] = field(default_factory=list)
+
+
+def unescape_x_text(text: str) -> str:
+    """Undo X's escaping of &, < and > exactly once (and nothing else the author typed)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _clean(value):
+    """Text PostgreSQL can store: no NUL characters, no lone surrogates."""
+    if isinstance(value, str):
+        value = value.replace("\x00", "")
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if isinstance(value, dict):
+        return {_clean(key): _clean(item) for key, item in value.items()}
+    return value
+
+
+def _x_id(value) -> int:
+    if not isinstance(value, str) or not X_ID_RE.match(value) or int(value) > MAX_X_ID:
+        raise ValueError(f"not an X id: {value!r}")
+    return int(value)
+
+
+def _text(value, *, limit: int | None = None, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value):
+        raise ValueError(f"not text: {value!r}")
+    value = _clean(value)
+    return value[:limit] if limit else value
+
+
+def parse_author(raw: dict) -> Author:
+    return Author(
+        x_id=_x_id(raw["id"]),
+        username=_text(raw["username"], limit=50),
+        name=_text(raw.get("name"), limit=100, required=False) or raw["username"],
+        profile_image_url=_text(raw.get("profile_image_url"), limit=500, required=False),
+    )
+
+
+def parse_post(raw: dict) -> Post:
+    entities = raw.get("entities") or {}
+    if not isinstance(entities, dict):
+        raise ValueError("entities is not an object")
+    hashtags = entities.get("hashtags") or []
+    if not isinstance(hashtags, list):
+        raise ValueError("entities.hashtags is not a list")
+    created_at = datetime.fromisoformat(_text(raw["created_at"]))
+    if created_at.tzinfo is None:
+        raise ValueError("created_at has no time zone")
+    lang = raw.get("lang") or ""
+    return Post(
+        x_id=_x_id(raw["id"]),
+        author_id=_x_id(raw["author_id"]),
+        text=unescape_x_text(_text(raw["text"])),
+        entities=_clean(entities),
+        lang=lang[:16] if isinstance(lang, str) else "",
+        created_at=created_at,
+        hashtags=frozenset(
+            tag["tag"].lower()
+            for tag in hashtags
+            if isinstance(tag, dict) and isinstance(tag.get("tag"), str)
+        ),
+    )
+
+
+def _optional_id(value) -> int | None:
+    try:
+        return _x_id(value)
+    except ValueError:
+        return None
+
+
+def parse_page(payload: object) -> SearchPage:
+    """A recent-search answer; malformed posts and users are logged and left out."""
+    if not isinstance(payload, dict):
+        raise XTransientError("X sent an answer that was not a JSON object")
+    meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
+    includes = payload.get("includes") if isinstance(payload.get("includes"), dict) else {}
+    data = payload.get("data") if isinstance(payload.get("data"), list) else []
+
+    authors: dict[int, Author] = {}
+    for raw in includes.get("users") or []:
+        try:
+            author = parse_author(raw)
+        except (KeyError, TypeError, ValueError) as exc:
+            logger.warning("Skipping a malformed user in X's answer: %s", exc)
+            continue
+        authors[author.x_id] = author
+
+    posts, skipped, raw_ids = [], 0, []
+    for raw in data:
+        raw_id = _optional_id(raw.get("id")) if isinstance(raw, dict) else None
+        if raw_id is not None:
+            raw_ids.append(raw_id)
+        try:
+            post = parse_post(raw)
+            if post.author_id not in authors:
+                raise ValueError(f"author {post.author_id} missing from includes.users")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            logger.warning("Skipping malformed post %s from X: %s", raw_id or "(no id)", exc)
+            skipped += 1
+            continue
+        posts.append(post)
+
+    next_token = meta.get("next_token")
+    return SearchPage(
+        posts=posts,
+        authors=authors,
+        result_count=len(data),
+        newest_id=_optional_id(meta.get("newest_id")) or max(raw_ids, default=None),
+        oldest_id=_optional_id(meta.get("oldest_id")) or min(raw_ids, default=None),
+        next_token=next_token if isinstance(next_token, str) and next_token else None,
+        skipped=skipped,
+        raw_ids=raw_ids,
+    )
+
+
+def _header_int(response: requests.Response, name: str) -> int | None:
+    try:
+        return int(response.headers[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def search_query(hashtags: Iterable[str]) -> str:
+    """`(#a OR #b …) -is:retweet`: posts carrying any of the hashtags, retweets left out."""
+    terms = [f"#{tag}" for tag in hashtags]
+    group = terms[0] if len(terms) == 1 else f"({' OR '.join(terms)})"
+    return f"{group} -is:retweet"
+
+
+def search_page(
+    client: tweepy.Client,
+    *,
+    query: str,
+    since_id: int | None,
+    until_id: int | None,
+    next_token: str | None,
+    max_results: int,
+    rate_budget: RateBudget,
+    now: datetime,
+) -> SearchPage:
+    """One request to recent search, after taking its share of the rate budget."""
+    if (retry_at := rate_budget.take(now.timestamp())) is not None:
+        raise XRateLimited(retry_at)
+    params = {
+        "max_results": max_results,
+        "expansions": ["author_id"],
+        "tweet_fields": TWEET_FIELDS,
+        "user_fields": USER_FIELDS,
+    }
+    if since_id is not None:
+        params["since_id"] = str(since_id)
+    if until_id is not None:
+        params["until_id"] = str(until_id)
+    if next_token:
+        params["next_token"] = next_token
+    try:
+        response = client.search_recent_tweets(query, **params)
+    except tweepy.TooManyRequests as exc:
+        reset = exc.reset_time or int(now.timestamp()) + RATE_WINDOW_SECONDS
+        rate_budget.block_until(reset, now.timestamp())
+        raise XRateLimited(datetime.fromtimestamp(reset, UTC)) from exc
+    except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+        raise XAuthFailed(
+            f"X refused the app's credentials ({exc.response.status_code}): check "
+            "X_BEARER_TOKEN and the app's access level in the X developer portal."
+        ) from exc
+    except tweepy.TwitterServerError as exc:
+        raise XTransientError(f"X had a problem ({exc.response.status_code})") from exc
+    except tweepy.HTTPException as exc:
+        detail = "; ".join(exc.api_messages) or str(exc)
+        raise XRequestRejected(f"X rejected the search ({detail})") from exc
+    except requests.Timeout as exc:
+        raise XTransientError("X did not answer in time") from exc
+    except requests.RequestException as exc:
+        raise XTransientError("Could not reach X") from exc
+    remaining = _header_int(response, "x-rate-limit-remaining")
+    reset = _header_int(response, "x-rate-limit-reset")
+    if remaining is not None and remaining <= 0 and reset is not None:
+        rate_budget.block_until(reset, now.timestamp())
+    try:
+        payload = response.json()
+    except ValueError as exc:
+        logger.warning("X sent a search answer that is not valid JSON: %s", exc)
+        raise XTransientError("X sent an answer that was not valid JSON") from exc
+    page = parse_page(payload)
+    page.rate_remaining, page.rate_reset = remaining, reset
+    return page

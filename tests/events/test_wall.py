@@ -1,0 +1,206 @@
+"""The live hashtag wall on the tweetup page, the big-screen view and the organizer's tools."""
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from events.models import HashtagSync, Rsvp, Tweet, TweetupTweet, XAuthor
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+ids = itertools.count(1_900_000_000_000_000_000)
+
+
+def post(tweetup, text="Hello #tag", *, author=None, hidden=False, when=None, entities=None):
+    author = author or XAuthor.objects.create(
+        x_id=next(ids),
+        username=f"poster{next(ids) % 10000}",
+        name="A Poster",
+        updated_at=timezone.now(),
+    )
+    tweet = Tweet.objects.create(
+        x_id=next(ids),
+        author=author,
+        text=text,
+        entities=entities or {},
+        created_at=when or timezone.now(),
+    )
+    TweetupTweet.objects.create(tweetup=tweetup, tweet=tweet, hidden=hidden)
+    return tweet
+
+
+def wall_url(tweetup, **params):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return reverse("events:tweetup_wall", args=[tweetup.slug]) + (f"?{query}" if query else "")
+
+
+def test_posts_show_newest_first_with_author_and_city_time(client, tweetup):
+    author = XAuthor.objects.create(
+        x_id=42, username="maya_okafor", name="Maya Okafor", updated_at=timezone.now()
+    )
+    first = post(tweetup, "First!", author=author, when=datetime(2026, 7, 1, 12, 5, tzinfo=UTC))
+    second = post(tweetup, "Second", author=author)
+    html = client.get(tweetup.get_absolute_url()).text
+    assert html.index(f'id="post-{second.x_id}"') < html.index(f'id="post-{first.x_id}"')
+    assert '<a href="https://x.com/maya_okafor"' in html
+    assert "Maya Okafor" in html
+    assert "1 Jul, 14:05 CEST" in html  # 12:05 UTC in Berlin summer time
+
+
+def test_text_is_escaped_exactly_once_and_links_come_from_entities(client, tweetup):
+    post(
+        tweetup,
+        "Fish & chips <script>alert(1)</script> with @jonas at https://t.co/abc #Berlin",
+        entities={
+            "mentions": [{"start": 40, "end": 46, "username": "jonas"}],
+            "urls": [
+                {
+                    "start": 50,
+                    "end": 69,
+                    "url": "https://t.co/abc",
+                    "expanded_url": "https://example.com/menu",
+                    "display_url": "example.com/menu",
+                }
+            ],
+            "hashtags": [{"start": 70, "end": 77, "tag": "Berlin"}],
+        },
+    )
+    html = client.get(tweetup.get_absolute_url()).text
+    assert "Fish &amp; chips &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&amp;amp;" not in html and "<script>alert(1)" not in html
+    assert '<a href="https://x.com/jonas" rel="nofollow noopener noreferrer">@jonas</a>' in html
+    assert (
+        '<a href="https://example.com/menu" rel="nofollow noopener noreferrer">example.com/menu</a>'
+        in html
+    )
+    assert (
+        '<a href="https://x.com/hashtag/Berlin" rel="nofollow noopener noreferrer">#Berlin</a>'
+        in html
+    )
+
+
+def test_hidden_posts_are_left_out_for_everyone_but_the_organizer(client, tweetup, user):
+    shown = post(tweetup, "Shown post")
+    hidden = post(tweetup, "Hidden post", hidden=True)
+    public = client.get(tweetup.get_absolute_url()).text
+    assert shown.text in public and hidden.text not in public
+    client.force_login(user)
+    organizer = client.get(tweetup.get_absolute_url()).text
+    assert hidden.text in organizer
+    assert "Show on the wall" in organizer
+
+
+def test_posts_by_people_going_get_a_badge(client, tweetup):
+    going_user = UserFactory(x_id="777")
+    Rsvp.objects.create(tweetup=tweetup, user=going_user, status="going")
+    by_going = post(
+        tweetup,
+        "I'm coming",
+        author=XAuthor.objects.create(
+            x_id=777, username="comer", name="Comer", updated_at=timezone.now()
+        ),
+    )
+    by_other = post(tweetup, "Just watching")
+    html = client.get(tweetup.get_absolute_url()).text
+    going_li = html.split(f'id="post-{by_going.x_id}"')[1].split("</li>")[0]
+    other_li = html.split(f'id="post-{by_other.x_id}"')[1].split("</li>")[0]
+    assert "pill-ok" in going_li and "pill-ok" not in other_li
+
+
+def test_polling_returns_only_newer_posts_and_moves_the_poller(client, tweetup):
+    old = post(tweetup, "Old post")
+    new = post(tweetup, "New post")
+    response = client.get(wall_url(tweetup, after=old.x_id), headers={"HX-Request": "true"})
+    assert "New post" in response.text and "Old post" not in response.text
+    assert f"after={new.x_id}" in response.text and 'hx-swap-oob="true"' in response.text
+    quiet = client.get(wall_url(tweetup, after=new.x_id), headers={"HX-Request": "true"})
+    assert "<li" not in quiet.text
+    assert f"after={new.x_id}" in quiet.text
+
+
+def test_older_pages(client, tweetup, settings):
+    settings.WALL_POSTS_PER_PAGE = 3
+    posts = [post(tweetup, f"Post number {n}") for n in range(5)]
+    page = client.get(tweetup.get_absolute_url()).text
+    assert "Post number 4" in page and "Post number 1" not in page
+    assert f"before={posts[2].x_id}" in page
+    older = client.get(wall_url(tweetup, before=posts[2].x_id), headers={"HX-Request": "true"})
+    assert "Post number 1" in older.text and "Post number 0" in older.text
+    assert "Post number 2" not in older.text
+    assert "Older posts" not in older.text
+    # Without JavaScript the link opens the wall page at that point.
+    assert "Post number 1" in client.get(wall_url(tweetup, before=posts[2].x_id)).text
+
+
+@pytest.mark.parametrize("count", [3, 60])
+def test_wall_queries_do_not_grow_with_posts(client, tweetup, user, count):
+    for n in range(count):
+        post(tweetup, f"post {n}")
+    client.force_login(user)
+    client.get(wall_url(tweetup))
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(wall_url(tweetup)).status_code == 200
+    assert len(ctx.captured_queries) <= 6
+
+
+def test_the_organizer_hides_and_shows_a_post(client, tweetup, user):
+    tweet = post(tweetup, "Spam spam")
+    url = reverse("events:tweetup_wall_hide", args=[tweetup.slug, tweet.x_id])
+    client.force_login(user)
+    response = client.post(url, {"hidden": "1"}, headers={"HX-Request": "true"})
+    assert response.text.lstrip().startswith(f'<li class="post post-hidden" id="post-{tweet.x_id}"')
+    assert TweetupTweet.objects.get(tweet=tweet).hidden is True
+    assert Tweet.objects.filter(pk=tweet.pk).exists()  # hidden posts stay stored
+    client.post(url, {"hidden": "0"})
+    assert TweetupTweet.objects.get(tweet=tweet).hidden is False
+
+
+def test_strangers_cannot_hide_posts(client, tweetup, other_user):
+    tweet = post(tweetup, "Stay")
+    url = reverse("events:tweetup_wall_hide", args=[tweetup.slug, tweet.x_id])
+    assert client.post(url, {"hidden": "1"}).status_code == 302  # to sign in
+    client.force_login(other_user)
+    assert client.post(url, {"hidden": "1"}).status_code == 403
+    assert TweetupTweet.objects.get(tweet=tweet).hidden is False
+
+
+def test_a_post_of_another_tweetup_cannot_be_hidden_through_this_one(client, tweetup, user, berlin):
+    from tests.factories import TweetupFactory
+
+    elsewhere = TweetupFactory(city=berlin)
+    tweet = post(elsewhere, "Not yours")
+    client.force_login(user)
+    url = reverse("events:tweetup_wall_hide", args=[tweetup.slug, tweet.x_id])
+    assert client.post(url, {"hidden": "1"}).status_code == 404
+    assert TweetupTweet.objects.get(tweet=tweet).hidden is False
+
+
+def test_sync_state_is_for_the_organizer_only(client, tweetup, user, other_user):
+    HashtagSync.objects.create(
+        tweetup=tweetup,
+        hashtag=tweetup.hashtag,
+        posts_stored=12,
+        status=HashtagSync.Status.RATE_LIMITED,
+        last_error="X rate limit reached, retrying at 14:05",
+        last_synced_at=timezone.now() - timedelta(minutes=3),
+        next_sync_at=timezone.now() + timedelta(minutes=2),
+    )
+    client.force_login(other_user)
+    assert "X rate limit reached" not in client.get(tweetup.get_absolute_url()).text
+    client.force_login(user)
+    html = client.get(tweetup.get_absolute_url()).text
+    assert "Last problem: X rate limit reached, retrying at 14:05" in html
+    assert "12 posts stored" in html
+
+
+def test_big_screen_view(client, tweetup):
+    post(tweetup, "On the big screen")
+    response = client.get(wall_url(tweetup))
+    assert response.status_code == 200
+    assert "wall-big" in response.text and "On the big screen" in response.text
+    assert client.get(wall_url(tweetup, before="junk")).status_code == 200
