@@ -15,8 +15,10 @@ MIN_PYTHON := 3.12
 run: $(VENV)/.runtime-installed
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
-	@echo "Starting web, worker (with beat) and the X emulator: open http://127.0.0.1:8000/"
-	exec $(PY) bin/dev
+	@echo "Starting web, worker (with beat), the X emulator and a mail inbox: open http://127.0.0.1:8000/"
+	@echo "Mail the site sends (verification links, RSVP buttons) shows up at http://127.0.0.1:8025/"
+	XEMU_DEMO_HASHTAGS="$$($(PY) manage.py shell -v 0 -c 'from events.models import Tweetup; print(",".join(Tweetup.objects.sync_window_open().values_list("hashtag", flat=True)))')" \
+		exec $(PY) bin/dev
 
 test: $(VENV)/.dev-installed
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

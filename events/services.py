@@ -12,6 +12,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from events.models import City, Rsvp, Tweetup
+from notifications import services as notifications
 
 
 class RsvpClosed(ValidationError):
@@ -73,6 +74,7 @@ def tweetup_create(*, organizer: User, details: TweetupDetails) -> Tweetup:
         ) from exc
     Rsvp.objects.create(tweetup=tweetup, user=organizer, status=Rsvp.Status.GOING)
     _store_going_count(tweetup)
+    notifications.notices_for_new_tweetup(tweetup=tweetup)
     return tweetup
 
 
@@ -96,6 +98,7 @@ def tweetup_update(*, tweetup: Tweetup, actor: User, details: TweetupDetails) ->
     for field, value in vars(details).items():
         setattr(tweetup, field, value)
     tweetup.revision += 1
+    notifications.notices_for_tweetup_change(tweetup=tweetup)  # compares with the stored row
     tweetup.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
@@ -122,6 +125,7 @@ def tweetup_cancel(*, tweetup: Tweetup, actor: User, reason: str) -> Tweetup:
     tweetup.save(
         update_fields=["status", "cancel_reason", "cancelled_at", "revision", "updated_at"]
     )
+    notifications.notices_for_cancellation(tweetup=tweetup)
     return tweetup
 
 
@@ -148,6 +152,7 @@ def _promote_waitlist(tweetup: Tweetup) -> list[Rsvp]:
         rsvp.updated_at = now
     Rsvp.objects.bulk_update(promoted, ["status", "waitlist_position", "updated_at"])
     _store_going_count(tweetup)
+    notifications.notices_for_promotion(tweetup=tweetup, rsvps=promoted)
     return promoted
 
 
@@ -197,6 +202,7 @@ def rsvp_set(*, user: User, tweetup: Tweetup, status: str) -> Rsvp:
         _promote_waitlist(tweetup)
     if was_going or rsvp.status == Rsvp.Status.GOING:
         _store_going_count(tweetup)
+    notifications.notices_for_rsvp(tweetup=tweetup, rsvp=rsvp)
     return rsvp
 
 

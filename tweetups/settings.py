@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.twitter_oauth2",
     "accounts",
     "events",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +142,18 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# At-least-once delivery: a task is acknowledged only once it has finished, goes back to the
+# queue if its worker dies, and a worker reserves one task at a time. The hard time limit and
+# the longest countdown a task is rescheduled with (X's 15-minute rate window) stay well
+# below Redis's visibility timeout, so Redis never hands a task that is still running, or
+# still waiting out its countdown, to a second worker.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
 # --- Sign in with X (django-allauth) ------------------------------------------
 X_CLIENT_ID = env("X_CLIENT_ID", default="tweetups-dev")
@@ -149,8 +162,17 @@ X_BEARER_TOKEN = env("X_BEARER_TOKEN", default="tweetups-dev-bearer")
 X_AUTHORIZE_URL = env("X_AUTHORIZE_URL", default="https://x.com/i/oauth2/authorize")
 X_API_BASE_URL = env("X_API_BASE_URL", default="https://api.x.com").rstrip("/")
 
-SOCIALACCOUNT_ONLY = True
-ACCOUNT_EMAIL_VERIFICATION = "none"
+# Not SOCIALACCOUNT_ONLY: allauth's email management (add, verify, remove an address) needs
+# its account URLs. The site stays password-free: signup is closed (AccountAdapter), our
+# own /accounts/login/ has only the X button, and tweetups/urls.py answers 404 for
+# allauth's signup, password and reauthentication pages.
+SOCIALACCOUNT_ONLY = False
+ACCOUNT_EMAIL_VERIFICATION = "optional"  # verified before mail is sent; sign-in never waits
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # the link shows a page with a button: scanners GET links
+ACCOUNT_REAUTHENTICATION_REQUIRED = False  # reauthenticating would need a password
+ACCOUNT_MAX_EMAIL_ADDRESSES = 3
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Tweetups: "
+ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "/email/"
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_EMAIL_REQUIRED = False
 SOCIALACCOUNT_QUERY_EMAIL = False
@@ -197,6 +219,77 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Tweetups <hello@tweetups
 RSVP_RATE_LIMIT = env.int("RSVP_RATE_LIMIT", default=20)  # posts per user per window
 RSVP_RATE_WINDOW_SECONDS = env.int("RSVP_RATE_WINDOW_SECONDS", default=60)
 TWEETUPS_PER_PAGE = 20
+WALL_POSTS_PER_PAGE = 20
+WALL_POLL_SECONDS = env.int("WALL_POLL_SECONDS", default=15)  # how often an open wall asks
+
+
+# --- Hashtag sync: X recent search into each tweetup's wall (events/sync.py) ----------
+# Beat starts a sync cycle this often. Tweetups from a day before they start until a day
+# after they end are polled every cycle; a week out, hourly; further out, every 6 hours.
+X_SYNC_INTERVAL_SECONDS = env.int("X_SYNC_INTERVAL_SECONDS", default=120)
+X_SYNC_NEAR_INTERVAL_SECONDS = env.int("X_SYNC_NEAR_INTERVAL_SECONDS", default=3600)
+X_SYNC_FAR_INTERVAL_SECONDS = env.int("X_SYNC_FAR_INTERVAL_SECONDS", default=6 * 3600)
+# After X refuses our credentials (401/403) a tweetup is tried again only this much later.
+X_SYNC_FAILING_RETRY_SECONDS = env.int("X_SYNC_FAILING_RETRY_SECONDS", default=3600)
+# A cycle reads posts up to this many seconds before it starts: X's search is complete only
+# for posts some seconds old (it refuses an end_time less than 10 seconds back).
+X_SEARCH_SETTLE_SECONDS = env.int("X_SEARCH_SETTLE_SECONDS", default=15)
+# 512 on X's self-serve plans, 4096 on higher ones.
+X_SEARCH_QUERY_MAX_CHARS = env.int("X_SEARCH_QUERY_MAX_CHARS", default=512)
+# Recent-search requests per 15 minutes for the app, shared by every worker through Redis.
+X_SEARCH_RATE_LIMIT = env.int("X_SEARCH_RATE_LIMIT", default=450)
+# Posts read per calendar month (UTC); polling stops when it is reached. At X's
+# $0.005 per post read, 100,000 posts cost $500.
+X_MONTHLY_POST_READ_BUDGET = env.int("X_MONTHLY_POST_READ_BUDGET", default=100_000)
+X_API_TIMEOUT_SECONDS = env.float("X_API_TIMEOUT_SECONDS", default=20.0)
+# 5xx and timeouts: retried this many times, backing off exponentially (with jitter) up to
+# X_SYNC_RETRY_BACKOFF_MAX seconds between tries.
+X_SYNC_MAX_RETRIES = env.int("X_SYNC_MAX_RETRIES", default=5)
+X_SYNC_RETRY_BACKOFF_MAX = env.int("X_SYNC_RETRY_BACKOFF_MAX", default=300)
+# Redis keys for the shared rate budget start with this (tests give each run its own).
+X_RATE_BUDGET_KEY_PREFIX = "tweetups:x-rate"
+
+CELERY_BEAT_SCHEDULE = {
+    "hashtag-sync-cycle": {
+        "task": "events.tasks.sync_cycle",
+        "schedule": X_SYNC_INTERVAL_SECONDS,
+        # A cycle queued while no worker ran is stale once the next one is due.
+        "options": {"expires": X_SYNC_INTERVAL_SECONDS},
+    },
+}
+
+
+# --- Email notifications (notifications/) ----------------------------------------------
+# Links in mail are absolute: the address people reach the site at.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+NOTIFICATIONS_MAILER = "default"  # the MAILERS alias notifications go through
+NOTIFICATIONS_REMINDER_LEAD_HOURS = env.int("NOTIFICATIONS_REMINDER_LEAD_HOURS", default=24)
+# Tries per message before it is marked failed; waits of 1, 4, 15, 15 minutes between.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_RETRY_BASE_SECONDS = 60
+NOTIFICATIONS_RETRY_MAX_SECONDS = 900  # below Redis's visibility timeout (see Celery above)
+# A queued message whose task has not run this long after it was due is enqueued again.
+NOTIFICATIONS_SWEEP_GRACE_SECONDS = 300
+NOTIFICATIONS_SWEEP_BATCH = 5000
+# A worker that claimed a message and has not marked it sent this long after is presumed
+# dead; the message is sent again (at most one duplicate: notifications/services.py).
+NOTIFICATIONS_SEND_LEASE_SECONDS = 300
+NOTIFICATIONS_ORGANIZER_MESSAGES_PER_DAY = env.int(
+    "NOTIFICATIONS_ORGANIZER_MESSAGES_PER_DAY", default=3
+)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "notifications-sweep-outbox": {
+        "task": "notifications.tasks.sweep_outbox",
+        "schedule": 120,
+        "options": {"expires": 120},
+    },
+    "notifications-schedule-reminders": {
+        "task": "notifications.tasks.schedule_reminders",
+        "schedule": 600,
+        "options": {"expires": 600},
+    },
+}
 
 
 # --- Security -------------------------------------------------------------------

@@ -1,12 +1,17 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from accounts import views as account_views
+from tweetups import views as site_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", account_views.sign_in, name="account_login"),
+    # allauth's account URLs are on for email management; the site has no passwords and
+    # no sign-up of its own, so these answer 404 before allauth sees them.
+    re_path(r"^accounts/(?:signup|password|reauthenticate|login/code)/", site_views.page_not_found),
     path("accounts/", include("allauth.urls")),
+    path("", include("notifications.urls")),
     path("", include("events.urls")),
 ]
 

@@ -1,0 +1,274 @@
+"""Email notifications: who wants which mail, which cities they follow, and the outbox.
+
+The outbox (`OutgoingMessage`) is the source of truth for mail: a row is written in the
+same transaction as the change people hear about, a Celery task per row sends it, and a
+beat sweep re-enqueues whatever is still unsent, so a lost task loses no mail. Notices
+that go to many people are one `Broadcast` row first, expanded into messages by a task.
+
+The style guide puts email preferences in accounts/; they live here so this app owns all
+of its migrations while other work changes accounts/ and events/ at the same time.
+"""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from events.models import City, Tweetup
+
+
+class Category(models.TextChoices):
+    """What people turn on and off; each is also one List-Unsubscribe target."""
+
+    CONFIRMATIONS = "confirmations", "RSVP confirmations with a calendar invitation"
+    REMINDERS = "reminders", "Reminders the day before"
+    CHANGES = "changes", "Changes and cancellations of tweetups I'm going to"
+    PROMOTIONS = "promotions", "A seat opened up: I'm off the waitlist"
+    NEW_IN_CITY = "new_in_city", "New tweetups in cities I follow"
+    ORGANIZER = "organizer", "Messages from organizers"
+
+
+class Kind(models.TextChoices):
+    CONFIRMATION = "confirmation", "RSVP confirmation"
+    REMINDER = "reminder", "Reminder"
+    CHANGE = "change", "Change notice"
+    CANCELLATION = "cancellation", "Cancellation notice"
+    PROMOTION = "promotion", "Waitlist promotion"
+    NEW_TWEETUP = "new_tweetup", "New tweetup in a followed city"
+    ORGANIZER_MESSAGE = "organizer_message", "Message from the organizer"
+
+
+KIND_CATEGORY = {
+    Kind.CONFIRMATION: Category.CONFIRMATIONS,
+    Kind.REMINDER: Category.REMINDERS,
+    Kind.CHANGE: Category.CHANGES,
+    Kind.CANCELLATION: Category.CHANGES,
+    Kind.PROMOTION: Category.PROMOTIONS,
+    Kind.NEW_TWEETUP: Category.NEW_IN_CITY,
+    Kind.ORGANIZER_MESSAGE: Category.ORGANIZER,
+}
+
+
+class EmailPreferences(models.Model):
+    """One switch per category. No row means every switch is on."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="email_preferences",
+    )
+    confirmations = models.BooleanField(
+        Category.CONFIRMATIONS.label,
+        default=True,
+        help_text="When you say you're going, with an invitation for your calendar.",
+    )
+    reminders = models.BooleanField(
+        Category.REMINDERS.label,
+        default=True,
+        help_text="The day before a tweetup you're going to.",
+    )
+    changes = models.BooleanField(
+        Category.CHANGES.label,
+        default=True,
+        help_text="When the time, place or seats change, or the organizer cancels.",
+    )
+    promotions = models.BooleanField(
+        Category.PROMOTIONS.label,
+        default=True,
+        help_text="When you move from the waitlist to going.",
+    )
+    new_in_city = models.BooleanField(
+        Category.NEW_IN_CITY.label,
+        default=True,
+        help_text="When someone organizes a tweetup in a city you follow.",
+    )
+    organizer = models.BooleanField(
+        Category.ORGANIZER.label,
+        default=True,
+        help_text="What organizers write to the people coming to their tweetups.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "email preferences"
+        verbose_name_plural = "email preferences"
+
+    def __str__(self):
+        return f"Email preferences of {self.user}"
+
+    def allows(self, category: str) -> bool:
+        return getattr(self, Category(category).value)
+
+
+FOLLOWED_CITIES_CACHE_SECONDS = 3600
+
+
+def followed_cities_cache_key(user_id: int) -> str:
+    return f"notifications:followed-cities:{user_id}"
+
+
+class CityFollowQuerySet(models.QuerySet):
+    def of_user(self, user):
+        return self.filter(user=user)
+
+    def city_ids_of(self, user_id: int) -> frozenset[int]:
+        """The ids of the cities a person follows, from the cache when it has them.
+
+        City pages show a Follow button per person; the cache keeps their query count
+        where it was (the follow services clear the entry on commit).
+        """
+        key = followed_cities_cache_key(user_id)
+        ids = cache.get(key)
+        if ids is None:
+            ids = frozenset(self.filter(user_id=user_id).values_list("city_id", flat=True))
+            cache.set(key, ids, FOLLOWED_CITIES_CACHE_SECONDS)
+        return ids
+
+
+class CityFollow(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="city_follows"
+    )
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CityFollowQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["city__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "city"], name="city_follow_once"),
+        ]
+        indexes = [
+            # Fan-out of a new tweetup reads a city's followers.
+            models.Index(fields=["city", "user"], name="city_follow_city_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} follows {self.city.name}"
+
+
+class Broadcast(models.Model):
+    """One thing many people hear about, expanded into one OutgoingMessage per recipient.
+
+    Written in the same transaction as the change itself; `expanded_at` stays empty until
+    the expansion task has written every recipient's message, and the beat sweep
+    re-enqueues expansions still pending, so the fan-out survives a lost task.
+    """
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    tweetup = models.ForeignKey(Tweetup, on_delete=models.CASCADE, related_name="broadcasts")
+    revision = models.PositiveIntegerField(
+        help_text="The tweetup's revision this notice is about (0 for once-only notices)."
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    subject = models.CharField(max_length=120, blank=True)
+    body = models.TextField(blank=True)
+    include_maybe = models.BooleanField(default=False)
+    include_waitlisted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expanded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "tweetup", "revision"],
+                condition=~Q(kind="organizer_message"),
+                name="broadcast_once_per_revision",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["expanded_at", "created_at"],
+                condition=Q(expanded_at__isnull=True),
+                name="broadcast_pending_idx",
+            ),
+            models.Index(fields=["tweetup", "kind", "created_at"], name="broadcast_tweetup_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.tweetup}"
+
+
+class OutgoingMessageQuerySet(models.QuerySet):
+    def unsent_due(self, *, now, grace, lease):
+        """Queued rows whose task should have run by now, and sends abandoned mid-way."""
+        return self.filter(
+            Q(status=OutgoingMessage.Status.QUEUED, next_attempt_at__lte=now - grace)
+            | Q(status=OutgoingMessage.Status.SENDING, claimed_at__lte=now - lease)
+        )
+
+
+class OutgoingMessage(models.Model):
+    """One email to one person. Unique per (recipient, kind, tweetup, revision)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outgoing_messages"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    tweetup = models.ForeignKey(Tweetup, on_delete=models.CASCADE, related_name="outgoing_messages")
+    revision = models.PositiveIntegerField()
+    broadcast = models.ForeignKey(
+        Broadcast, on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    to_email = models.EmailField(blank=True, help_text="The address it went to.")
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker started sending it."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OutgoingMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "tweetup", "revision"],
+                condition=~Q(kind="organizer_message"),
+                name="outgoing_message_once",
+            ),
+            models.UniqueConstraint(
+                fields=["recipient", "broadcast"],
+                condition=Q(kind="organizer_message"),
+                name="outgoing_organizer_message_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "sending", "sent", "failed", "skipped"]),
+                name="outgoing_message_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="outgoing_message_unsent_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.recipient} ({self.get_status_display()})"
+
+    @property
+    def category(self) -> Category:
+        return KIND_CATEGORY[Kind(self.kind)]

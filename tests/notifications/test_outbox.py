@@ -1,0 +1,277 @@
+"""The outbox: idempotent sends, retries with backoff, the sweep, and a crash mid-send."""
+
+import socket
+import threading
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.db.models import F
+from django.utils import timezone
+
+from events.services import rsvp_set, tweetup_create
+from notifications import services, tasks
+from notifications.models import Broadcast, Kind, OutgoingMessage
+from notifications.services import (
+    DUPLICATES_AFTER_CRASH,
+    broadcast_expand,
+    city_follow,
+    email_preferences_update,
+    outbox_sweep,
+    outgoing_message_send,
+)
+from tests.factories import UserFactory
+from tests.fixtures_mail import verified_email
+from tests.notifications.conftest import details
+
+pytestmark = pytest.mark.django_db
+Status = OutgoingMessage.Status
+
+
+@pytest.fixture
+def queued(berlin_tweetup, guest, django_capture_on_commit_callbacks):
+    """A confirmation in the outbox whose send task was never run (as if Redis lost it)."""
+    with django_capture_on_commit_callbacks(execute=False):
+        rsvp_set(user=guest, tweetup=berlin_tweetup, status="going")
+    return OutgoingMessage.objects.get(kind=Kind.CONFIRMATION)
+
+
+def later(seconds: int):
+    return timezone.now() + timedelta(seconds=seconds)
+
+
+class TestIdempotence:
+    def test_running_the_send_task_twice_sends_once(self, queued, smtp_mailer):
+        assert outgoing_message_send(message_id=queued.pk).status == Status.SENT
+        assert outgoing_message_send(message_id=queued.pk).status == Status.SENT
+        assert len(smtp_mailer.messages) == 1
+        queued.refresh_from_db()
+        assert queued.attempts == 1 and queued.sent_at is not None
+
+    def test_one_row_per_recipient_kind_tweetup_and_revision(
+        self, send_now, berlin_tweetup, guest, smtp_mailer
+    ):
+        for status in ("going", "not_going", "going"):
+            send_now(rsvp_set, user=guest, tweetup=berlin_tweetup, status=status)
+        assert OutgoingMessage.objects.filter(kind=Kind.CONFIRMATION).count() == 1
+        assert len(smtp_mailer.messages) == 1
+
+    def test_expanding_a_broadcast_twice_writes_each_message_once(
+        self, organizer, berlin, django_capture_on_commit_callbacks, smtp_mailer, celery_eager
+    ):
+        fans = [verified_email(UserFactory()).user for _ in range(3)]
+        for fan in fans:
+            city_follow(user=fan, city=berlin)
+        with django_capture_on_commit_callbacks(execute=False):
+            tweetup = tweetup_create(organizer=organizer, details=details(berlin))
+        broadcast = Broadcast.objects.get(tweetup=tweetup, kind=Kind.NEW_TWEETUP)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert broadcast_expand(broadcast_id=broadcast.pk) == 3
+        Broadcast.objects.filter(pk=broadcast.pk).update(expanded_at=None)  # as if it crashed
+        with django_capture_on_commit_callbacks(execute=True):
+            broadcast_expand(broadcast_id=broadcast.pk)
+        assert OutgoingMessage.objects.filter(broadcast=broadcast).count() == 3
+        assert len(smtp_mailer.messages) == 3
+
+
+class TestFailures:
+    def test_a_transient_failure_is_retried_with_backoff(self, queued, smtp_mailer):
+        smtp_mailer.refuse_next("451 4.3.0 Mailbox busy, try again")
+        result = outgoing_message_send(message_id=queued.pk)
+        assert result.status == Status.QUEUED and result.retry_in == 60
+        queued.refresh_from_db()
+        assert queued.attempts == 1 and "451" in queued.last_error
+        assert later(50) < queued.next_attempt_at < later(70)
+
+        smtp_mailer.refuse_next("451 4.3.0 Still busy")
+        assert outgoing_message_send(message_id=queued.pk).retry_in == 240  # backing off
+        assert outgoing_message_send(message_id=queued.pk).status == Status.SENT
+        queued.refresh_from_db()
+        assert queued.attempts == 3 and queued.last_error == ""
+        assert len(smtp_mailer.messages) == 1
+
+    def test_the_task_retries_until_the_last_try_then_the_row_says_failed(
+        self, queued, smtp_mailer, settings, celery_eager
+    ):
+        settings.NOTIFICATIONS_MAX_ATTEMPTS = 3
+        smtp_mailer.refuse_next("421 4.7.0 Too many connections", times=5)
+        celery_eager.conf.task_eager_propagates = False  # a Retry is how a task asks again
+        result = tasks.send_outgoing_message.delay(queued.pk)  # eager: retries run inline
+        assert result.get() == Status.FAILED
+        queued.refresh_from_db()
+        assert queued.status == Status.FAILED and queued.attempts == 3
+        assert "421" in queued.last_error
+        assert smtp_mailer.messages == []
+        # Failed is final: neither the sweep nor another task sends it.
+        outbox_sweep(now=later(3600))
+        assert outgoing_message_send(message_id=queued.pk).status == Status.FAILED
+
+    def test_a_permanent_refusal_fails_at_once(self, queued, smtp_mailer):
+        smtp_mailer.refuse_next("550 5.1.1 No such user")
+        assert outgoing_message_send(message_id=queued.pk).status == Status.FAILED
+        queued.refresh_from_db()
+        assert queued.attempts == 1 and "550" in queued.last_error
+
+    def test_an_unreachable_server_is_transient(self, queued, settings):
+        settings.MAILERS = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},  # discard: closed
+            }
+        }
+        result = outgoing_message_send(message_id=queued.pk)
+        assert result.status == Status.QUEUED and result.retry_in
+        queued.refresh_from_db()
+        assert queued.last_error.startswith("ConnectionRefusedError")
+
+
+class TestCrashBetweenSmtpAndCommit:
+    def test_the_retry_sends_at_most_one_duplicate(self, queued, smtp_mailer, celery_eager):
+        # The worker dies after the SMTP server accepted the mail, before "sent" commits.
+        with (
+            mock.patch.object(services, "_mark_sent", side_effect=SystemExit("worker killed")),
+            pytest.raises(SystemExit),
+        ):
+            outgoing_message_send(message_id=queued.pk)
+        assert len(smtp_mailer.messages) == 1
+        queued.refresh_from_db()
+        assert queued.status == Status.SENDING and queued.attempts == 1
+
+        # Redelivered at once (acks_late): the claim still holds, so nothing is sent.
+        assert outgoing_message_send(message_id=queued.pk).status == Status.SENDING
+        assert outbox_sweep()["messages"] == 0
+        # Once the lease has run out, the sweep sends it again: one duplicate.
+        OutgoingMessage.objects.filter(pk=queued.pk).update(
+            claimed_at=F("claimed_at") - timedelta(hours=1)
+        )
+        assert outbox_sweep()["messages"] == 1
+        queued.refresh_from_db()
+        assert queued.status == Status.SENT and queued.attempts == 2
+        # And never again.
+        assert outbox_sweep(now=later(86400))["messages"] == 0
+        outgoing_message_send(message_id=queued.pk)
+
+        duplicates = len(smtp_mailer.messages) - 1
+        assert duplicates == DUPLICATES_AFTER_CRASH == 1
+        first, second = smtp_mailer.messages
+        assert first["Message-ID"] == second["Message-ID"]  # one message to mail clients
+
+
+class TestSweep:
+    def test_sends_what_a_lost_task_left_behind(self, queued, smtp_mailer, celery_eager):
+        assert outbox_sweep()["messages"] == 0  # within the grace period: its task may come
+        assert outbox_sweep(now=later(600))["messages"] == 1
+        queued.refresh_from_db()
+        assert queued.status == Status.SENT
+        assert len(smtp_mailer.messages) == 1
+
+    def test_expands_a_broadcast_whose_task_was_lost(
+        self, organizer, berlin, django_capture_on_commit_callbacks, smtp_mailer, celery_eager
+    ):
+        fan = verified_email(UserFactory()).user
+        city_follow(user=fan, city=berlin)
+        with django_capture_on_commit_callbacks(execute=False):  # Redis flushed
+            tweetup_create(organizer=organizer, details=details(berlin))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert outbox_sweep(now=later(600)) == {"broadcasts": 1, "messages": 0}
+        assert [m["To"] for m in smtp_mailer.messages] == [f"{fan.username}@example.com"]
+
+    def test_retries_wait_for_their_time(self, queued, smtp_mailer, celery_eager):
+        smtp_mailer.refuse_next()
+        outgoing_message_send(message_id=queued.pk)
+        assert outbox_sweep(now=later(120))["messages"] == 0  # due at +60, grace 300
+        assert outbox_sweep(now=later(400))["messages"] == 1
+        assert len(smtp_mailer.messages) == 1
+
+
+class TestSkips:
+    def test_not_sent_once_the_category_is_turned_off(self, queued, guest, smtp_mailer):
+        email_preferences_update(user=guest, values={"confirmations": False})
+        assert outgoing_message_send(message_id=queued.pk).status == Status.SKIPPED
+        queued.refresh_from_db()
+        assert queued.last_error == "confirmations turned off"
+        assert smtp_mailer.messages == []
+
+    def test_not_sent_once_they_are_no_longer_going(
+        self, queued, guest, berlin_tweetup, smtp_mailer, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=False):
+            rsvp_set(user=guest, tweetup=berlin_tweetup, status="not_going")
+        assert outgoing_message_send(message_id=queued.pk).status == Status.SKIPPED
+        assert smtp_mailer.messages == []
+
+    def test_not_sent_once_the_address_is_removed(self, queued, guest, smtp_mailer):
+        guest.emailaddress_set.all().delete()
+        assert outgoing_message_send(message_id=queued.pk).status == Status.SKIPPED
+        assert smtp_mailer.messages == []
+
+    def test_a_deleted_message_or_user_is_no_error(self, queued, guest, smtp_mailer):
+        guest.delete()
+        assert outgoing_message_send(message_id=queued.pk).status == "missing"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_on_one_message_send_it_once(smtp_mailer, organizer, guest, berlin):
+    with mock.patch.object(services, "_enqueue"):
+        tweetup = tweetup_create(organizer=organizer, details=details(berlin))
+        rsvp_set(user=guest, tweetup=tweetup, status="going")
+    message = OutgoingMessage.objects.get()
+    start = threading.Barrier(4)
+    results = []
+
+    def worker():
+        try:
+            start.wait()
+            results.append(outgoing_message_send(message_id=message.pk).status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # The row lock lets one claim it; the others see it claimed or sent.
+    assert len(smtp_mailer.messages) == 1
+    assert results.count(Status.SENT) >= 1 and set(results) <= {Status.SENT, Status.SENDING}
+    message.refresh_from_db()
+    assert message.status == Status.SENT and message.attempts == 1
+
+
+def test_the_admin_lists_messages_and_retries_failed_ones(
+    admin_client, queued, smtp_mailer, celery_eager, django_capture_on_commit_callbacks
+):
+    smtp_mailer.refuse_next("550 5.1.1 No such user")
+    outgoing_message_send(message_id=queued.pk)
+    page = admin_client.get("/admin/notifications/outgoingmessage/?status=failed")
+    assert page.status_code == 200 and "RSVP confirmation" in page.text
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            "/admin/notifications/outgoingmessage/",
+            {"action": "retry_failed", "_selected_action": [queued.pk]},
+        )
+    queued.refresh_from_db()
+    assert queued.status == Status.SENT and queued.attempts == 1
+    assert len(smtp_mailer.messages) == 1
+
+
+def test_a_worker_keeps_one_smtp_connection_and_replaces_a_dead_one(
+    send_now, berlin_tweetup, smtp_mailer, django_capture_on_commit_callbacks
+):
+    people = [verified_email(UserFactory()).user for _ in range(3)]
+    for person in people:
+        send_now(rsvp_set, user=person, tweetup=berlin_tweetup, status="going")
+    assert len(smtp_mailer.messages) == 3
+    assert len(set(smtp_mailer.peers)) == 1  # one SMTP session for all three
+
+    from notifications import mail
+
+    # The connection dies while the worker is idle (as when the server times it out).
+    mail._open.backend.connection.sock.shutdown(socket.SHUT_RDWR)
+    late = verified_email(UserFactory()).user
+    send_now(rsvp_set, user=late, tweetup=berlin_tweetup, status="going")
+    assert len(smtp_mailer.messages) == 4
+    assert len(set(smtp_mailer.peers)) == 2
+    assert OutgoingMessage.objects.filter(status=Status.SENT).count() == 4
