@@ -38,7 +38,7 @@ lint-style: $(VENV)/.dev-installed
 # Each script in bench/ prints its own figures; nothing here asserts a time.
 bench: $(VENV)/.dev-installed
 	@set -e; found=; for script in bench/*.py; do \
-		case "$$script" in */__init__.py|*/settings.py|*/urls.py) continue;; esac; \
+		case "$$script" in */__init__.py|*/common.py|*/settings.py|*/urls.py) continue;; esac; \
 		[ -e "$$script" ] || continue; found=1; \
 		echo "== $$script"; DJANGO_SETTINGS_MODULE=tweetups.settings PYTHONPATH=. $(PY) "$$script"; \
 	done; [ -n "$$found" ] || echo "No benchmarks in bench/ yet."

@@ -15,8 +15,6 @@ redis://127.0.0.1:6379/5, outside the 8-15 the test workers take), which it FLUS
 
 import logging
 import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,8 +22,16 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    REPO_ROOT,
+    bootstrap,
+    free_port,
+    load_average,
+    stop_process_group,
+    truncate,
+)
 
 FOLLOWERS = int(os.environ.get("BENCH_MAIL_FOLLOWERS", "10000"))
 SAMPLE = 300  # messages re-sent in-process to count queries
@@ -34,12 +40,6 @@ DATABASE_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("BENCH_MAIL_REDIS_URL", "redis://127.0.0.1:6379/5")
 BATCH = 5000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class CountingSink:
@@ -63,52 +63,14 @@ class CountingSink:
 
 
 SMTP_PORT = free_port()
-# Forced, not defaulted: the worker and this process must agree on all of it.
-os.environ.update(
-    DJANGO_SETTINGS_MODULE=os.environ.get("BENCH_MAIL_SETTINGS", "bench.settings"),
-    BENCH_DATABASE_URL=DATABASE_URL,
+bootstrap(
+    DATABASE_URL,
+    settings_module=os.environ.get("BENCH_MAIL_SETTINGS", "bench.settings"),
     REDIS_URL=REDIS_URL,
     EMAIL_URL=f"smtp://127.0.0.1:{SMTP_PORT}",
     SITE_URL="http://127.0.0.1:8000",
-    DJANGO_DEBUG="false",
-    DJANGO_SECURE_SSL_REDIRECT="false",
-    DJANGO_SECURE_COOKIES="false",
     CELERY_TASK_ALWAYS_EAGER="false",
 )
-
-
-def ensure_database() -> None:
-    import environ
-    import psycopg2
-    from psycopg2 import sql
-
-    config = environ.Env.db_url_config(DATABASE_URL)
-    conn = psycopg2.connect(
-        dbname="postgres",
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-    )
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
-        if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
-            print(f"created database {config['NAME']}")
-    conn.close()
-
-
-ensure_database()
-subprocess.run(
-    [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"],
-    cwd=REPO_ROOT,
-    check=True,
-)
-
-import django  # noqa: E402
-
-django.setup()
 
 import redis  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
@@ -127,12 +89,7 @@ from tweetups.celery import app  # noqa: E402
 
 
 def wipe() -> None:
-    tables = [
-        m._meta.db_table
-        for m in (OutgoingMessage, Broadcast, CityFollow, EmailAddress, Rsvp, Tweetup, City, User)
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    truncate(OutgoingMessage, Broadcast, CityFollow, EmailAddress, Rsvp, Tweetup, City, User)
     redis.Redis.from_url(REDIS_URL).flushdb()
 
 
@@ -215,18 +172,8 @@ def peak_memory_mib(pid: int) -> float:
     return float("nan")
 
 
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def main() -> None:
-    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"load average at start: {load_average()}")
     (REPO_ROOT / "var").mkdir(exist_ok=True)
     sink = CountingSink()
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
@@ -262,7 +209,7 @@ def main() -> None:
         received, sending = sink.count, sink.last_at - sink.first_at
         peak = peak_memory_mib(worker.pid)
     finally:
-        stop(worker)
+        stop_process_group(worker, timeout=30)
 
     broadcast = Broadcast.objects.get(tweetup=tweetup, kind=Kind.NEW_TWEETUP)
     expansion = (broadcast.expanded_at - broadcast.created_at).total_seconds()

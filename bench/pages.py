@@ -13,8 +13,6 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,19 +23,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    REPO_ROOT,
+    bootstrap,
+    free_port,
+    load_average,
+    stop_process_group,
+    truncate,
+)
 
 BENCH_DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tweetups_bench"
-)
-# Forced, not defaulted: `make bench` exports DJANGO_SETTINGS_MODULE=tweetups.settings.
-os.environ.update(
-    DJANGO_SETTINGS_MODULE="bench.settings",
-    BENCH_DATABASE_URL=BENCH_DATABASE_URL,
-    DJANGO_DEBUG="false",
-    DJANGO_SECURE_SSL_REDIRECT="false",
-    DJANGO_SECURE_COOKIES="false",
 )
 
 SIZES = (1_000, 100_000)
@@ -67,43 +65,7 @@ CITIES = [
 ]
 
 
-def ensure_database() -> None:
-    """Create the bench database if it is missing (connecting to the `postgres` one)."""
-    import environ
-    import psycopg2
-    from psycopg2 import sql
-
-    config = environ.Env.db_url_config(BENCH_DATABASE_URL)
-    conn = psycopg2.connect(
-        dbname="postgres",
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-    )
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
-        if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
-            print(f"created database {config['NAME']}")
-    conn.close()
-
-
-def migrate() -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"],
-        cwd=REPO_ROOT,
-        check=True,
-    )
-
-
-ensure_database()
-migrate()
-
-import django  # noqa: E402
-
-django.setup()
+bootstrap(BENCH_DATABASE_URL)
 
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -116,9 +78,7 @@ from events.models import City, Rsvp, Tweetup  # noqa: E402
 
 # --- Seeding --------------------------------------------------------------------------
 def wipe() -> None:
-    tables = [m._meta.db_table for m in (Rsvp, Tweetup, City, User)] + ["django_session"]
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    truncate(Rsvp, Tweetup, City, User, tables=("django_session",))
 
 
 def evening_in(city: City, day: datetime, rng: random.Random) -> datetime:
@@ -278,12 +238,6 @@ def explain(sql: str) -> str:
 
 
 # --- Throughput against gunicorn ------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def get(base: str, path: str, cookie: str) -> int:
     parts = urlsplit(base)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
@@ -326,16 +280,6 @@ def start_gunicorn(port: int) -> subprocess.Popen:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError("gunicorn did not answer within 30 s")
-
-
-def stop_gunicorn(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def load_wrk(url: str, cookie: str) -> tuple[float, int]:
@@ -414,15 +358,14 @@ def throughput(paths: dict[str, str], cookie: str) -> tuple[dict[str, float], st
                 print(f"  {name}: {bad} non-2xx responses")
             results[name] = rps
     finally:
-        stop_gunicorn(process)
+        stop_process_group(process, timeout=15)
     return results, load.__name__.removeprefix("load_")
 
 
 # --- Main -----------------------------------------------------------------------------
 def main() -> None:
     started = time.monotonic()
-    # Other work on the machine skews every figure; print the load so readers can judge.
-    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"load average at start: {load_average()}")
     results = {}
     for n in SIZES:
         t0 = time.monotonic()

@@ -13,7 +13,6 @@ TRUNCATES its tables. Settings are bench.settings. Prints figures; asserts nothi
 """
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,18 +21,12 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import REPO_ROOT, bootstrap, free_port, load_average, truncate
 
 DATABASE_URL = os.environ.get(
     "BENCH_SYNC_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tweetups_bench_sync"
-)
-os.environ.update(
-    DJANGO_SETTINGS_MODULE="bench.settings",
-    BENCH_DATABASE_URL=DATABASE_URL,  # bench.settings reads this one
-    DJANGO_DEBUG="false",
-    DJANGO_SECURE_SSL_REDIRECT="false",
-    DJANGO_SECURE_COOKIES="false",
 )
 
 TWEETUPS = 500
@@ -47,38 +40,7 @@ WALL_RUNS = 50
 CITIES = ["Berlin", "London", "Austin", "Lagos", "Tokyo", "Sydney", "Toronto", "Mumbai"]
 
 
-def ensure_database() -> None:
-    import environ
-    import psycopg2
-    from psycopg2 import sql
-
-    config = environ.Env.db_url_config(DATABASE_URL)
-    conn = psycopg2.connect(
-        dbname="postgres",
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-    )
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
-        if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
-            print(f"created database {config['NAME']}")
-    conn.close()
-
-
-ensure_database()
-subprocess.run(
-    [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"],
-    cwd=REPO_ROOT,
-    check=True,
-)
-
-import django  # noqa: E402
-
-django.setup()
+bootstrap(DATABASE_URL)
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -86,7 +48,6 @@ from django.test import Client  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from events import sync as sync_module  # noqa: E402
 from events.models import (  # noqa: E402
     City,
     HashtagSync,
@@ -98,6 +59,7 @@ from events.models import (  # noqa: E402
     XAuthor,
 )
 from events.sync import read_ceiling, run_sync_cycle  # noqa: E402
+from events.sync import reading as sync_reading  # noqa: E402
 from events.x_client import RateBudget, search_page, search_query, x_client  # noqa: E402
 from xemulator.client import EmulatorClient  # noqa: E402
 
@@ -105,9 +67,7 @@ from xemulator.client import EmulatorClient  # noqa: E402
 # --- Setup ----------------------------------------------------------------------------------
 def start_emulator() -> tuple[subprocess.Popen, EmulatorClient]:
     """The X emulator in a process of its own, so it doesn't share this one's CPU time."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {
         **os.environ,
         "XEMU_BEARER_TOKEN": settings.X_BEARER_TOKEN,
@@ -134,10 +94,7 @@ def start_emulator() -> tuple[subprocess.Popen, EmulatorClient]:
 
 
 def wipe() -> None:
-    models = (TweetupTweet, Tweet, XAuthor, HashtagSync, PostReadUsage, Rsvp, Tweetup, City, User)
-    tables = ", ".join(m._meta.db_table for m in models)
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    truncate(TweetupTweet, Tweet, XAuthor, HashtagSync, PostReadUsage, Rsvp, Tweetup, City, User)
 
 
 def seed_tweetups(now: datetime) -> list[Tweetup]:
@@ -246,15 +203,16 @@ def median_ms(function, runs: int = WALL_RUNS) -> float:
 # --- Main -----------------------------------------------------------------------------------
 def main() -> None:
     started = time.monotonic()
-    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"load average at start: {load_average()}")
     emulator, control = start_emulator()
     settings.X_API_BASE_URL = control.base_url
     settings.X_SEARCH_RATE_LIMIT = 1_000_000
     settings.X_MONTHLY_POST_READ_BUDGET = 10**9
     settings.X_RATE_BUDGET_KEY_PREFIX = f"bench-sync:{time.time()}"
     recorder = Recorder()
-    sync_module.x_client = recorder.client
-    sync_module._store_page = recorder.timed_store(sync_module._store_page)
+    # Patched where the reads look them up: events.sync re-exports neither.
+    sync_reading.x_client = recorder.client
+    sync_reading._store_page = recorder.timed_store(sync_reading._store_page)
 
     try:
         wipe()

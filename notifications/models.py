@@ -50,6 +50,14 @@ KIND_CATEGORY = {
 }
 
 
+def _category_switch(category: Category, help_text: str) -> models.BooleanField:
+    """The switch for one category, on by default (no row means every switch is on).
+
+    The field must be named after `category.value`: that is how `allows` finds it.
+    """
+    return models.BooleanField(category.label, default=True, help_text=help_text)
+
+
 class EmailPreferences(models.Model):
     """One switch per category. No row means every switch is on."""
 
@@ -59,35 +67,19 @@ class EmailPreferences(models.Model):
         primary_key=True,
         related_name="email_preferences",
     )
-    confirmations = models.BooleanField(
-        Category.CONFIRMATIONS.label,
-        default=True,
-        help_text="When you say you're going, with an invitation for your calendar.",
+    confirmations = _category_switch(
+        Category.CONFIRMATIONS, "When you say you're going, with an invitation for your calendar."
     )
-    reminders = models.BooleanField(
-        Category.REMINDERS.label,
-        default=True,
-        help_text="The day before a tweetup you're going to.",
+    reminders = _category_switch(Category.REMINDERS, "The day before a tweetup you're going to.")
+    changes = _category_switch(
+        Category.CHANGES, "When the time, place or seats change, or the organizer cancels."
     )
-    changes = models.BooleanField(
-        Category.CHANGES.label,
-        default=True,
-        help_text="When the time, place or seats change, or the organizer cancels.",
+    promotions = _category_switch(Category.PROMOTIONS, "When you move from the waitlist to going.")
+    new_in_city = _category_switch(
+        Category.NEW_IN_CITY, "When someone organizes a tweetup in a city you follow."
     )
-    promotions = models.BooleanField(
-        Category.PROMOTIONS.label,
-        default=True,
-        help_text="When you move from the waitlist to going.",
-    )
-    new_in_city = models.BooleanField(
-        Category.NEW_IN_CITY.label,
-        default=True,
-        help_text="When someone organizes a tweetup in a city you follow.",
-    )
-    organizer = models.BooleanField(
-        Category.ORGANIZER.label,
-        default=True,
-        help_text="What organizers write to the people coming to their tweetups.",
+    organizer = _category_switch(
+        Category.ORGANIZER, "What organizers write to the people coming to their tweetups."
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -7,6 +7,9 @@ tweetups whose hashtags the sync reads.
   `x_search.cycle_time()`: the moment to run the next sync cycle at, and
   `x_search.rewind()` for tests whose cycles run at the real time (tasks, workers).
 - `sync_tweetup(hashtag, starts_in=...)`: a scheduled tweetup with that hashtag.
+
+And helpers to import: `wall(tweetup)`, the ids of the posts on its wall, newest first, and
+`state(tweetup)`, its HashtagSync row.
 """
 
 from __future__ import annotations
@@ -18,9 +21,22 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
+from events.models import HashtagSync, TweetupTweet
 from tests.factories import TweetupFactory
 
 SEARCH_PATH = "/2/tweets/search/recent"
+
+
+def wall(tweetup) -> list[int]:
+    return list(
+        TweetupTweet.objects.filter(tweetup=tweetup)
+        .order_by("-tweet_id")
+        .values_list("tweet_id", flat=True)
+    )
+
+
+def state(tweetup) -> HashtagSync:
+    return HashtagSync.objects.get(tweetup=tweetup)
 
 
 class XSearch:

@@ -223,7 +223,7 @@ WALL_POSTS_PER_PAGE = 20
 WALL_POLL_SECONDS = env.int("WALL_POLL_SECONDS", default=15)  # how often an open wall asks
 
 
-# --- Hashtag sync: X recent search into each tweetup's wall (events/sync.py) ----------
+# --- Hashtag sync: X recent search into each tweetup's wall (events/sync/) ------------
 # Beat starts a sync cycle this often. Tweetups from a day before they start until a day
 # after they end are polled every cycle; a week out, hourly; further out, every 6 hours.
 X_SYNC_INTERVAL_SECONDS = env.int("X_SYNC_INTERVAL_SECONDS", default=120)

@@ -8,20 +8,9 @@ from django.utils import timezone
 from events.models import HashtagSync, PostReadUsage, Tweet, Tweetup, TweetupTweet, XAuthor
 from events.sync import next_sync_at, read_ceiling, run_sync_cycle, sync_tweetups
 from events.x_client import search_query
+from tests.fixtures_sync import state, wall
 
 pytestmark = pytest.mark.django_db
-
-
-def wall(tweetup):
-    return list(
-        TweetupTweet.objects.filter(tweetup=tweetup)
-        .order_by("-tweet_id")
-        .values_list("tweet_id", flat=True)
-    )
-
-
-def state(tweetup) -> HashtagSync:
-    return HashtagSync.objects.get(tweetup=tweetup)
 
 
 # --- What gets stored ------------------------------------------------------------------------

@@ -10,23 +10,12 @@ from django.db import connection
 from django.utils import timezone
 
 from events import tasks
-from events.models import HashtagSync, PostReadUsage, Tweet, TweetupTweet
+from events.models import HashtagSync, PostReadUsage, Tweet
 from events.sync import read_ceiling, run_sync_cycle, sync_tweetups
 from events.x_client import RateBudget
+from tests.fixtures_sync import state, wall
 
 pytestmark = pytest.mark.django_db
-
-
-def wall(tweetup):
-    return list(
-        TweetupTweet.objects.filter(tweetup=tweetup)
-        .order_by("-tweet_id")
-        .values_list("tweet_id", flat=True)
-    )
-
-
-def state(tweetup) -> HashtagSync:
-    return HashtagSync.objects.get(tweetup=tweetup)
 
 
 def statuses(x_search) -> list[int]:

@@ -7,20 +7,13 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from events import tasks
-from events.models import HashtagSync, PostReadUsage, Tweet, TweetupTweet
+from events.models import HashtagSync, PostReadUsage, Tweet
 from events.sync import read_ceiling
 from tests.fixtures_celery import wait_until
+from tests.fixtures_sync import wall
 from tweetups.celery import app
 
 pytestmark = pytest.mark.django_db
-
-
-def wall(tweetup):
-    return list(
-        TweetupTweet.objects.filter(tweetup=tweetup)
-        .order_by("-tweet_id")
-        .values_list("tweet_id", flat=True)
-    )
 
 
 # --- Configuration ---------------------------------------------------------------------------

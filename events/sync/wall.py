@@ -1,0 +1,19 @@
+"""The wall: the organizer hides posts, or shows them again."""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from accounts.models import User
+from events.models import Tweet, Tweetup, TweetupTweet
+
+
+@transaction.atomic
+def tweet_hide(*, tweetup: Tweetup, tweet: Tweet, actor: User, hidden: bool) -> TweetupTweet:
+    """Hide a post from the tweetup's wall, or show it again (organizer only); it stays stored."""
+    if tweetup.organizer_id != actor.pk:
+        raise PermissionDenied("Only the organizer can hide posts on this wall.")
+    link = TweetupTweet.objects.select_for_update().get(tweetup=tweetup, tweet=tweet)
+    if link.hidden != hidden:
+        link.hidden = hidden
+        link.save(update_fields=["hidden"])
+    return link
