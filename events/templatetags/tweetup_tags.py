@@ -38,6 +38,12 @@ def local_start(tweetup: Tweetup) -> str:
 
 
 @register.filter
+def local_month(tweetup: Tweetup) -> str:
+    """'Dec': the month in the city's zone (Django's date filter would convert to UTC)."""
+    return f"{tweetup.local_starts_at:%b}"
+
+
+@register.filter
 def local_iso(tweetup: Tweetup) -> str:
     return tweetup.starts_at.isoformat()
 

@@ -50,6 +50,15 @@ class TestPages:
         response = client.get(berlin.get_absolute_url())
         assert "20:00 CEST" in response.text
 
+    def test_date_badge_uses_the_city_day_not_utc(self, client, berlin):
+        # 23:30 UTC on 31 December is 00:30 on 1 January in Berlin.
+        starts = timezone.datetime(2030, 12, 31, 23, 30, tzinfo=timezone.UTC)
+        TweetupFactory(city=berlin, starts_at=starts, ends_at=starts + timedelta(hours=2))
+        html = client.get(berlin.get_absolute_url()).text
+        badge = html.split('class="date-badge"')[1].split("</div>")[0]
+        assert '<span class="month">Jan</span>' in badge
+        assert '<span class="day">1</span>' in badge
+
     def test_city_page_past_link(self, client, berlin):
         old = TweetupFactory(
             city=berlin,
