@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from events.models import (
-    HASHTAG_ALL_DIGITS,
+    HASHTAG_NO_LETTER,
     HASHTAG_PATTERN,
     MAX_DURATION,
     City,
@@ -83,8 +83,10 @@ class TweetupForm(forms.Form):
             raise forms.ValidationError(
                 "Use letters, digits and underscores only, no spaces (X's hashtag rules)."
             )
-        if re.fullmatch(HASHTAG_ALL_DIGITS, tag):
-            raise forms.ValidationError("A hashtag can't be only digits: add a letter.")
+        if re.fullmatch(HASHTAG_NO_LETTER, tag):
+            raise forms.ValidationError(
+                "A hashtag needs at least one letter: X doesn't link #2030 or #_1."
+            )
         return tag
 
     def clean(self):

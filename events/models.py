@@ -13,7 +13,8 @@ HASHTAG_PATTERN = r"^[A-Za-z0-9_]{1,100}$"
 # A tweetup is an evening, a day, at most a long weekend. The cap also lets "upcoming"
 # read the (city, starts_at) index from a lower bound instead of sorting every future row.
 MAX_DURATION = timedelta(days=3)
-HASHTAG_ALL_DIGITS = r"^[0-9]+$"
+# X links a hashtag only if it has a letter: "#2030" and "#_1" stay plain text.
+HASHTAG_NO_LETTER = r"^[0-9_]+$"
 # Posts about a tweetup keep coming for a while after it: its hashtag is read this long.
 SYNC_AFTER_END = timedelta(days=1)
 
@@ -115,7 +116,7 @@ class Tweetup(models.Model):
     )
     hashtag = models.CharField(
         max_length=100,
-        help_text="Without the #. Letters, digits and underscores; not only digits.",
+        help_text="Without the #. Letters, digits and underscores, with at least one letter.",
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
     cancel_reason = models.TextField(blank=True)
@@ -158,10 +159,10 @@ class Tweetup(models.Model):
                 violation_error_message="Capacity must be at least 1 (you count).",
             ),
             models.CheckConstraint(
-                condition=Q(hashtag__regex=HASHTAG_PATTERN) & ~Q(hashtag__regex=HASHTAG_ALL_DIGITS),
+                condition=Q(hashtag__regex=HASHTAG_PATTERN) & ~Q(hashtag__regex=HASHTAG_NO_LETTER),
                 name="tweetup_hashtag_valid",
                 violation_error_message=(
-                    "A hashtag is letters, digits and underscores, and not only digits."
+                    "A hashtag is letters, digits and underscores, with at least one letter."
                 ),
             ),
             models.CheckConstraint(
@@ -381,6 +382,9 @@ class TweetupTweet(models.Model):
     )
     tweet = models.ForeignKey(Tweet, on_delete=models.CASCADE, related_name="tweetup_links")
     hidden = models.BooleanField(default=False)
+    hidden_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the organizer hid it; open walls drop it then."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,6 +4,9 @@ match, so its cost does not grow with the table."""
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.http import Http404
+
+MAX_PAGE = 10_000  # deeper than anyone pages; keeps OFFSET within the database's integers
 
 
 @dataclass
@@ -34,6 +37,8 @@ def page_of(queryset: QuerySet, *, number: str | int | None, per_page: int) -> P
         number = max(int(number or 1), 1)
     except (TypeError, ValueError):
         number = 1
+    if number > MAX_PAGE:
+        raise Http404("No such page.")
     start = (number - 1) * per_page
     rows = list(queryset[start : start + per_page + 1])
     return Page(object_list=rows[:per_page], number=number, has_next=len(rows) > per_page)

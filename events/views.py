@@ -1,4 +1,5 @@
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -7,13 +8,22 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from events import ratelimit
 from events.calendar import tweetup_ics
 from events.forms import CancelForm, RsvpForm, TweetupForm
-from events.models import City, HashtagSync, Rsvp, Tweet, Tweetup, attendee_prefetch
+from events.models import (
+    City,
+    HashtagSync,
+    Rsvp,
+    Tweet,
+    Tweetup,
+    TweetupTweet,
+    attendee_prefetch,
+)
 from events.pagination import page_of
 from events.services import (
     RsvpClosed,
@@ -121,9 +131,14 @@ def tweetup_detail(request, slug):
 
 
 @require_POST
-@login_required
 def rsvp(request, slug):
     tweetup = get_object_or_404(Tweetup.objects.select_related("city"), slug=slug)
+    if not request.user.is_authenticated:
+        # Back to the tweetup page after signing in: this URL only takes POSTs.
+        login_url = f"{reverse('account_login')}?{urlencode({'next': tweetup.get_absolute_url()})}"
+        if request.htmx:
+            return HttpResponse(status=204, headers={"HX-Redirect": login_url})
+        return redirect(login_url)
     allowed = ratelimit.hit(
         scope="rsvp",
         key=str(request.user.pk),
@@ -195,6 +210,9 @@ def tweetup_edit(request, slug):
     tweetup = get_object_or_404(Tweetup.objects.select_related("city"), slug=slug)
     if tweetup.organizer_id != request.user.pk:
         raise PermissionDenied
+    if tweetup.is_cancelled:
+        messages.error(request, "This tweetup is cancelled, so it can't be edited.")
+        return redirect(tweetup)
     form = TweetupForm(request.POST or None, instance=tweetup)
     if request.method == "POST" and form.is_valid():
         try:
@@ -270,13 +288,21 @@ def my_tweetups(request):
 # --- The live hashtag wall --------------------------------------------------------------
 
 
-def _wall_context(request, tweetup: Tweetup, *, before=None, after=None) -> dict:
-    """One page of the wall: newest first, or the posts before/after a given post."""
-    is_organizer = request.user.is_authenticated and request.user.pk == tweetup.organizer_id
+def _wall_context(request, tweetup: Tweetup, *, before=None, after=None, public=False) -> dict:
+    """One page of the wall: newest first, or the posts before/after a given post.
+
+    The organizer sees hidden posts (dimmed), the hide buttons and the sync state, except
+    on the public big-screen view, which is what a projector shows.
+    """
+    is_organizer = (
+        not public and request.user.is_authenticated and request.user.pk == tweetup.organizer_id
+    )
     posts = Tweet.objects.for_wall(tweetup, include_hidden=is_organizer)
     per_page = settings.WALL_POSTS_PER_PAGE
     if after is not None:
-        posts = list(posts.newer_than(after)[: per_page * 5])
+        # Oldest first, then flipped: a burst bigger than a page arrives over several polls
+        # instead of leaving a gap.
+        posts = list(posts.newer_than(after).order_by("x_id")[: per_page * 5])[::-1]
         has_older = False
     else:
         if before is not None:
@@ -294,7 +320,9 @@ def _wall_context(request, tweetup: Tweetup, *, before=None, after=None) -> dict
         "oldest_id": posts[-1].x_id if posts else before,
         "newest_id": posts[0].x_id if posts else after,
         "is_organizer": is_organizer,
+        "show_sync": is_organizer,
         "sync": sync,
+        "big": public,
         "poll_seconds": settings.WALL_POLL_SECONDS,
     }
 
@@ -308,10 +336,18 @@ def tweetup_wall(request, slug):
     """The big-screen wall; with htmx, the posts newer or older than a given one."""
     tweetup = get_object_or_404(Tweetup.objects.select_related("city", "organizer"), slug=slug)
     before, after = _post_id(request.GET.get("before")), _post_id(request.GET.get("after"))
-    context = _wall_context(request, tweetup, before=before, after=after)
+    public = not request.htmx or request.GET.get("big") == "1"
+    context = _wall_context(request, tweetup, before=before, after=after, public=public)
     if request.htmx and "after" in request.GET:
-        # Nothing new: keep polling from the same post.
-        context["newest_id"] = context["newest_id"] or after
+        context["newest_id"] = context["newest_id"] or after  # nothing new: same place
+        if not context["is_organizer"]:
+            # Posts the organizer hid since the last few polls leave walls already open.
+            since = timezone.now() - timedelta(seconds=3 * settings.WALL_POLL_SECONDS + 5)
+            context["dropped_ids"] = list(
+                TweetupTweet.objects.filter(
+                    tweetup=tweetup, hidden=True, hidden_at__gte=since
+                ).values_list("tweet_id", flat=True)
+            )
         return render(request, "events/wall_parts.html#wall_newer", context)
     if request.htmx and before is not None:
         return render(request, "events/wall_parts.html#wall_older", context)

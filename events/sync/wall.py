@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from events.models import Tweet, Tweetup, TweetupTweet
@@ -15,5 +16,6 @@ def tweet_hide(*, tweetup: Tweetup, tweet: Tweet, actor: User, hidden: bool) -> 
     link = TweetupTweet.objects.select_for_update().get(tweetup=tweetup, tweet=tweet)
     if link.hidden != hidden:
         link.hidden = hidden
-        link.save(update_fields=["hidden"])
+        link.hidden_at = timezone.now() if hidden else None
+        link.save(update_fields=["hidden", "hidden_at"])
     return link

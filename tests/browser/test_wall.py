@@ -55,6 +55,23 @@ def test_a_new_post_appears_on_the_open_page_as_text(browser, site, x_emulator_s
     screenshot(page, "tweetup-wall")
     assert_accessible(page)
 
+    # A hidden tab asks for nothing; it catches up as soon as it is visible again.
+    polls = []
+    page.on(
+        "request", lambda request: polls.append(request.url) if "/wall/" in request.url else None
+    )
+    page.evaluate(
+        "Object.defineProperty(document, 'hidden', {value: true, configurable: true});"
+        "document.dispatchEvent(new Event('visibilitychange'))"
+    )
+    page.wait_for_timeout(3_500)  # three poll intervals with nothing to wait for
+    assert polls == []
+    with page.expect_request("**/wall/?after=*"):
+        page.evaluate(
+            "Object.defineProperty(document, 'hidden', {value: false, configurable: true});"
+            "document.dispatchEvent(new Event('visibilitychange'))"
+        )
+
     page.goto(f"/t/{tweetup.slug}/wall/")
     expect(page.locator(".wall-big .post")).to_have_count(2)
     screenshot(page, "wall-big-screen")

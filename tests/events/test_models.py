@@ -58,7 +58,8 @@ class TestTweetupConstraints:
         assert TweetupFactory(city=berlin, capacity=capacity).capacity == capacity
 
     @pytest.mark.parametrize(
-        "hashtag", ["#djangoberlin", "django-berlin", "django berlin", "2030", ""]
+        "hashtag",
+        ["#djangoberlin", "django-berlin", "django berlin", "2030", "", "_", "1_", "__1"],
     )
     def test_hashtag_is_word_characters_and_not_only_digits(self, berlin, hashtag):
         with refused():

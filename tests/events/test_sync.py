@@ -323,7 +323,8 @@ def test_polling_is_every_cycle_near_the_event_hourly_a_week_out_then_every_six_
 
 def test_a_tweetup_synced_recently_is_not_due(x_search, sync_tweetup):
     week_out = sync_tweetup("WeekOut", starts_in=timedelta(days=3))
-    now = timezone.now()
+    # Ten past an hour: the hourly tier's next slot is not within the next few minutes.
+    now = timezone.now().replace(minute=10, second=0, microsecond=0) - timedelta(hours=1)
     run_sync_cycle(now=now)
     x_search.control.clear_requests()
 

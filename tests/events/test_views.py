@@ -79,6 +79,8 @@ class TestPages:
         assert second.text.count('class="card tweetup-row"') == 2
         assert 'rel="next"' in first.text and 'rel="next"' not in second.text
         assert client.get(berlin.get_absolute_url() + "?page=junk").status_code == 200
+        huge = client.get(berlin.get_absolute_url() + "?page=9223372036854775807")
+        assert huge.status_code == 404
 
     @pytest.mark.parametrize("rows", [3, 30])
     def test_city_page_query_count_is_fixed(self, client, berlin, rows):
@@ -188,6 +190,13 @@ class TestOrganizing:
         assert 'value="Keep my title"' in response.text
         assert "letters, digits and underscores" in response.text
 
+    @pytest.mark.parametrize("tag", ["#2030", "#_", "#1_2"])
+    def test_hashtag_needs_a_letter(self, client, user, berlin, tag):
+        client.force_login(user)
+        response = client.post(reverse("events:tweetup_new"), form_data(berlin, hashtag=tag))
+        assert "A hashtag needs at least one letter" in response.text
+        assert Tweetup.objects.count() == 0
+
     def test_nonexistent_local_time_is_refused(self, client, user, berlin):
         client.force_login(user)
         # 31 March 2030, 02:30 does not exist in Berlin: clocks jump from 02:00 to 03:00.
@@ -272,6 +281,16 @@ class TestOrganizing:
         client.post(reverse("events:rsvp", args=[tweetup.slug]), {"status": "going"})
         assert not Rsvp.objects.filter(user=other_user).exists()
 
+    def test_a_cancelled_tweetup_cannot_be_edited(self, client, tweetup, user, berlin):
+        tweetup.status = Tweetup.Status.CANCELLED
+        tweetup.save()
+        client.force_login(user)
+        url = reverse("events:tweetup_edit", args=[tweetup.slug])
+        response = client.post(url, form_data(berlin, title="Back from the dead"))
+        assert response.status_code == 302
+        tweetup.refresh_from_db()
+        assert tweetup.title != "Back from the dead"
+
     def test_cancel_needs_a_reason(self, client, tweetup, user):
         client.force_login(user)
         response = client.post(
@@ -316,10 +335,13 @@ class TestRsvpViews:
         assert "number 2 in line" in response.text
         assert Rsvp.objects.get(user=first).status == Rsvp.Status.WAITLISTED
 
-    def test_anonymous_rsvp_goes_to_sign_in(self, client, tweetup):
-        response = client.post(reverse("events:rsvp", args=[tweetup.slug]), {"status": "going"})
+    def test_anonymous_rsvp_goes_to_sign_in_and_back_to_the_tweetup(self, client, tweetup):
+        url = reverse("events:rsvp", args=[tweetup.slug])
+        response = client.post(url, {"status": "going"})
         assert response.status_code == 302
-        assert response["Location"].startswith("/accounts/login/")
+        assert response["Location"] == f"/accounts/login/?next=%2Ft%2F{tweetup.slug}%2F"
+        htmx = client.post(url, {"status": "going"}, headers={"HX-Request": "true"})
+        assert htmx["HX-Redirect"] == response["Location"]
         assert tweetup.rsvps.count() == 1
 
     def test_bad_status_changes_nothing(self, client, tweetup, other_user):

@@ -204,3 +204,47 @@ def test_big_screen_view(client, tweetup):
     assert response.status_code == 200
     assert "wall-big" in response.text and "On the big screen" in response.text
     assert client.get(wall_url(tweetup, before="junk")).status_code == 200
+
+
+def test_the_big_screen_is_the_public_view_even_for_the_organizer(client, tweetup, user):
+    post(tweetup, "Visible post")
+    post(tweetup, "Hidden post", hidden=True)
+    HashtagSync.objects.create(tweetup=tweetup, hashtag=tweetup.hashtag, last_error="Oops")
+    client.force_login(user)
+    html = client.get(wall_url(tweetup)).text
+    assert "Visible post" in html
+    assert "Hidden post" not in html
+    assert "Hide from the wall" not in html and "Wall sync" not in html
+    poll = client.get(wall_url(tweetup, after=0, big=1), headers={"HX-Request": "true"})
+    assert "Hidden post" not in poll.text and "Hide from the wall" not in poll.text
+
+
+def test_a_post_hidden_by_the_organizer_leaves_open_walls(client, tweetup, user, other_user):
+    spam = post(tweetup, "Spam")
+    newest = post(tweetup, "Fine")
+    client.force_login(user)
+    client.post(
+        reverse("events:tweetup_wall_hide", args=[tweetup.slug, spam.x_id]), {"hidden": "1"}
+    )
+    client.force_login(other_user)
+    poll = client.get(wall_url(tweetup, after=newest.x_id), headers={"HX-Request": "true"})
+    assert f'hx-swap-oob="delete:#post-{spam.x_id}"' in poll.text
+
+
+def test_a_burst_bigger_than_one_poll_arrives_over_several_polls(client, tweetup, settings):
+    settings.WALL_POSTS_PER_PAGE = 2  # a poll takes up to five pages: 10 posts
+    first = post(tweetup, "before the burst")
+    burst = [post(tweetup, f"burst {n:02}") for n in range(13)]
+    poll = client.get(wall_url(tweetup, after=first.x_id), headers={"HX-Request": "true"})
+    shown = [b for b in burst if f'id="post-{b.x_id}"' in poll.text]
+    assert shown == burst[:10]
+    # Newest of this batch on top, and the poller continues after it.
+    assert poll.text.index("burst 09") < poll.text.index("burst 00")
+    assert f"after={burst[9].x_id}" in poll.text
+    rest = client.get(wall_url(tweetup, after=burst[9].x_id), headers={"HX-Request": "true"})
+    assert [b for b in burst if f'id="post-{b.x_id}"' in rest.text] == burst[10:]
+
+
+def test_the_organizer_sees_that_the_wall_has_not_synced_yet(client, tweetup, user):
+    client.force_login(user)
+    assert "Not synced yet" in client.get(tweetup.get_absolute_url()).text
