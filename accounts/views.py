@@ -1,7 +1,7 @@
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 
 def safe_next(request, default: str = "/") -> str:
@@ -14,7 +14,7 @@ def safe_next(request, default: str = "/") -> str:
     return default
 
 
-@require_GET
+@require_safe
 def sign_in(request):
     """The only way in: a button that POSTs to the X provider, carrying `next`."""
     next_url = safe_next(request)

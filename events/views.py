@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_safe, require_http_methods, require_POST
 
 from events import ratelimit
 from events.calendar import tweetup_ics
@@ -36,7 +36,7 @@ from events.services import (
 from events.sync import tweet_hide
 
 
-@require_GET
+@require_safe
 def home(request):
     now = timezone.now()
     upcoming = list(Tweetup.objects.scheduled().upcoming(now).for_listing()[:12])
@@ -69,14 +69,14 @@ def home(request):
     )
 
 
-@require_GET
+@require_safe
 def city_pick(request):
     """The home page's city picker, without JavaScript."""
     city = get_object_or_404(City, slug=request.GET.get("city", ""))
     return redirect(city)
 
 
-@require_GET
+@require_safe
 def city_detail(request, slug):
     city = get_object_or_404(City, slug=slug)
     past = request.GET.get("when") == "past"
@@ -119,7 +119,7 @@ def _get_tweetup(slug: str) -> Tweetup:
     )
 
 
-@require_GET
+@require_safe
 def tweetup_detail(request, slug):
     tweetup = _get_tweetup(slug)
     template = "events/tweetup_detail.html"
@@ -247,7 +247,7 @@ def _add_service_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-@require_GET
+@require_safe
 def tweetup_calendar(request, slug):
     tweetup = get_object_or_404(Tweetup.objects.select_related("city", "organizer"), slug=slug)
     response = HttpResponse(
@@ -257,7 +257,7 @@ def tweetup_calendar(request, slug):
     return response
 
 
-@require_GET
+@require_safe
 @login_required
 def my_tweetups(request):
     now = timezone.now()
@@ -331,7 +331,7 @@ def _post_id(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 20 else None
 
 
-@require_GET
+@require_safe
 def tweetup_wall(request, slug):
     """The big-screen wall; with htmx, the posts newer or older than a given one."""
     tweetup = get_object_or_404(Tweetup.objects.select_related("city", "organizer"), slug=slug)

@@ -371,7 +371,10 @@ def search_page(
     try:
         response = client.search_recent_tweets(query, **params)
     except tweepy.TooManyRequests as exc:
-        reset = exc.reset_time or int(now.timestamp()) + RATE_WINDOW_SECONDS
+        # X's reset is at most one window away; a bogus header must not park the sync for
+        # longer (nor past the broker's visibility timeout for a delayed task).
+        latest = int(now.timestamp()) + RATE_WINDOW_SECONDS + 60
+        reset = min(exc.reset_time or latest, latest)
         rate_budget.block_until(reset, now.timestamp())
         raise XRateLimited(datetime.fromtimestamp(reset, UTC)) from exc
     except (tweepy.Unauthorized, tweepy.Forbidden) as exc:

@@ -64,5 +64,15 @@ class XOAuth2Adapter(TwitterOAuth2Adapter):
         return profile
 
 
-oauth2_login = OAuth2LoginView.adapter_view(XOAuth2Adapter)
+_oauth2_login = OAuth2LoginView.adapter_view(XOAuth2Adapter)
+
+
+def oauth2_login(request, *args, **kwargs):
+    # allauth starts the sign-in (writing its state to the session) on anything but GET:
+    # a HEAD, as link checkers send, must show the confirm page like a GET instead.
+    if request.method == "HEAD":
+        request.method = "GET"
+    return _oauth2_login(request, *args, **kwargs)
+
+
 oauth2_callback = OAuth2CallbackView.adapter_view(XOAuth2Adapter)

@@ -107,6 +107,14 @@ def test_our_share_of_the_rate_limit_is_kept_before_asking(x_search, sync_tweetu
     assert state(tweetup).status == HashtagSync.Status.RATE_LIMITED
 
 
+def test_a_reset_far_in_the_future_is_capped_at_one_window(x_search, sync_tweetup, rescheduled):
+    tweetup = sync_tweetup("ATXtweetup")
+    x_search.fault(status=429, reset_seconds=7 * 24 * 3600)  # a broken header: a week
+    tasks.sync_batch.apply(args=([tweetup.pk], read_ceiling(timezone.now()))).get()
+    ((_args, options),) = rescheduled
+    assert options["countdown"] <= 15 * 60 + 62
+
+
 def test_one_workers_429_holds_back_every_other_worker(x_search, sync_tweetup):
     austin, berlin = sync_tweetup("ATXtweetup"), sync_tweetup("BerlinTweetup")
     now = x_search.cycle_time()

@@ -1,0 +1,87 @@
+"""Every URL the site serves, walked from the URLconf: no GET or HEAD writes to the
+database, and no POST gets through without a CSRF token (one RFC 8058 exception)."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from events.models import Tweet, TweetupTweet, XAuthor
+
+pytestmark = pytest.mark.django_db
+
+# One-click unsubscribe (RFC 8058) is POSTed by mail clients without a session or token;
+# its URL carries a signed token instead.
+CSRF_EXEMPT = {"notifications:unsubscribe"}
+
+
+def walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk(entry, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern):
+            yield f"{namespace}{entry.name}", prefix + str(entry.pattern)
+
+
+def concrete(route: str, values: dict[str, str]) -> str | None:
+    """A URL for a route, with <converters> filled in; None for regex routes we can't fill."""
+    if route.startswith("^") or "(?P" in route:
+        return None
+    url = route
+    while "<" in url:
+        start, end = url.index("<"), url.index(">")
+        name = url[start + 1 : end].split(":")[-1]
+        url = url[:start] + values.get(name, "x") + url[end + 1 :]
+    return "/" + url
+
+
+@pytest.fixture
+def site_urls(tweetup):
+    author = XAuthor.objects.create(
+        x_id=5, username="poster", name="P", updated_at=tweetup.created_at
+    )
+    tweet = Tweet.objects.create(x_id=99, author=author, text="hi", created_at=tweetup.created_at)
+    TweetupTweet.objects.create(tweetup=tweetup, tweet=tweet)
+    values = {"slug": tweetup.slug, "x_id": "99", "token": "junk:token", "pk": "1", "id": "1"}
+    urls = []
+    for name, route in walk(get_resolver()):
+        if name.startswith("admin:") or (url := concrete(route, values)) is None:
+            continue
+        urls.append((name, url))
+    assert len(urls) > 25  # the walk found the site, not an empty list
+    return urls
+
+
+def writes(ctx) -> list[str]:
+    return [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "organizer", "stranger"])
+def test_no_get_or_head_writes_anything(site_urls, tweetup, other_user, who):
+    client = Client()
+    if who != "anonymous":
+        client.force_login(tweetup.organizer if who == "organizer" else other_user)
+        client.get("/")  # the session row exists before we count
+    with CaptureQueriesContext(connection) as ctx:
+        for _name, url in site_urls:
+            for headers in ({}, {"HX-Request": "true"}):
+                client.get(url, headers=headers)
+                client.head(url, headers=headers)
+    assert writes(ctx) == []
+
+
+def test_no_post_without_a_csrf_token(site_urls, tweetup):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(tweetup.organizer)
+    for name, url in site_urls:
+        response = client.post(url, {"status": "going", "hidden": "1", "reason": "x"})
+        if name in CSRF_EXEMPT:
+            assert response.status_code in (400, 404, 410), (name, response.status_code)
+        else:
+            assert response.status_code in (403, 405), (name, url, response.status_code)
