@@ -88,6 +88,23 @@ def test_reused_state(browser, x_emulator_settings):
     assert len(x_emulator_settings.control.requests("/2/oauth2/token")) == 1
 
 
+def test_expired_state(browser, x_emulator_settings, monkeypatch):
+    import time
+    from types import SimpleNamespace
+
+    from allauth.socialaccount.internal import statekit
+
+    callback = x_consent(start_x_sign_in(browser), user_id=LUCIA)
+    later = time.time() + statekit.STATE_TTL + 1
+    # The person comes back after allauth's state has expired (only allauth's clock moves).
+    monkeypatch.setattr(statekit, "time", SimpleNamespace(time=lambda: later))
+
+    response = browser.get(callback)
+
+    assert_friendly_failure(response, browser, says=STALE_LINK)
+    assert x_emulator_settings.control.requests("/2/oauth2/token") == []
+
+
 def test_expired_code(browser, x_emulator_settings):
     callback = x_consent(start_x_sign_in(browser), user_id=LUCIA)
     x_emulator_settings.control.advance_clock(31)
