@@ -6,7 +6,9 @@ from notifications.services import outgoing_messages_retry
 
 @admin.register(OutgoingMessage)
 class OutgoingMessageAdmin(admin.ModelAdmin):
-    list_display = ["kind", "recipient", "tweetup", "revision", "status", "attempts", "sent_at"]
+    list_display = [
+        "kind", "recipient", "tweetup", "revision", "week", "status", "attempts", "sent_at",
+    ]  # fmt: skip
     list_filter = ["status", "kind"]
     search_fields = ["recipient__x_username", "to_email", "tweetup__title"]
     list_select_related = ["recipient", "tweetup"]
@@ -42,7 +44,8 @@ class CityFollowAdmin(admin.ModelAdmin):
 @admin.register(EmailPreferences)
 class EmailPreferencesAdmin(admin.ModelAdmin):
     list_display = [
-        "user", "confirmations", "reminders", "changes", "promotions", "new_in_city", "organizer",
+        "user", "confirmations", "reminders", "changes", "promotions", "new_in_city", "digest",
+        "organizer",
     ]  # fmt: skip
     search_fields = ["user__x_username"]
     list_select_related = ["user"]

@@ -6,7 +6,15 @@ from notifications.models import EmailPreferences
 class EmailPreferencesForm(forms.ModelForm):
     class Meta:
         model = EmailPreferences
-        fields = ["confirmations", "reminders", "changes", "promotions", "new_in_city", "organizer"]
+        fields = [
+            "confirmations",
+            "reminders",
+            "changes",
+            "promotions",
+            "new_in_city",
+            "digest",
+            "organizer",
+        ]
 
 
 class OrganizerMessageForm(forms.Form):

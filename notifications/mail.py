@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
+from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -22,9 +23,15 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from accounts.models import User
 from events.calendar import tweetup_uid
-from events.models import Tweetup
+from events.models import Rsvp, Tweetup
 from events.templatetags.tweetup_tags import local_when
-from notifications.models import Category, Kind, OutgoingMessage
+from notifications.models import (
+    DIGEST_PERIOD,
+    Category,
+    Kind,
+    OutgoingMessage,
+    digest_tweetups,
+)
 from notifications.tokens import rsvp_token_make, unsubscribe_token_make
 
 # Kinds whose mail carries Going · Maybe · Can't go buttons.
@@ -35,9 +42,13 @@ RSVP_BUTTON_KINDS = {
     Kind.PROMOTION,
     Kind.CHANGE,
 }
-# Kinds that attach an invitation (METHOD:REQUEST) or its withdrawal (METHOD:CANCEL).
+# Kinds that attach an invitation (METHOD:REQUEST): to people going, and for a change
+# notice also to people who said maybe (see _invitation_partstat).
 INVITATION_KINDS = {Kind.CONFIRMATION, Kind.PROMOTION, Kind.CHANGE}
 RSVP_BUTTONS = [("going", "Going"), ("maybe", "Maybe"), ("not_going", "Can't go")]
+# The iCalendar PARTSTAT for each RSVP that gets an invitation. Waitlisted people have no
+# seat, so no event for their calendar until a promotion sends one.
+RSVP_PARTSTAT = {Rsvp.Status.GOING: "ACCEPTED", Rsvp.Status.MAYBE: "TENTATIVE"}
 
 
 def _reason(message: OutgoingMessage) -> str:
@@ -57,6 +68,13 @@ def _reason(message: OutgoingMessage) -> str:
                 "The organizer wrote it; Tweetups sent it."
             )
     return "You get this because you answered this tweetup's RSVP."
+
+
+def _and(names: list[str]) -> str:
+    """'Berlin', 'Berlin and Tokyo', 'Berlin, Lagos and Tokyo'."""
+    if not names:
+        return "the cities you follow"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def site_url(path: str) -> str:
@@ -107,11 +125,14 @@ def _location(tweetup: Tweetup) -> str:
     return ", ".join(p for p in [tweetup.venue_name, tweetup.venue_address, tweetup.city.name] if p)
 
 
-def invitation_ics(tweetup: Tweetup, *, recipient: User, address: str, method: str) -> bytes:
+def invitation_ics(
+    tweetup: Tweetup, *, recipient: User, address: str, method: str, partstat: str | None
+) -> bytes:
     """RFC 5545/5546: UID stable per tweetup, SEQUENCE the tweetup's revision, TZID the city's.
 
-    REQUEST puts (or updates) the event in the recipient's calendar as accepted; CANCEL
-    with the same UID and a higher SEQUENCE takes it out again.
+    REQUEST puts (or updates) the event in the recipient's calendar with their answer as
+    PARTSTAT (ACCEPTED when going, TENTATIVE for maybe); CANCEL with the same UID and a
+    higher SEQUENCE takes it out again, and claims no answer (`partstat` None).
     """
     from_name, from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     cal = Calendar()
@@ -136,12 +157,17 @@ def invitation_ics(tweetup: Tweetup, *, recipient: User, address: str, method: s
     event.add("organizer", organizer)
     attendee = vCalAddress(f"mailto:{address}")
     attendee.params["cn"] = vText(recipient.name)
-    attendee.params["partstat"] = "ACCEPTED"
+    if partstat:
+        attendee.params["partstat"] = partstat
     attendee.params["rsvp"] = "FALSE"  # nobody reads replies sent to the From address
     event.add("attendee", attendee)
     cal.add_component(event)
     cal.add_missing_timezones()
     return cal.to_ical()
+
+
+def _digest_subject(cities: list[str], count: int) -> str:
+    return f"This week in {_and(cities)}: {count} tweetup{'s' if count > 1 else ''}"
 
 
 def _subject(message: OutgoingMessage) -> str:
@@ -248,39 +274,30 @@ def _close_open_connection() -> None:
 
 def compose(message: OutgoingMessage, *, address: str) -> EmailMultiAlternatives:
     """The EmailMultiAlternatives for an outbox row, to `address`."""
-    tweetup, recipient = message.tweetup, message.recipient
+    recipient = message.recipient
     category = message.category
     unsubscribe = unsubscribe_url(user_id=recipient.pk, category=category)
     context = {
         "message": message,
         "kind": message.kind,
         "recipient": recipient,
-        "tweetup": tweetup,
-        "when": local_when(tweetup),
-        "zone": f"{tweetup.city.name} time, {tweetup.city.timezone}",
-        "location": _location(tweetup),
-        "tweetup_url": site_url(tweetup.get_absolute_url()),
-        "rsvp_links": (
-            rsvp_links(user_id=recipient.pk, tweetup_id=tweetup.pk)
-            if message.kind in RSVP_BUTTON_KINDS and tweetup.accepts_rsvps
-            else []
-        ),
-        "google_calendar_url": (
-            google_calendar_url(tweetup) if message.kind in INVITATION_KINDS else ""
-        ),
-        "broadcast": message.broadcast,
         "category_label": Category(category).label,
-        "reason": _reason(message),
         "unsubscribe_url": unsubscribe,
         "settings_url": site_url(reverse("notifications:settings")),
         "site_url": settings.SITE_URL,
     }
+    if message.kind == Kind.DIGEST:
+        context |= _digest_context(message)
+        subject = _digest_subject(context["cities"], len(context["items"]))
+    else:
+        context |= _tweetup_context(message)
+        subject = _subject(message)
     template = f"notifications/email/{message.kind}"
     text = render_to_string(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
     domain = sender_domain()
     mail = NotificationEmail(
-        subject=_subject(message),
+        subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[address],
@@ -295,9 +312,15 @@ def compose(message: OutgoingMessage, *, address: str) -> EmailMultiAlternatives
         },
     )
     mail.attach_alternative(html, "text/html")
-    if message.kind in INVITATION_KINDS or message.kind == Kind.CANCELLATION:
-        method = "CANCEL" if message.kind == Kind.CANCELLATION else "REQUEST"
-        ics = invitation_ics(tweetup, recipient=recipient, address=address, method=method)
+    if method := context.get("calendar_method"):
+        tweetup = message.tweetup
+        ics = invitation_ics(
+            tweetup,
+            recipient=recipient,
+            address=address,
+            method=method,
+            partstat=context["partstat"],
+        )
         part = MIMEPart()
         # text/calendar with the iTIP method as a parameter, which calendar clients read.
         part.set_content(
@@ -309,3 +332,95 @@ def compose(message: OutgoingMessage, *, address: str) -> EmailMultiAlternatives
         )
         mail.attach(part)
     return mail
+
+
+def _tweetup_context(message: OutgoingMessage) -> dict:
+    """What a mail about one tweetup shows, and the calendar file it carries, if any."""
+    tweetup, recipient = message.tweetup, message.recipient
+    rsvp_status = None
+    if message.kind == Kind.CHANGE:  # sent to people going, maybe and waitlisted
+        rsvp_status = (
+            Rsvp.objects.filter(tweetup=tweetup, user=recipient)
+            .values_list("status", flat=True)
+            .first()
+        )
+    method, partstat = _calendar_method(message.kind, rsvp_status)
+    return {
+        "tweetup": tweetup,
+        "rsvp_status": rsvp_status,
+        "when": local_when(tweetup),
+        "zone": _zone(tweetup),
+        "location": _location(tweetup),
+        "tweetup_url": site_url(tweetup.get_absolute_url()),
+        "rsvp_links": (
+            rsvp_links(user_id=recipient.pk, tweetup_id=tweetup.pk)
+            if message.kind in RSVP_BUTTON_KINDS and tweetup.accepts_rsvps
+            else []
+        ),
+        "calendar_method": method,
+        "partstat": partstat,
+        "google_calendar_url": google_calendar_url(tweetup) if method == "REQUEST" else "",
+        "broadcast": message.broadcast,
+        "reason": _reason(message),
+    }
+
+
+def _calendar_method(kind: str, rsvp_status: str | None) -> tuple[str | None, str | None]:
+    """(iTIP method, attendee PARTSTAT) of the .ics a mail carries; (None, None) for none.
+
+    Confirmations and promotions go to people going (the send checks it). A change notice
+    also reaches people who said maybe, whose calendar gets the event as tentative, and
+    people on the waitlist, who get none: they have no seat yet.
+    """
+    if kind == Kind.CANCELLATION:
+        return "CANCEL", None
+    if kind in (Kind.CONFIRMATION, Kind.PROMOTION):
+        return "REQUEST", RSVP_PARTSTAT[Rsvp.Status.GOING]
+    if kind == Kind.CHANGE and rsvp_status in RSVP_PARTSTAT:
+        return "REQUEST", RSVP_PARTSTAT[rsvp_status]
+    return None, None
+
+
+def _zone(tweetup: Tweetup) -> str:
+    return f"{tweetup.city.name} time, {tweetup.city.timezone}"
+
+
+DIGEST_ANSWERS = {
+    Rsvp.Status.GOING: "You're going.",
+    Rsvp.Status.MAYBE: "You said maybe.",
+    Rsvp.Status.NOT_GOING: "You said you can't go.",
+    Rsvp.Status.WAITLISTED: "You're on the waitlist.",
+}
+
+
+def _digest_context(message: OutgoingMessage) -> dict:
+    """The week's tweetups in the cities the recipient follows, each with RSVP buttons."""
+    recipient = message.recipient
+    answers = Rsvp.objects.filter(tweetup=OuterRef("pk"), user=recipient).values("status")
+    tweetups = (
+        digest_tweetups(
+            user_id=recipient.pk,
+            start=timezone.now(),
+            end=message.created_at + DIGEST_PERIOD,
+        )
+        .select_related("city", "organizer")
+        .annotate(answer=Subquery(answers[:1]))
+    )
+    items = [
+        {
+            "tweetup": tweetup,
+            "when": local_when(tweetup),
+            "zone": _zone(tweetup),
+            "location": _location(tweetup),
+            "tweetup_url": site_url(tweetup.get_absolute_url()),
+            "answer": DIGEST_ANSWERS.get(tweetup.answer, ""),
+            "rsvp_links": rsvp_links(user_id=recipient.pk, tweetup_id=tweetup.pk),
+        }
+        for tweetup in tweetups
+    ]
+    cities = list(dict.fromkeys(item["tweetup"].city.name for item in items))
+    return {
+        "items": items,
+        "cities": cities,
+        "reason": f"You get this because you follow {_and(cities)} on Tweetups.",
+    }

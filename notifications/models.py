@@ -9,6 +9,8 @@ The style guide puts email preferences in accounts/; they live here so this app 
 of its migrations while other work changes accounts/ and events/ at the same time.
 """
 
+from datetime import UTC, date, datetime, timedelta
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models
@@ -27,6 +29,7 @@ class Category(models.TextChoices):
     PROMOTIONS = "promotions", "A seat opened up: I'm off the waitlist"
     NEW_IN_CITY = "new_in_city", "New tweetups in cities I follow"
     ORGANIZER = "organizer", "Messages from organizers"
+    DIGEST = "digest", "Weekly digest of tweetups in cities I follow"
 
 
 class Kind(models.TextChoices):
@@ -37,6 +40,7 @@ class Kind(models.TextChoices):
     PROMOTION = "promotion", "Waitlist promotion"
     NEW_TWEETUP = "new_tweetup", "New tweetup in a followed city"
     ORGANIZER_MESSAGE = "organizer_message", "Message from the organizer"
+    DIGEST = "digest", "Weekly digest"
 
 
 KIND_CATEGORY = {
@@ -47,6 +51,7 @@ KIND_CATEGORY = {
     Kind.PROMOTION: Category.PROMOTIONS,
     Kind.NEW_TWEETUP: Category.NEW_IN_CITY,
     Kind.ORGANIZER_MESSAGE: Category.ORGANIZER,
+    Kind.DIGEST: Category.DIGEST,
 }
 
 
@@ -80,6 +85,11 @@ class EmailPreferences(models.Model):
     )
     organizer = _category_switch(
         Category.ORGANIZER, "What organizers write to the people coming to their tweetups."
+    )
+    digest = _category_switch(
+        Category.DIGEST,
+        "On Monday mornings, the coming week's tweetups in the cities you follow "
+        "(only when there are some).",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -142,6 +152,28 @@ class CityFollow(models.Model):
         return f"{self.user} follows {self.city.name}"
 
 
+DIGEST_PERIOD = timedelta(days=7)
+
+
+def digest_week(moment: datetime) -> date:
+    """The Monday (UTC) of the week a digest sent at `moment` belongs to."""
+    day = moment.astimezone(UTC).date()
+    return day - timedelta(days=day.weekday())
+
+
+def digest_tweetups(*, user_id: int, start: datetime, end: datetime):
+    """Scheduled tweetups starting in [start, end) in the cities a person follows.
+
+    Not the ones they organize: they know about those.
+    """
+    return (
+        Tweetup.objects.scheduled()
+        .filter(starts_at__gte=start, starts_at__lt=end, city__follows__user_id=user_id)
+        .exclude(organizer_id=user_id)
+        .order_by("starts_at", "id")
+    )
+
+
 class Broadcast(models.Model):
     """One thing many people hear about, expanded into one OutgoingMessage per recipient.
 
@@ -201,7 +233,11 @@ class OutgoingMessageQuerySet(models.QuerySet):
 
 
 class OutgoingMessage(models.Model):
-    """One email to one person. Unique per (recipient, kind, tweetup, revision)."""
+    """One email to one person.
+
+    Unique per (recipient, kind, tweetup, revision); a weekly digest is about no single
+    tweetup and is unique per (recipient, week) instead.
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -214,8 +250,18 @@ class OutgoingMessage(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outgoing_messages"
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    tweetup = models.ForeignKey(Tweetup, on_delete=models.CASCADE, related_name="outgoing_messages")
+    tweetup = models.ForeignKey(
+        Tweetup,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="outgoing_messages",
+        help_text="What it is about; empty for a weekly digest.",
+    )
     revision = models.PositiveIntegerField()
+    week = models.DateField(
+        null=True, blank=True, help_text="For a weekly digest: the Monday (UTC) of its week."
+    )
     broadcast = models.ForeignKey(
         Broadcast, on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
     )
@@ -237,13 +283,25 @@ class OutgoingMessage(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["recipient", "kind", "tweetup", "revision"],
-                condition=~Q(kind="organizer_message"),
+                condition=~Q(kind__in=["organizer_message", "digest"]),
                 name="outgoing_message_once",
             ),
             models.UniqueConstraint(
                 fields=["recipient", "broadcast"],
                 condition=Q(kind="organizer_message"),
                 name="outgoing_organizer_message_once",
+            ),
+            models.UniqueConstraint(
+                fields=["recipient", "week"],
+                condition=Q(kind="digest"),
+                name="outgoing_digest_once_a_week",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="digest", tweetup__isnull=True, week__isnull=False)
+                    | (~Q(kind="digest") & Q(tweetup__isnull=False, week__isnull=True))
+                ),
+                name="outgoing_message_about_a_tweetup_or_a_week",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["queued", "sending", "sent", "failed", "skipped"]),

@@ -17,6 +17,7 @@ import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import batched
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -29,6 +30,7 @@ from django.utils import timezone
 from accounts.models import User
 from events.models import City, Rsvp, Tweetup
 from notifications.models import (
+    DIGEST_PERIOD,
     KIND_CATEGORY,
     Broadcast,
     Category,
@@ -36,6 +38,8 @@ from notifications.models import (
     EmailPreferences,
     Kind,
     OutgoingMessage,
+    digest_tweetups,
+    digest_week,
     followed_cities_cache_key,
 )
 
@@ -216,29 +220,90 @@ def organizer_message_send(
 
 @transaction.atomic
 def reminders_schedule(*, now=None) -> list[int]:
-    """Reminder broadcasts for tweetups starting within the lead time; safe to run twice."""
+    """Reminder broadcasts for tweetups starting within the lead time; safe to run twice.
+
+    A reminder is about the tweetup's current start: one already sent within the lead
+    time of that start is enough, but a tweetup moved to a later day after its reminder
+    went out gets another one before the new date. Keyed to the tweetup's revision, so a
+    second run (or a second beat) finds the same row and sends nothing twice.
+    """
     now = now or timezone.now()
-    lead = timedelta(hours=settings.NOTIFICATIONS_REMINDER_LEAD_HOURS)
-    due = (
+    lead = _reminder_lead()
+    reminded = Broadcast.objects.filter(
+        tweetup=OuterRef("pk"),
+        kind=Kind.REMINDER,
+        created_at__gte=OuterRef("starts_at") - lead,
+    )
+    due = list(
         Tweetup.objects.scheduled()
         .filter(starts_at__gt=now, starts_at__lte=now + lead)
-        .exclude(broadcasts__kind=Kind.REMINDER)
-        .values_list("pk", flat=True)
+        .exclude(Exists(reminded))
+        .values_list("pk", "revision")
     )
-    # Revision 0: a reminder goes out once per tweetup, whatever changes after it.
-    created = Broadcast.objects.bulk_create(
-        [Broadcast(kind=Kind.REMINDER, tweetup_id=pk, revision=0) for pk in due],
+    Broadcast.objects.bulk_create(
+        [
+            Broadcast(kind=Kind.REMINDER, tweetup_id=pk, revision=revision, created_at=now)
+            for pk, revision in due
+        ],
         ignore_conflicts=True,
     )
     pending = list(
         Broadcast.objects.filter(
             kind=Kind.REMINDER,
             expanded_at__isnull=True,
-            tweetup_id__in=[b.tweetup_id for b in created],
+            tweetup_id__in=[pk for pk, _ in due],
         ).values_list("pk", flat=True)
     )
     _enqueue_on_commit("expand_broadcast", pending)
     return pending
+
+
+def _reminder_lead() -> timedelta:
+    return timedelta(hours=settings.NOTIFICATIONS_REMINDER_LEAD_HOURS)
+
+
+@transaction.atomic
+def digests_schedule(*, now=None) -> list[int]:
+    """One weekly digest per person with tweetups coming up in cities they follow.
+
+    The beat runs it on Monday mornings. A row per (person, week), so running it twice,
+    or again later in the week, writes and sends nothing twice.
+    """
+    now = now or timezone.now()
+    week = digest_week(now)
+    coming = Tweetup.objects.scheduled().filter(
+        starts_at__gt=now, starts_at__lt=now + DIGEST_PERIOD
+    )
+    people = User.objects.filter(
+        Exists(coming.filter(city__follows__user=OuterRef("pk")).exclude(organizer=OuterRef("pk"))),
+        is_active=True,
+    ).exclude(
+        Exists(
+            OutgoingMessage.objects.filter(recipient=OuterRef("pk"), kind=Kind.DIGEST, week=week)
+        )
+    )
+    recipients = _wanting(_with_verified_email(people), Category.DIGEST)
+    ids = []
+    pks = recipients.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=BULK_BATCH)
+    for chunk in batched(pks, BULK_BATCH, strict=False):
+        OutgoingMessage.objects.bulk_create(
+            [
+                # created_at starts the digest's week: it lists what starts in the 7 days after.
+                OutgoingMessage(
+                    recipient_id=pk, kind=Kind.DIGEST, revision=0, week=week, created_at=now
+                )
+                for pk in chunk
+            ],
+            ignore_conflicts=True,
+        )
+        ids += OutgoingMessage.objects.filter(
+            kind=Kind.DIGEST,
+            week=week,
+            recipient_id__in=chunk,
+            status=OutgoingMessage.Status.QUEUED,
+        ).values_list("pk", flat=True)
+    _enqueue_on_commit("send_outgoing_message", ids)
+    return ids
 
 
 def _messages_create(*, users: list[int], kind: str, tweetup: Tweetup) -> None:
@@ -423,18 +488,43 @@ def _why_not(message: OutgoingMessage) -> tuple[str, str | None]:
         return f"{message.category} turned off", None
     if not message.recipient.is_active:
         return "account inactive", None
+    if message.kind == Kind.DIGEST:
+        reason = _why_no_digest(message)
+    else:
+        reason = _why_not_about_tweetup(message)
+    if reason:
+        return reason, None
+    address = mail_address(message.recipient)
+    if address is None:
+        return "no verified email address", None
+    return "", address
+
+
+def _why_no_digest(message: OutgoingMessage) -> str:
+    week_end = message.created_at + DIGEST_PERIOD
+    still_on = digest_tweetups(user_id=message.recipient_id, start=timezone.now(), end=week_end)
+    if not still_on.exists():
+        return "nothing left in the week's digest"
+    return ""
+
+
+def _why_not_about_tweetup(message: OutgoingMessage) -> str:
     tweetup = message.tweetup
     kind = message.kind
     if kind != Kind.CANCELLATION and tweetup.is_cancelled:
-        return "the tweetup was cancelled", None
+        return "the tweetup was cancelled"
     if kind not in (Kind.CANCELLATION, Kind.ORGANIZER_MESSAGE) and tweetup.is_past:
-        return "the tweetup is over", None
+        return "the tweetup is over"
+    if kind == Kind.REMINDER and tweetup.starts_at > timezone.now() + _reminder_lead():
+        # Moved to a later day before its reminder went out: reminders_schedule writes
+        # a new one when the new date comes near.
+        return "the tweetup moved later"
     if kind in (Kind.CONFIRMATION, Kind.PROMOTION, Kind.REMINDER):
         going = Rsvp.objects.filter(
             tweetup=tweetup, user_id=message.recipient_id, status=Rsvp.Status.GOING
         ).exists()
         if not going:
-            return "no longer going", None
+            return "no longer going"
     if (
         kind == Kind.CHANGE
         and message.revision < tweetup.revision
@@ -445,11 +535,8 @@ def _why_not(message: OutgoingMessage) -> tuple[str, str | None]:
             revision__gt=message.revision,
         ).exists()
     ):
-        return "a later notice supersedes it", None
-    address = mail_address(message.recipient)
-    if address is None:
-        return "no verified email address", None
-    return "", address
+        return "a later notice supersedes it"
+    return ""
 
 
 def _finish(message: OutgoingMessage, status: str, reason: str) -> None:
@@ -518,7 +605,13 @@ def outgoing_messages_retry(*, ids: list[int]) -> int:
 
 # --- The sweep ---------------------------------------------------------------------------
 def outbox_sweep(*, now=None) -> dict[str, int]:
-    """Re-enqueue unsent messages and unexpanded broadcasts whose tasks were lost."""
+    """Re-enqueue unsent messages and unexpanded broadcasts whose tasks were lost.
+
+    The sweep can't tell a lost task from one still waiting in the queue (a fan-out to
+    10,000 people takes minutes), so each row it enqueues becomes queued as of now: the
+    next sweeps leave it alone for another full grace period instead of piling a copy of
+    its task onto the queue every two minutes. A copy that does run finds it sent.
+    """
     now = now or timezone.now()
     grace = timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS)
     lease = timedelta(seconds=settings.NOTIFICATIONS_SEND_LEASE_SECONDS)
@@ -527,11 +620,17 @@ def outbox_sweep(*, now=None) -> dict[str, int]:
         .order_by("created_at")
         .values_list("pk", flat=True)
     )
+    due = OutgoingMessage.objects.unsent_due(now=now, grace=grace, lease=lease)
     messages = list(
-        OutgoingMessage.objects.unsent_due(now=now, grace=grace, lease=lease)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[: settings.NOTIFICATIONS_SWEEP_BATCH]
+        due.order_by("next_attempt_at").values_list("pk", flat=True)[
+            : settings.NOTIFICATIONS_SWEEP_BATCH
+        ]
     )
     _enqueue("expand_broadcast", broadcasts)
     _enqueue("send_outgoing_message", messages)
+    # After enqueueing: if the broker is down, the next sweep tries them all again. And
+    # filtered on `due` again, so a row a worker has meanwhile claimed, sent or scheduled
+    # a retry for keeps what the worker wrote. A send abandoned mid-way goes back to
+    # queued: its lease equals Celery's hard time limit, so that worker is gone.
+    due.filter(pk__in=messages).update(status=OutgoingMessage.Status.QUEUED, next_attempt_at=now)
     return {"broadcasts": len(broadcasts), "messages": len(messages)}

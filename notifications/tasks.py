@@ -28,6 +28,12 @@ def schedule_reminders() -> int:
 
 
 @shared_task(ignore_result=True)
+def send_weekly_digests() -> int:
+    """Beat, Monday mornings: one digest per person with tweetups coming up where they follow."""
+    return len(services.digests_schedule())
+
+
+@shared_task(ignore_result=True)
 def sweep_outbox() -> dict:
     """Beat: re-enqueue whatever is still unsent after its task should have run."""
     return services.outbox_sweep()

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -288,6 +289,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.schedule_reminders",
         "schedule": 600,
         "options": {"expires": 600},
+    },
+    # Mondays 08:00 UTC (CELERY_TIMEZONE). One digest per person and week, so a late or
+    # repeated run sends nothing twice; one that waited past the morning is dropped.
+    "notifications-weekly-digest": {
+        "task": "notifications.tasks.send_weekly_digests",
+        "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
+        "options": {"expires": 6 * 3600},
     },
 }
 

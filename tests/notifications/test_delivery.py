@@ -4,13 +4,17 @@ import re
 from datetime import UTC, timedelta
 
 import pytest
+from django.db.models import F
+from django.utils import timezone
 from icalendar import Calendar
 
 from events.calendar import tweetup_uid
-from events.models import Rsvp
+from events.models import Rsvp, Tweetup
 from events.services import rsvp_set, tweetup_cancel, tweetup_create, tweetup_update
+from events.templatetags.tweetup_tags import local_when
 from notifications.models import Broadcast, CityFollow, Kind, OutgoingMessage
 from notifications.services import (
+    broadcast_expand,
     city_follow,
     email_preferences_update,
     organizer_message_send,
@@ -170,7 +174,77 @@ class TestChangesAndCancellation:
             assert str(event["STATUS"]) == "CANCELLED"
             assert str(event["UID"]) == tweetup_uid(berlin_tweetup)
             assert event.decoded("SEQUENCE") == 1
+            assert "PARTSTAT" not in event["ATTENDEE"].params  # no claim about their answer
             assert not [u for u in mail_links(mail) if "/e/rsvp/" in u]
+
+    def test_a_change_notice_invites_each_person_as_they_answered(
+        self, send_now, organizer, berlin, smtp_mailer
+    ):
+        going, maybe, waiting = (verified_email(UserFactory()).user for _ in range(3))
+        tweetup = send_now(tweetup_create, organizer=organizer, details=details(berlin, capacity=2))
+        send_now(rsvp_set, user=going, tweetup=tweetup, status="going")
+        send_now(rsvp_set, user=maybe, tweetup=tweetup, status="maybe")
+        send_now(rsvp_set, user=waiting, tweetup=tweetup, status="going")  # full: waitlisted
+        assert Rsvp.objects.get(user=waiting).status == Rsvp.Status.WAITLISTED
+        smtp_mailer.messages.clear()
+
+        moved = details(berlin, capacity=2, starts_at=tweetup.starts_at + timedelta(days=1))
+        send_now(tweetup_update, tweetup=tweetup, actor=organizer, details=moved)
+
+        smtp_mailer.wait_for(3)
+        (to_going,) = smtp_mailer.to(f"{going.username}@example.com")
+        (to_maybe,) = smtp_mailer.to(f"{maybe.username}@example.com")
+        (to_waiting,) = smtp_mailer.to(f"{waiting.username}@example.com")
+        for mail, partstat in ((to_going, "ACCEPTED"), (to_maybe, "TENTATIVE")):
+            method, cal = invitation(mail)
+            assert method == "REQUEST"
+            assert cal.events[0]["ATTENDEE"].params["PARTSTAT"] == partstat
+            assert [u for u in mail_links(mail) if u.startswith("https://calendar.google.com/")]
+        assert "marked as maybe" in mail_part(to_maybe, "text/plain")
+        assert "marked as maybe" not in mail_part(to_going, "text/plain")
+        # No seat, so nothing for their calendar: no .ics, no Google Calendar link.
+        assert "text/calendar" not in [p.get_content_type() for p in to_waiting.walk()]
+        assert not [u for u in mail_links(to_waiting) if "calendar.google.com" in u]
+        for part in ("text/plain", "text/html"):
+            body = mail_part(to_waiting, part)
+            assert "on the waitlist" in body and ".ics" not in body
+        assert len([u for u in mail_links(to_waiting) if "/e/rsvp/" in u]) == 3
+
+    def test_a_new_place_sends_a_change_notice(
+        self, send_now, berlin_tweetup, organizer, guest, smtp_mailer
+    ):
+        send_now(rsvp_set, user=guest, tweetup=berlin_tweetup, status="going")
+        smtp_mailer.messages.clear()
+        new = details(
+            berlin_tweetup.city,
+            starts_at=berlin_tweetup.starts_at,
+            venue_name="Markthalle Neun",
+            venue_address="Eisenbahnstraße 42",
+        )
+        send_now(tweetup_update, tweetup=berlin_tweetup, actor=organizer, details=new)
+
+        (mail,) = smtp_mailer.wait_for(1)
+        assert mail["Subject"].startswith("Changed: Berlin X friends")
+        for part in ("text/plain", "text/html"):
+            assert "Markthalle Neun, Eisenbahnstraße 42, Berlin" in mail_part(mail, part)
+        _, cal = invitation(mail)
+        assert str(cal.events[0]["LOCATION"]) == "Markthalle Neun, Eisenbahnstraße 42, Berlin"
+        assert cal.events[0].decoded("SEQUENCE") == 1
+
+    def test_new_capacity_sends_a_change_notice(
+        self, send_now, berlin_tweetup, organizer, guest, smtp_mailer
+    ):
+        send_now(rsvp_set, user=guest, tweetup=berlin_tweetup, status="going")
+        smtp_mailer.messages.clear()
+        new = details(berlin_tweetup.city, starts_at=berlin_tweetup.starts_at, capacity=20)
+        send_now(tweetup_update, tweetup=berlin_tweetup, actor=organizer, details=new)
+
+        (mail,) = smtp_mailer.wait_for(1)
+        assert mail["Subject"].startswith("Changed: Berlin X friends")
+        assert "Seats: 20" in mail_part(mail, "text/plain")
+        assert "<strong>Seats:</strong> 20" in mail_part(mail, "text/html")
+        assert invitation(mail)[1].events[0].decoded("SEQUENCE") == 1
+        assert OutgoingMessage.objects.filter(kind=Kind.CHANGE, revision=1).count() == 1
 
 
 class TestPromotionNewTweetupReminderMessage:
@@ -270,6 +344,33 @@ class TestPromotionNewTweetupReminderMessage:
             f"{u.username}@example.com" for u in (guest, maybe)
         )
 
+    def test_organizer_message_including_the_waitlist_reaches_it(
+        self, send_now, organizer, guest, berlin, smtp_mailer
+    ):
+        waiting, maybe = (verified_email(UserFactory()).user for _ in range(2))
+        tweetup = send_now(tweetup_create, organizer=organizer, details=details(berlin, capacity=2))
+        send_now(rsvp_set, user=guest, tweetup=tweetup, status="going")
+        send_now(rsvp_set, user=waiting, tweetup=tweetup, status="going")  # full: waitlisted
+        send_now(rsvp_set, user=maybe, tweetup=tweetup, status="maybe")
+        assert Rsvp.objects.get(user=waiting).status == Rsvp.Status.WAITLISTED
+        smtp_mailer.messages.clear()
+
+        send_now(
+            organizer_message_send,
+            tweetup=tweetup,
+            author=organizer,
+            subject="Seats may free up",
+            body="Waitlisters: come anyway, people often drop out.",
+            include_waitlisted=True,
+        )
+        mails = smtp_mailer.wait_for(2)
+        assert sorted(m["To"] for m in mails) == sorted(
+            f"{u.username}@example.com" for u in (guest, waiting)
+        )
+        (to_waiting,) = smtp_mailer.to(f"{waiting.username}@example.com")
+        assert to_waiting["Subject"] == "Seats may free up · Berlin X friends: winter drinks"
+        assert "people often drop out" in mail_part(to_waiting, "text/plain")
+
     def test_organizer_messages_are_rate_limited(
         self, send_now, berlin_tweetup, organizer, settings
     ):
@@ -293,3 +394,94 @@ class TestPromotionNewTweetupReminderMessage:
 
         with pytest.raises(PermissionDenied):
             organizer_message_send(tweetup=berlin_tweetup, author=guest, subject="s", body="b")
+
+
+def reminders_sent(smtp) -> list:
+    return [m for m in smtp.messages if m["Subject"].startswith(("Tomorrow:", "Coming up:"))]
+
+
+def days_pass(days: int) -> None:
+    """As if `days` went by: tweetups and the broadcasts written so far move back in time."""
+    shift = timedelta(days=days)
+    Tweetup.objects.update(starts_at=F("starts_at") - shift, ends_at=F("ends_at") - shift)
+    Broadcast.objects.update(created_at=F("created_at") - shift)
+
+
+class TestReminders:
+    @pytest.fixture(autouse=True)
+    def lead(self, settings):
+        settings.NOTIFICATIONS_REMINDER_LEAD_HOURS = 24
+
+    @pytest.fixture
+    def reminded(self, send_now, organizer, guest, berlin, smtp_mailer):
+        """A tweetup 20 hours away whose reminder has gone out to the one person going."""
+        soon = timezone.now() + timedelta(hours=20)
+        tweetup = send_now(
+            tweetup_create, organizer=organizer, details=details(berlin, starts_at=soon)
+        )
+        send_now(rsvp_set, user=guest, tweetup=tweetup, status="going")
+        send_now(reminders_schedule)
+        assert len(reminders_sent(smtp_mailer)) == 1
+        return tweetup
+
+    def test_a_tweetup_moved_to_a_later_day_is_reminded_again_before_the_new_date(
+        self, send_now, reminded, organizer, guest, smtp_mailer
+    ):
+        new_start = reminded.starts_at + timedelta(days=3)
+        moved = details(reminded.city, starts_at=new_start)
+        send_now(tweetup_update, tweetup=reminded, actor=organizer, details=moved)
+        send_now(reminders_schedule)  # the new date is days away
+        assert len(reminders_sent(smtp_mailer)) == 1
+
+        days_pass(3)  # the new date is now 20 hours away
+        send_now(reminders_schedule)
+        send_now(reminders_schedule)  # twice: still one reminder for the new date
+
+        first, second = reminders_sent(smtp_mailer)
+        assert second["To"] == f"{guest.username}@example.com"
+        assert sorted(
+            OutgoingMessage.objects.filter(kind=Kind.REMINDER, status="sent").values_list(
+                "revision", flat=True
+            )
+        ) == [0, 1]
+        reminded.refresh_from_db()
+        assert local_when(reminded) in mail_part(second, "text/plain")
+
+    def test_a_new_title_or_a_small_move_sends_no_second_reminder(
+        self, send_now, reminded, organizer, smtp_mailer
+    ):
+        renamed = details(reminded.city, starts_at=reminded.starts_at, title="Renamed")
+        send_now(tweetup_update, tweetup=reminded, actor=organizer, details=renamed)
+        send_now(reminders_schedule)
+        an_hour_later = details(
+            reminded.city, title="Renamed", starts_at=reminded.starts_at + timedelta(hours=1)
+        )
+        send_now(tweetup_update, tweetup=reminded, actor=organizer, details=an_hour_later)
+        send_now(reminders_schedule)
+        # The reminder went out within a day of the new start; the change notice says when.
+        assert len(reminders_sent(smtp_mailer)) == 1
+        assert Broadcast.objects.filter(kind=Kind.REMINDER).count() == 1
+
+    def test_a_reminder_still_unsent_when_the_tweetup_moves_later_waits_for_the_new_date(
+        self, send_now, organizer, guest, berlin, smtp_mailer, django_capture_on_commit_callbacks
+    ):
+        soon = timezone.now() + timedelta(hours=20)
+        tweetup = send_now(
+            tweetup_create, organizer=organizer, details=details(berlin, starts_at=soon)
+        )
+        send_now(rsvp_set, user=guest, tweetup=tweetup, status="going")
+        with django_capture_on_commit_callbacks(execute=False):  # its task is lost
+            reminders_schedule()
+        moved = details(berlin, starts_at=soon + timedelta(days=3))
+        send_now(tweetup_update, tweetup=tweetup, actor=organizer, details=moved)
+        (lost,) = Broadcast.objects.filter(kind=Kind.REMINDER)
+        send_now(broadcast_expand, broadcast_id=lost.pk)  # the sweep finds it
+
+        assert reminders_sent(smtp_mailer) == []
+        message = OutgoingMessage.objects.get(kind=Kind.REMINDER)
+        assert message.status == "skipped" and message.last_error == "the tweetup moved later"
+
+        days_pass(3)
+        send_now(reminders_schedule)
+        (reminder,) = reminders_sent(smtp_mailer)
+        assert reminder["To"] == f"{guest.username}@example.com"

@@ -191,6 +191,26 @@ class TestRsvpFromTheEmail:
         assert rsvp.updated_at == stamp and rsvp.status == Rsvp.Status.GOING
         assert len(smtp_mailer.messages) == 1  # one confirmation, not two
 
+    def test_a_second_post_of_maybe_changes_nothing(
+        self, berlin_tweetup, guest, send_now, smtp_mailer
+    ):
+        client = Client()
+        token = rsvp_token_make(user_id=guest.pk, tweetup_id=berlin_tweetup.pk, choice="maybe")
+        client.get(link_path(token))
+        confirm = reverse("notifications:rsvp_confirm")
+        first = send_now(client.post, path=confirm, data={"token": token})
+        assert first.status_code == 302
+        rsvp = Rsvp.objects.get(user=guest, tweetup=berlin_tweetup)
+        assert rsvp.status == Rsvp.Status.MAYBE
+        before = snapshot()
+
+        again = send_now(client.post, path=confirm, data={"token": token})
+        assert again.status_code == 302
+        assert again["Location"] == reverse("notifications:rsvp_done")
+        assert snapshot() == before  # updated_at included
+        assert "You said maybe" in text(client.get(again["Location"]))
+        assert smtp_mailer.messages == [] and not OutgoingMessage.objects.exists()
+
     def test_a_full_tweetup_puts_them_on_the_waitlist_with_their_position(
         self, organizer, berlin, guest, django_capture_on_commit_callbacks
     ):

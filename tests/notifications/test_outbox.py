@@ -177,6 +177,46 @@ class TestSweep:
             assert outbox_sweep(now=later(600)) == {"broadcasts": 1, "messages": 0}
         assert [m["To"] for m in smtp_mailer.messages] == [f"{fan.username}@example.com"]
 
+    def test_a_long_fan_out_is_enqueued_again_only_after_another_grace_period(
+        self, organizer, berlin, django_capture_on_commit_callbacks, settings
+    ):
+        # A fan-out whose tasks are all still waiting in the queue behind each other.
+        fans = [verified_email(UserFactory()).user for _ in range(3)]
+        for fan in fans:
+            city_follow(user=fan, city=berlin)
+        with django_capture_on_commit_callbacks(execute=False):
+            tweetup = tweetup_create(organizer=organizer, details=details(berlin))
+            broadcast_expand(broadcast_id=tweetup.broadcasts.get().pk)
+        grace = settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS
+        with mock.patch.object(services, "_enqueue") as enqueue:
+            sweeps = [
+                outbox_sweep(now=later(seconds))["messages"]
+                for seconds in (grace + 10, grace + 130, grace + 250, 2 * grace + 20)
+            ]
+        # Enqueued once past the grace period, left alone by the sweeps every two minutes
+        # after, and again once another grace period went by with the rows still unsent.
+        assert sweeps == [3, 0, 0, 3]
+        sent = [c.args for c in enqueue.call_args_list if c.args[0] == "send_outgoing_message"]
+        assert [len(ids) for _, ids in sent] == [3, 0, 0, 3]
+        assert set(OutgoingMessage.objects.values_list("status", flat=True)) == {Status.QUEUED}
+
+    def test_an_abandoned_send_is_enqueued_once_per_grace_period(
+        self, queued, settings, smtp_mailer
+    ):
+        with (
+            mock.patch.object(services, "_mark_sent", side_effect=SystemExit("worker killed")),
+            pytest.raises(SystemExit),
+        ):
+            outgoing_message_send(message_id=queued.pk)
+        lease = settings.NOTIFICATIONS_SEND_LEASE_SECONDS
+        with mock.patch.object(services, "_enqueue"):
+            assert outbox_sweep(now=later(lease + 10))["messages"] == 1
+            queued.refresh_from_db()
+            assert queued.status == Status.QUEUED and queued.attempts == 1  # its tries count
+            assert outbox_sweep(now=later(lease + 130))["messages"] == 0
+            grace = settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS
+            assert outbox_sweep(now=later(lease + grace + 20))["messages"] == 1
+
     def test_retries_wait_for_their_time(self, queued, smtp_mailer, celery_eager):
         smtp_mailer.refuse_next()
         outgoing_message_send(message_id=queued.pk)

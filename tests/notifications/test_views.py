@@ -9,6 +9,7 @@ from django.core import mail
 from django.urls import reverse
 
 from notifications.models import Broadcast, CityFollow, EmailPreferences, Kind
+from notifications.services import mail_address
 from tests.fixtures_mail import verified_email
 
 pytestmark = pytest.mark.django_db
@@ -16,6 +17,11 @@ pytestmark = pytest.mark.django_db
 
 def text(response) -> str:
     return html.unescape(response.content.decode())
+
+
+def words(response) -> str:
+    """The page's text without its tags, as a screen reader reads a button."""
+    return re.sub(r"<[^>]+>", "", text(response))
 
 
 class TestAddresses:
@@ -57,6 +63,33 @@ class TestAddresses:
         client.post(reverse("account_email"), {"email": "old@example.com", "action_remove": ""})
         assert not EmailAddress.objects.filter(user=user).exists()
 
+    def test_make_a_second_address_the_one_mail_goes_to(self, client, user):
+        verified_email(user, "old@example.com")
+        new = EmailAddress.objects.create(user=user, email="new@example.com", verified=False)
+        client.force_login(user)
+        page = words(client.get(reverse("account_email")))
+        assert "Send the link again to new@example.com" in page
+        assert "Send mail here" not in page  # not before it is verified
+
+        # Unverified, it can't take over: mail keeps going to the verified address.
+        client.post(reverse("account_email"), {"email": "new@example.com", "action_primary": ""})
+        assert mail_address(user) == "old@example.com"
+        assert EmailAddress.objects.get(email="old@example.com").primary
+
+        EmailAddress.objects.filter(pk=new.pk).update(verified=True)
+        page = words(client.get(reverse("account_email")))
+        assert "Send mail here (new@example.com)" in page
+        assert "Send mail here (old@example.com)" not in page
+        response = client.post(
+            reverse("account_email"), {"email": "new@example.com", "action_primary": ""}
+        )
+        assert response.status_code == 302
+        primaries = EmailAddress.objects.filter(user=user, primary=True)
+        assert list(primaries.values_list("email", flat=True)) == ["new@example.com"]
+        assert mail_address(user) == "new@example.com"
+        settings_page = client.get(reverse("notifications:settings")).text
+        assert settings_page.index("new@example.com") < settings_page.index("old@example.com")
+
     def test_the_settings_page_asks_for_an_address_first(self, client, user):
         client.force_login(user)
         page = client.get(reverse("notifications:settings"))
@@ -91,13 +124,15 @@ class TestPreferences:
     def test_turn_categories_off_and_on(self, client, user):
         client.force_login(user)
         page = client.get(reverse("notifications:settings"))
-        assert page.text.count('type="checkbox"') == 6
+        assert page.text.count('type="checkbox"') == 7
+        assert "Weekly digest of tweetups in cities I follow" in text(page)
         on = {"confirmations": "on", "changes": "on", "organizer": "on"}
         response = client.post(reverse("notifications:settings"), on)
         assert response.status_code == 302
         prefs = EmailPreferences.objects.get(user=user)
         assert (prefs.confirmations, prefs.reminders, prefs.changes) == (True, False, True)
         assert (prefs.promotions, prefs.new_in_city, prefs.organizer) == (False, False, True)
+        assert prefs.digest is False
         form = client.get(reverse("notifications:settings")).context["form"]
         assert form["reminders"].value() is False and form["changes"].value() is True
 
