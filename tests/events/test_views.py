@@ -426,3 +426,17 @@ def test_no_get_or_head_writes(client, tweetup, other_user, django_assert_num_qu
         and "django_session" not in q["sql"]
     ]
     assert writes == []
+
+
+@pytest.mark.parametrize("rows", [1, 12])
+def test_my_tweetups_query_count_is_fixed(client, user, berlin, rows):
+    for _ in range(rows):
+        TweetupFactory(city=berlin, organizer=user)
+        going = TweetupFactory(city=berlin)
+        Rsvp.objects.create(tweetup=going, user=user, status="going")
+    client.force_login(user)
+    client.get(reverse("events:my_tweetups"))
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("events:my_tweetups"))
+    assert response.text.count('class="card tweetup-row"') == 2 * rows
+    assert len(ctx.captured_queries) <= 6
