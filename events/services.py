@@ -108,6 +108,7 @@ def tweetup_update(*, tweetup: Tweetup, actor: User, details: TweetupDetails) ->
             {"hashtag": "That hashtag was just taken for overlapping times."}
         ) from exc
     _promote_waitlist(tweetup)
+    _store_going_count(tweetup)
     return tweetup
 
 
@@ -136,7 +137,8 @@ def _store_going_count(tweetup: Tweetup) -> None:
 
 
 def _promote_waitlist(tweetup: Tweetup) -> list[Rsvp]:
-    """Fill free seats from the waitlist, first in line first. Caller holds the tweetup lock."""
+    """Fill free seats from the waitlist, first in line first. Caller holds the tweetup lock
+    and stores the going count afterwards."""
     waitlisted = tweetup.rsvps.waitlisted()
     if tweetup.capacity is None:
         free = None
@@ -151,7 +153,6 @@ def _promote_waitlist(tweetup: Tweetup) -> list[Rsvp]:
         rsvp.waitlist_position = None
         rsvp.updated_at = now
     Rsvp.objects.bulk_update(promoted, ["status", "waitlist_position", "updated_at"])
-    _store_going_count(tweetup)
     notifications.notices_for_promotion(tweetup=tweetup, rsvps=promoted)
     return promoted
 
