@@ -242,7 +242,7 @@ def get(base: str, path: str, cookie: str) -> int:
     parts = urlsplit(base)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     try:
-        conn.request("GET", path, headers={"Cookie": cookie})
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
         response = conn.getresponse()
         response.read()
         return response.status
@@ -292,8 +292,7 @@ def load_wrk(url: str, cookie: str) -> tuple[float, int]:
             str(LOAD_CONNECTIONS),
             "--duration",
             f"{LOAD_SECONDS}s",
-            "--header",
-            f"Cookie: {cookie}",
+            *(["--header", f"Cookie: {cookie}"] if cookie else []),
             url,
         ],
         capture_output=True,
@@ -318,7 +317,7 @@ def load_python(url: str, cookie: str) -> tuple[float, int]:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
         while time.monotonic() < deadline:
             try:
-                conn.request("GET", parts.path, headers={"Cookie": cookie})
+                conn.request("GET", parts.path, headers={"Cookie": cookie} if cookie else {})
                 response = conn.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):
@@ -342,14 +341,15 @@ def load_python(url: str, cookie: str) -> tuple[float, int]:
     return sum(c[0] for c in counts) / elapsed, sum(c[1] for c in counts)
 
 
-def throughput(paths: dict[str, str], cookie: str) -> tuple[dict[str, float], str]:
+def throughput(runs: dict[str, tuple[str, str]]) -> tuple[dict[str, float], str]:
+    """Requests per second for each (path, cookie); an empty cookie is a visitor."""
     load = load_wrk if shutil.which("wrk") else load_python
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = start_gunicorn(port)
     results = {}
     try:
-        for name, path in paths.items():
+        for name, (path, cookie) in runs.items():
             for _ in range(10):  # warm both workers
                 status = get(base, path, cookie)
                 assert status == 200, (path, status)
@@ -419,37 +419,51 @@ def main() -> None:
             print(f"EXPLAIN ANALYZE of the slowest:\n{short_sql(slowest['sql'])}")
             print(explain(slowest["sql"]))
 
-    paths = {"city": pages["city"], "tweetup": pages["tweetup"], "bare": "/_bench/bare/"}
+    runs = {
+        "bare": ("/_bench/bare/", ""),
+        "city, visitor": (pages["city"], ""),
+        "tweetup, visitor": (pages["tweetup"], ""),
+        "bare, signed in": ("/_bench/bare-signed-in/", cookie),
+        "city, signed in": (pages["city"], cookie),
+        "tweetup, signed in": (pages["tweetup"], cookie),
+    }
     print(f"\nload average before the load test: {os.getloadavg()[0]:.1f}")
-    rps, tool = throughput(paths, cookie)
+    rps, tool = throughput(runs)
+    bare, floor = rps["bare"], rps["bare, signed in"]
     print()
     print(
         f"Throughput at {large:,} tweetups: gunicorn --workers 2 (sync), {tool}, "
-        f"{LOAD_CONNECTIONS} connections, {LOAD_SECONDS} s each, signed in"
+        f"{LOAD_CONNECTIONS} connections, {LOAD_SECONDS} s each. A visitor sends no cookie "
+        "(cached pages); signed in sends a session (rendered per request)."
     )
-    for name in rps:
-        share = "" if name == "bare" else f"   page/bare {rps[name] / rps['bare']:.2f}"
-        print(f"  {name:<8}{rps[name]:>8.0f} req/s{share}")
+    print(f"{'':<20}{'req/s':>8}{'/bare':>8}{'/bare signed in':>17}")
+    for name, rate in rps.items():
+        against_floor = f"{rate / floor:>17.2f}" if "signed in" in name else ""
+        print(f"{name:<20}{rate:>8.0f}{rate / bare:>8.2f}{against_floor}")
 
     print()
     print("Summary (paste into the closing note)")
-    print("| page      | queries 1k / 100k | median 1k | median 100k | 100k/1k | req/s | /bare |")
-    print("|-----------|-------------------|-----------|-------------|---------|-------|-------|")
-    for name in [*pages, "bare"]:
-        if name in results[large]:
-            a, b = results[small][name], results[large][name]
-            timing = (
-                f"{a['queries']:>7} / {b['queries']:<7} | {a['median_ms']:>6.1f} ms"
-                f" | {b['median_ms']:>8.1f} ms | {verdicts[name][0]:>7.2f}"
+    print(
+        "| page      | queries 1k / 100k | median 1k | median 100k | 100k/1k "
+        "| visitor req/s (/bare) | signed in req/s (/bare, /bare signed in) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name in pages:
+        a, b = results[small][name], results[large][name]
+        row = (
+            f"| {name:<9} | {a['queries']:>7} / {b['queries']:<7} | {a['median_ms']:>6.1f} ms"
+            f" | {b['median_ms']:>8.1f} ms | {verdicts[name][0]:>7.2f}"
+        )
+        if f"{name}, visitor" in rps:
+            visitor, signed_in = rps[f"{name}, visitor"], rps[f"{name}, signed in"]
+            row += (
+                f" | {visitor:.0f} ({visitor / bare:.2f})"
+                f" | {signed_in:.0f} ({signed_in / bare:.2f}, {signed_in / floor:.2f}) |"
             )
         else:
-            timing = f"{'':17} | {'':9} | {'':11} | {'':7}"
-        rate = (
-            f"{rps[name]:>5.0f} | {rps[name] / rps['bare']:>5.2f}"
-            if name in rps
-            else "    - |     -"
-        )
-        print(f"| {name:<9} | {timing} | {rate} |")
+            row += " | - | - |"
+        print(row)
+    print(f"| bare      | | | | | {bare:.0f} (1.00) | {floor:.0f} ({floor / bare:.2f}, 1.00) |")
     print(f"total run time {time.monotonic() - started:.0f} s")
 
 

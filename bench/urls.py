@@ -12,8 +12,15 @@ def bare(request):
     return HttpResponse("ok")
 
 
+@require_GET
+def bare_signed_in(request):
+    """What every page for a signed-in person pays first: the session and the user."""
+    return HttpResponse(f"ok {request.user.pk}")
+
+
 urlpatterns = [
     path("_bench/bare/", bare, name="bench_bare"),
+    path("_bench/bare-signed-in/", bare_signed_in, name="bench_bare_signed_in"),
     path("", include(site_urls)),
 ]
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
+from events import page_cache
 from events.models import City, Rsvp, Tweetup
 from notifications import services as notifications
 
@@ -75,6 +76,7 @@ def tweetup_create(*, organizer: User, details: TweetupDetails) -> Tweetup:
     Rsvp.objects.create(tweetup=tweetup, user=organizer, status=Rsvp.Status.GOING)
     _store_going_count(tweetup)
     notifications.notices_for_new_tweetup(tweetup=tweetup)
+    page_cache.forget_tweetups([tweetup])
     return tweetup
 
 
@@ -90,6 +92,7 @@ def tweetup_update(*, tweetup: Tweetup, actor: User, details: TweetupDetails) ->
         exclude_pk=tweetup.pk,
     ):
         raise _hashtag_clash_error(clash)
+    moved_from = tweetup.city.slug
     going = tweetup.rsvps.going().count()
     if details.capacity is not None and details.capacity < going:
         raise ValidationError(
@@ -109,6 +112,7 @@ def tweetup_update(*, tweetup: Tweetup, actor: User, details: TweetupDetails) ->
         ) from exc
     _promote_waitlist(tweetup)
     _store_going_count(tweetup)
+    page_cache.forget_tweetups([tweetup], city_slugs=[moved_from])
     return tweetup
 
 
@@ -127,6 +131,7 @@ def tweetup_cancel(*, tweetup: Tweetup, actor: User, reason: str) -> Tweetup:
         update_fields=["status", "cancel_reason", "cancelled_at", "revision", "updated_at"]
     )
     notifications.notices_for_cancellation(tweetup=tweetup)
+    page_cache.forget_tweetups([tweetup])
     return tweetup
 
 
@@ -204,6 +209,7 @@ def rsvp_set(*, user: User, tweetup: Tweetup, status: str) -> Rsvp:
     if was_going or rsvp.status == Rsvp.Status.GOING:
         _store_going_count(tweetup)
     notifications.notices_for_rsvp(tweetup=tweetup, rsvp=rsvp)
+    page_cache.forget_tweetups([tweetup])
     return rsvp
 
 

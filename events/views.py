@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from events import ratelimit
+from events import page_cache, ratelimit
 from events.calendar import tweetup_ics
 from events.forms import CancelForm, RsvpForm, TweetupForm
 from events.models import (
@@ -37,6 +37,7 @@ from events.sync import tweet_hide
 
 
 @require_safe
+@page_cache.for_visitors("home")
 def home(request):
     now = timezone.now()
     upcoming = list(Tweetup.objects.scheduled().upcoming(now).for_listing()[:12])
@@ -77,6 +78,7 @@ def city_pick(request):
 
 
 @require_safe
+@page_cache.for_visitors("city:{slug}", query=("when", "page"))
 def city_detail(request, slug):
     city = get_object_or_404(City, slug=slug)
     past = request.GET.get("when") == "past"
@@ -120,6 +122,7 @@ def _get_tweetup(slug: str) -> Tweetup:
 
 
 @require_safe
+@page_cache.for_visitors("tweetup:{slug}")
 def tweetup_detail(request, slug):
     tweetup = _get_tweetup(slug)
     template = "events/tweetup_detail.html"

@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "events.page_cache.marks",  # last: stands in for the nonce and CSRF token
             ],
         },
     },
@@ -117,9 +118,7 @@ WHITENOISE_USE_FINDERS = True
 REDIS_URL = env("REDIS_URL", default="")
 
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "tweetups.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     # Shared by every process on one machine, so rate limits hold across workers.
     CACHES = {
@@ -220,6 +219,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Tweetups <hello@tweetups
 RSVP_RATE_LIMIT = env.int("RSVP_RATE_LIMIT", default=20)  # posts per user per window
 RSVP_RATE_WINDOW_SECONDS = env.int("RSVP_RATE_WINDOW_SECONDS", default=60)
 TWEETUPS_PER_PAGE = 20
+# Pages served from the cache to visitors who are not signed in (events/page_cache.py);
+# writes refresh them at once, this bounds the rest. 0 turns the cache off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=0 if DEBUG else 60)
 WALL_POSTS_PER_PAGE = 20
 WALL_POLL_SECONDS = env.int("WALL_POLL_SECONDS", default=15)  # how often an open wall asks
 

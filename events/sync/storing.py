@@ -10,6 +10,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.db.models import F
 
+from events import page_cache
 from events.models import HashtagSync, Tweet, Tweetup, TweetupTweet, XAuthor
 from events.sync.policy import next_sync_at
 from events.x_client import SearchPage
@@ -149,4 +150,5 @@ def _store_page(
             if next_at is not None:
                 update["next_sync_at"] = next_at
             HashtagSync.objects.filter(pk__in=pks).update(**update)
+        page_cache.forget(*(f"tweetup:{t.slug}" for t, _ in members if added[t.pk]))
     return sum(added.values())

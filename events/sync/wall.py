@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from events import page_cache
 from events.models import Tweet, Tweetup, TweetupTweet
 
 
@@ -18,4 +19,5 @@ def tweet_hide(*, tweetup: Tweetup, tweet: Tweet, actor: User, hidden: bool) -> 
         link.hidden = hidden
         link.hidden_at = timezone.now() if hidden else None
         link.save(update_fields=["hidden", "hidden_at"])
+        page_cache.forget(f"tweetup:{tweetup.slug}")
     return link

@@ -1,0 +1,208 @@
+"""Whole pages cached for visitors who aren't signed in (events/page_cache.py): served again
+with their own nonce and CSRF token, refreshed by every write that changes what they show."""
+
+import re
+
+import pytest
+from django.http import HttpResponse
+from django.template import engines
+from django.test import Client
+from django.urls import path
+
+from events import page_cache
+from events.models import Rsvp, Tweet
+from events.services import (
+    TweetupDetails,
+    rsvp_set,
+    tweetup_cancel,
+    tweetup_update,
+)
+from events.sync import run_sync_cycle, tweet_hide
+from tests.factories import CityFactory, TweetupFactory, UserFactory
+from tests.fixtures_sync import wall
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def visitor():
+    return Client()
+
+
+@pytest.fixture
+def commits(django_capture_on_commit_callbacks):
+    """Run what services leave for after the commit (the tests run inside a transaction)."""
+
+    def run(service, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return service(**kwargs)
+
+    return run
+
+
+def nonces(response) -> tuple[set[str], str]:
+    in_body = set(re.findall(r'nonce="([^"]+)"', response.text))
+    in_header = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+    return in_body, in_header
+
+
+def test_the_second_visit_is_served_from_the_cache_with_its_own_nonce(visitor, tweetup):
+    first = visitor.get(tweetup.get_absolute_url())
+    second = visitor.get(tweetup.get_absolute_url())
+    assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")
+    assert tweetup.title in second.text
+    for response in (first, second):
+        in_body, in_header = nonces(response)
+        assert in_body == {in_header}  # every script carries the header's nonce
+    assert nonces(first)[1] != nonces(second)[1]
+    assert "Cookie" in second["Vary"]
+
+
+@page_cache.for_visitors("form-page")
+def form_page(request):
+    """A page with a form for visitors: the site has none today, the cache must allow it."""
+    template = engines["django"].from_string(
+        '<script nonce="{{ csp_nonce }}"></script>'
+        '<form method="post" action="/form/send/">{% csrf_token %}<button>Send</button></form>'
+    )
+    return HttpResponse(template.render(request=request))
+
+
+def form_post(request):
+    return HttpResponse("sent")
+
+
+urlpatterns = [path("form/", form_page), path("form/send/", form_post)]
+
+
+@pytest.mark.urls(__name__)
+def test_a_cached_form_carries_each_visitors_own_csrf_token():
+    first_visitor, second_visitor = (
+        Client(enforce_csrf_checks=True),
+        Client(enforce_csrf_checks=True),
+    )
+    first_visitor.get("/form/")
+    page = second_visitor.get("/form/")
+    assert page["X-Cache"] == "hit"
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    assert second_visitor.post("/form/send/").status_code == 403
+    assert second_visitor.post("/form/send/", {"csrfmiddlewaretoken": token}).status_code == 200
+    # The token goes with the second visitor's cookie, not the first's.
+    assert "csrftoken" in first_visitor.cookies
+    assert first_visitor.post("/form/send/", {"csrfmiddlewaretoken": token}).status_code == 403
+
+
+def test_visitor_pages_set_no_cookie(visitor, tweetup, berlin):
+    for url in (tweetup.get_absolute_url(), berlin.get_absolute_url(), "/"):
+        visitor.get(url)
+        response = visitor.get(url)
+        assert response["X-Cache"] == "hit"
+        assert not response.cookies, url  # so a shared cache in front could keep them too
+
+
+def test_signed_in_people_get_their_own_page_never_the_cached_one(client, visitor, tweetup, user):
+    visitor.get(tweetup.get_absolute_url())
+    assert visitor.get(tweetup.get_absolute_url())["X-Cache"] == "hit"
+    client.force_login(user)
+    response = client.get(tweetup.get_absolute_url())
+    assert "X-Cache" not in response
+    assert f"@{user.x_username}" in response.text
+    assert "Sign out" in response.text
+
+
+def test_a_reader_with_messages_waiting_is_not_served_a_cached_page(visitor, tweetup):
+    visitor.get(tweetup.get_absolute_url())
+    visitor.cookies["messages"] = "something"
+    assert "X-Cache" not in visitor.get(tweetup.get_absolute_url())
+
+
+def test_unknown_query_parameters_and_htmx_requests_skip_the_cache(visitor, berlin):
+    url = berlin.get_absolute_url()
+    visitor.get(url + "?when=past")
+    assert visitor.get(url + "?when=past")["X-Cache"] == "hit"
+    assert "X-Cache" not in visitor.get(url + "?utm_source=x")
+    assert "X-Cache" not in visitor.get(url, HTTP_HX_REQUEST="true")
+
+
+def test_a_missing_page_is_not_cached_and_has_a_real_nonce(visitor):
+    response = visitor.get("/t/no-such-tweetup/")
+    assert response.status_code == 404
+    in_body, in_header = nonces(response)
+    assert in_body == {in_header}
+    assert visitor.get("/t/no-such-tweetup/").status_code == 404
+
+
+def test_an_rsvp_refreshes_the_tweetup_city_and_home_pages(visitor, commits, tweetup, berlin):
+    # The tweetup page counts in the RSVP panel; list rows say "N going".
+    pages = {
+        tweetup.get_absolute_url(): "<strong>{}</strong><span>going",
+        berlin.get_absolute_url(): '<span class="pill">{} going</span>',
+        "/": '<span class="pill">{} going</span>',
+    }
+    for url, count in pages.items():
+        visitor.get(url)
+        response = visitor.get(url)
+        assert response["X-Cache"] == "hit"
+        assert count.format(1) in response.text, url
+    commits(rsvp_set, user=UserFactory(), tweetup=tweetup, status=Rsvp.Status.GOING)
+    for url, count in pages.items():
+        response = visitor.get(url)
+        assert response["X-Cache"] == "miss", url
+        assert count.format(2) in response.text, url
+
+
+def test_moving_a_tweetup_to_another_city_refreshes_both_cities(visitor, commits, tweetup, user):
+    berlin, london = tweetup.city, CityFactory(name="London", slug="london")
+    for city in (berlin, london):
+        visitor.get(city.get_absolute_url())
+    details = TweetupDetails(
+        city=london,
+        title=tweetup.title,
+        venue_name=tweetup.venue_name,
+        starts_at=tweetup.starts_at,
+        ends_at=tweetup.ends_at,
+        hashtag=tweetup.hashtag,
+    )
+    commits(tweetup_update, tweetup=tweetup, actor=user, details=details)
+    assert tweetup.title not in visitor.get(berlin.get_absolute_url()).text
+    assert tweetup.title in visitor.get(london.get_absolute_url()).text
+
+
+def test_a_cancellation_shows_at_once(visitor, commits, tweetup, user):
+    visitor.get(tweetup.get_absolute_url())
+    commits(tweetup_cancel, tweetup=tweetup, actor=user, reason="Venue flooded")
+    response = visitor.get(tweetup.get_absolute_url())
+    assert "This tweetup is cancelled." in response.text
+    assert "Venue flooded" in response.text
+
+
+def test_one_tweetups_rsvp_leaves_other_tweetups_pages_cached(visitor, commits, tweetup):
+    other = TweetupFactory(city=CityFactory(name="Paris", slug="paris"))
+    visitor.get(other.get_absolute_url())
+    commits(rsvp_set, user=UserFactory(), tweetup=tweetup, status=Rsvp.Status.GOING)
+    assert visitor.get(other.get_absolute_url())["X-Cache"] == "hit"
+    assert visitor.get(other.city.get_absolute_url())["X-Cache"] == "miss"  # first visit
+
+
+def test_new_wall_posts_and_hidden_ones_refresh_the_page(
+    visitor, commits, x_search, sync_tweetup, django_capture_on_commit_callbacks
+):
+    tweetup = sync_tweetup("cachewall")
+    visitor.get(tweetup.get_absolute_url())
+    x_search.post("Who else is coming? #cachewall")
+    with django_capture_on_commit_callbacks(execute=True):
+        run_sync_cycle(now=x_search.cycle_time())
+    response = visitor.get(tweetup.get_absolute_url())
+    assert response["X-Cache"] == "miss"
+    assert "Who else is coming?" in response.text
+
+    (post_id,) = wall(tweetup)
+    tweet = Tweet.objects.get(pk=post_id)
+    commits(tweet_hide, tweetup=tweetup, tweet=tweet, actor=tweetup.organizer, hidden=True)
+    assert "Who else is coming?" not in visitor.get(tweetup.get_absolute_url()).text
+
+
+def test_off_when_page_cache_seconds_is_zero(visitor, tweetup, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    visitor.get(tweetup.get_absolute_url())
+    assert "X-Cache" not in visitor.get(tweetup.get_absolute_url())
