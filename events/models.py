@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
@@ -219,6 +219,21 @@ class RsvpQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(user=user)
 
+    def attendees(self):
+        """The people going, first come first, with just the user fields an avatar list shows."""
+        return (
+            self.going()
+            .select_related("user")
+            .only(
+                "tweetup_id",
+                "user__username",
+                "user__x_username",
+                "user__display_name",
+                "user__avatar_url",
+            )
+            .order_by("created_at", "id")
+        )
+
 
 class Rsvp(models.Model):
     class Status(models.TextChoices):
@@ -270,24 +285,7 @@ class Rsvp(models.Model):
         return f"{self.user} → {self.tweetup}: {self.get_status_display()}"
 
 
-ATTENDEES_SHOWN = 48
-
-
-def attendee_prefetch(to_attr: str = "going_rsvps", limit: int = ATTENDEES_SHOWN) -> Prefetch:
-    """The first people going, with just the user fields an avatar list shows."""
-    queryset = (
-        Rsvp.objects.going()
-        .select_related("user")
-        .only(
-            "tweetup_id",
-            "user__username",
-            "user__x_username",
-            "user__display_name",
-            "user__avatar_url",
-        )
-        .order_by("created_at", "id")
-    )
-    return Prefetch("rsvps", queryset=queryset[:limit], to_attr=to_attr)
+ATTENDEES_SHOWN = 48  # avatars on a tweetup page; the rest are counted
 
 
 # --- Hashtag sync: posts from X on each tweetup's wall ------------------------------------

@@ -18,8 +18,9 @@ can contain them.
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -60,6 +61,37 @@ def forget_tweetups(tweetups: Iterable, *, city_slugs: Iterable[str] = ()) -> No
     tweetups = list(tweetups)
     slugs = {t.city.slug for t in tweetups} | set(city_slugs)
     forget("home", *(f"city:{slug}" for slug in slugs), *(f"tweetup:{t.slug}" for t in tweetups))
+
+
+def parts(scope: str, **makers: Callable[[], Any]) -> dict[str, Any]:
+    """Parts of a page that are the same for everyone who sees them (rendered HTML, or
+    values such as counts), cached like whole pages: one cache round trip for all of them.
+
+    A maker must not use the request: no user, no nonce, no CSRF token.
+    """
+    if settings.PAGE_CACHE_SECONDS <= 0:
+        return {name: make() for name, make in makers.items()}
+    version_key = _version_key(scope)
+    keys = {name: f"part:{scope}:{name}" for name in makers}
+    found = cache.get_many([version_key, *keys.values()])
+    version = found.get(version_key)
+    made, missing = {}, {}
+    for name, key in keys.items():
+        entry = found.get(key)
+        if entry is not None and version is not None and entry[0] == version:
+            made[name] = entry[1]
+        else:
+            missing[name] = makers[name]
+    if missing:
+        versions = _current_versions([version_key], found)
+        fresh = {name: make() for name, make in missing.items()}
+        if versions is not None:
+            cache.set_many(
+                {keys[name]: (versions[0], value) for name, value in fresh.items()},
+                settings.PAGE_CACHE_SECONDS,
+            )
+        made |= fresh
+    return made
 
 
 def marks(request) -> dict:

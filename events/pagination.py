@@ -32,13 +32,19 @@ class Page:
         return self.number - 1
 
 
-def page_of(queryset: QuerySet, *, number: str | int | None, per_page: int) -> Page:
+def page_number(value: str | int | None) -> int:
+    """The page a ?page= value asks for: 1 for nonsense, 404 past MAX_PAGE."""
     try:
-        number = max(int(number or 1), 1)
+        number = max(int(value or 1), 1)
     except (TypeError, ValueError):
         number = 1
     if number > MAX_PAGE:
         raise Http404("No such page.")
+    return number
+
+
+def page_of(queryset: QuerySet, *, number: str | int | None, per_page: int) -> Page:
+    number = page_number(number)
     start = (number - 1) * per_page
     rows = list(queryset[start : start + per_page + 1])
     return Page(object_list=rows[:per_page], number=number, has_next=len(rows) > per_page)

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -16,15 +17,15 @@ from events import page_cache, ratelimit
 from events.calendar import tweetup_ics
 from events.forms import CancelForm, RsvpForm, TweetupForm
 from events.models import (
+    ATTENDEES_SHOWN,
     City,
     HashtagSync,
     Rsvp,
     Tweet,
     Tweetup,
     TweetupTweet,
-    attendee_prefetch,
 )
-from events.pagination import page_of
+from events.pagination import page_number, page_of
 from events.services import (
     RsvpClosed,
     rsvp_set,
@@ -82,18 +83,59 @@ def city_pick(request):
 def city_detail(request, slug):
     city = get_object_or_404(City, slug=slug)
     past = request.GET.get("when") == "past"
-    tweetups = Tweetup.objects.in_city(city).for_listing()
-    tweetups = tweetups.past() if past else tweetups.upcoming()
-    page = page_of(tweetups, number=request.GET.get("page"), per_page=settings.TWEETUPS_PER_PAGE)
-    return render(request, "events/city_detail.html", {"city": city, "page": page, "past": past})
+    number = page_number(request.GET.get("page"))
 
+    def listing():
+        tweetups = Tweetup.objects.in_city(city).for_listing()
+        tweetups = tweetups.past() if past else tweetups.upcoming()
+        page = page_of(tweetups, number=number, per_page=settings.TWEETUPS_PER_PAGE)
+        context = {"city": city, "page": page, "past": past}
+        return render_to_string("events/city_detail.html#listing", context)
 
-def _tweetup_context(request, tweetup: Tweetup) -> dict:
-    counts = tweetup.rsvps.aggregate(
-        going=Count("id", filter=Q(status=Rsvp.Status.GOING)),
-        maybe=Count("id", filter=Q(status=Rsvp.Status.MAYBE)),
-        waitlisted=Count("id", filter=Q(status=Rsvp.Status.WAITLISTED)),
+    name = f"listing:{'past' if past else 'upcoming'}:{number}"
+    (listing_html,) = page_cache.parts(f"city:{slug}", **{name: listing}).values()
+    return render(
+        request, "events/city_detail.html", {"city": city, "past": past, "listing": listing_html}
     )
+
+
+def _tweetup_context(request, tweetup: Tweetup, *, wall: bool = False) -> dict:
+    """The tweetup page's context; with `wall`, the wall's first page too (the RSVP panel
+    alone, as htmx swaps it, leaves it out)."""
+    is_organizer = request.user.is_authenticated and request.user.pk == tweetup.organizer_id
+
+    def counts():
+        return tweetup.rsvps.aggregate(
+            going=Count("id", filter=Q(status=Rsvp.Status.GOING)),
+            maybe=Count("id", filter=Q(status=Rsvp.Status.MAYBE)),
+            waitlisted=Count("id", filter=Q(status=Rsvp.Status.WAITLISTED)),
+        )
+
+    def attendees():
+        going = list(tweetup.rsvps.attendees()[:ATTENDEES_SHOWN])
+        more = tweetup.rsvps.going().count() - len(going)
+        context = {"going_rsvps": going, "more_going": more}
+        return render_to_string("events/tweetup_detail.html#attendees", context)
+
+    def facts():
+        return render_to_string("events/tweetup_detail.html#facts", {"tweetup": tweetup})
+
+    def wall_section():
+        return render_to_string("events/wall_parts.html#wall_section", _wall_context(tweetup))
+
+    makers = {"counts": counts, "attendees": attendees}
+    if wall:
+        makers["facts"] = facts
+        if not is_organizer:  # the organizer's wall has hidden posts and the hide buttons
+            makers["wall"] = wall_section
+    context = page_cache.parts(f"tweetup:{tweetup.slug}", **makers)
+    if wall and is_organizer:
+        context["wall"] = render_to_string(
+            "events/wall_parts.html#wall_section",
+            _wall_context(tweetup, organizer=True),
+            request=request,
+        )
+
     my_rsvp = rank = None
     if request.user.is_authenticated:
         my_rsvp = tweetup.rsvps.for_user(request.user).first()
@@ -101,24 +143,19 @@ def _tweetup_context(request, tweetup: Tweetup) -> dict:
             rank = waitlist_rank(my_rsvp)
     seats_left = None
     if tweetup.capacity is not None:
-        seats_left = max(tweetup.capacity - counts["going"], 0)
-    return {
+        seats_left = max(tweetup.capacity - context["counts"]["going"], 0)
+    return context | {
         "tweetup": tweetup,
-        "counts": counts,
         "seats_left": seats_left,
-        "more_going": counts["going"] - len(tweetup.going_rsvps),
         "my_rsvp": my_rsvp,
         "waitlist_rank": rank,
-        "is_organizer": request.user.is_authenticated and request.user.pk == tweetup.organizer_id,
+        "is_organizer": is_organizer,
         "rsvp_form": RsvpForm(),
     }
 
 
 def _get_tweetup(slug: str) -> Tweetup:
-    return get_object_or_404(
-        Tweetup.objects.select_related("city", "organizer").prefetch_related(attendee_prefetch()),
-        slug=slug,
-    )
+    return get_object_or_404(Tweetup.objects.select_related("city", "organizer"), slug=slug)
 
 
 @require_safe
@@ -128,9 +165,7 @@ def tweetup_detail(request, slug):
     template = "events/tweetup_detail.html"
     if request.htmx:
         return render(request, template + "#rsvp_panel", _tweetup_context(request, tweetup))
-    context = _tweetup_context(request, tweetup)
-    context["wall"] = _wall_context(request, tweetup)
-    return render(request, template, context)
+    return render(request, template, _tweetup_context(request, tweetup, wall=True))
 
 
 @require_POST
@@ -291,15 +326,13 @@ def my_tweetups(request):
 # --- The live hashtag wall --------------------------------------------------------------
 
 
-def _wall_context(request, tweetup: Tweetup, *, before=None, after=None, public=False) -> dict:
+def _wall_context(tweetup: Tweetup, *, organizer=False, big=False, before=None, after=None) -> dict:
     """One page of the wall: newest first, or the posts before/after a given post.
 
-    The organizer sees hidden posts (dimmed), the hide buttons and the sync state, except
-    on the public big-screen view, which is what a projector shows.
+    For the `organizer`: hidden posts (dimmed), the hide buttons and the sync state. `big`
+    is the public big-screen view, which is what a projector shows.
     """
-    is_organizer = (
-        not public and request.user.is_authenticated and request.user.pk == tweetup.organizer_id
-    )
+    is_organizer = organizer
     posts = Tweet.objects.for_wall(tweetup, include_hidden=is_organizer)
     per_page = settings.WALL_POSTS_PER_PAGE
     if after is not None:
@@ -325,7 +358,7 @@ def _wall_context(request, tweetup: Tweetup, *, before=None, after=None, public=
         "is_organizer": is_organizer,
         "show_sync": is_organizer,
         "sync": sync,
-        "big": public,
+        "big": big,
         "poll_seconds": settings.WALL_POLL_SECONDS,
     }
 
@@ -340,7 +373,10 @@ def tweetup_wall(request, slug):
     tweetup = get_object_or_404(Tweetup.objects.select_related("city", "organizer"), slug=slug)
     before, after = _post_id(request.GET.get("before")), _post_id(request.GET.get("after"))
     public = not request.htmx or request.GET.get("big") == "1"
-    context = _wall_context(request, tweetup, before=before, after=after, public=public)
+    organizer = (
+        not public and request.user.is_authenticated and request.user.pk == tweetup.organizer_id
+    )
+    context = _wall_context(tweetup, organizer=organizer, big=public, before=before, after=after)
     if request.htmx and "after" in request.GET:
         context["newest_id"] = context["newest_id"] or after  # nothing new: same place
         if not context["is_organizer"]:

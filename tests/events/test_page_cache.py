@@ -2,12 +2,14 @@
 with their own nonce and CSRF token, refreshed by every write that changes what they show."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.http import HttpResponse
 from django.template import engines
 from django.test import Client
 from django.urls import path
+from django.utils import timezone
 
 from events import page_cache
 from events.models import Rsvp, Tweet
@@ -18,6 +20,7 @@ from events.services import (
     tweetup_update,
 )
 from events.sync import run_sync_cycle, tweet_hide
+from tests.events.test_wall import post
 from tests.factories import CityFactory, TweetupFactory, UserFactory
 from tests.fixtures_sync import wall
 
@@ -206,3 +209,51 @@ def test_off_when_page_cache_seconds_is_zero(visitor, tweetup, settings):
     settings.PAGE_CACHE_SECONDS = 0
     visitor.get(tweetup.get_absolute_url())
     assert "X-Cache" not in visitor.get(tweetup.get_absolute_url())
+
+
+# --- Parts cached for signed-in people too ----------------------------------------------------
+
+
+def test_signed_in_pages_show_new_rsvps_at_once(client, commits, tweetup, berlin):
+    client.force_login(UserFactory())
+    newcomer = UserFactory(display_name="Newcomer Nia")
+    for url in (tweetup.get_absolute_url(), berlin.get_absolute_url()):
+        client.get(url)  # the shared parts are cached now
+    commits(rsvp_set, user=newcomer, tweetup=tweetup, status=Rsvp.Status.GOING)
+    assert "Newcomer Nia" in client.get(tweetup.get_absolute_url()).text
+    assert '<span class="pill">2 going</span>' in client.get(berlin.get_absolute_url()).text
+
+
+@pytest.mark.parametrize("organizer_first", [True, False])
+def test_the_organizers_wall_is_never_the_one_others_see(client, tweetup, user, organizer_first):
+    hidden = post(tweetup, "Spam spam spam", hidden=True)
+    shown = post(tweetup, "See you all there")
+    client.force_login(user)  # the organizer
+    guest = Client()
+    guest.force_login(UserFactory())
+    url = tweetup.get_absolute_url()
+    for viewer in [client, guest] if organizer_first else [guest, client]:
+        viewer.get(url)  # whoever comes first fills the cache
+    organizer_view, guest_view = client.get(url).text, guest.get(url).text
+    assert f'id="post-{hidden.x_id}"' in organizer_view
+    assert "Show on the wall" in organizer_view
+    assert f'id="post-{shown.x_id}"' in guest_view
+    assert f'id="post-{hidden.x_id}"' not in guest_view
+    assert "Hide from the wall" not in guest_view
+
+
+def test_city_pages_and_past_listings_are_cached_apart(client, berlin, settings):
+    settings.TWEETUPS_PER_PAGE = 1
+    soon, later = TweetupFactory(city=berlin), TweetupFactory(city=berlin)
+    TweetupFactory(
+        city=berlin,
+        title="Long gone",
+        starts_at=timezone.now() - timedelta(days=9),
+        ends_at=timezone.now() - timedelta(days=9, hours=-2),
+    )
+    client.force_login(UserFactory())
+    url = berlin.get_absolute_url()
+    pages = {u: client.get(u).text for u in (url, url + "?page=2", url + "?when=past")}
+    assert soon.title in pages[url] and later.title not in pages[url]
+    assert later.title in pages[url + "?page=2"]
+    assert "Long gone" in pages[url + "?when=past"]
