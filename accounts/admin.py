@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts.models import User
+from events.page_cache import ForgetPagesAdmin
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ForgetPagesAdmin, BaseUserAdmin):
     list_display = ["username", "x_username", "display_name", "x_id", "is_staff", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active", "date_joined"]
     search_fields = ["username", "x_username", "display_name", "x_id", "email"]

@@ -10,10 +10,11 @@ from events.models import (
     TweetupTweet,
     XAuthor,
 )
+from events.page_cache import ForgetPagesAdmin
 
 
 @admin.register(City)
-class CityAdmin(admin.ModelAdmin):
+class CityAdmin(ForgetPagesAdmin, admin.ModelAdmin):
     list_display = ["name", "country", "timezone", "slug"]
     list_filter = ["country"]
     search_fields = ["name", "country", "slug"]
@@ -29,7 +30,7 @@ class RsvpInline(admin.TabularInline):
 
 
 @admin.register(Tweetup)
-class TweetupAdmin(admin.ModelAdmin):
+class TweetupAdmin(ForgetPagesAdmin, admin.ModelAdmin):
     list_display = ["title", "city", "starts_at", "status", "capacity", "hashtag", "organizer"]
     list_filter = ["status", "city", "starts_at"]
     search_fields = ["title", "slug", "hashtag", "venue_name", "organizer__x_username"]
@@ -41,7 +42,7 @@ class TweetupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Rsvp)
-class RsvpAdmin(admin.ModelAdmin):
+class RsvpAdmin(ForgetPagesAdmin, admin.ModelAdmin):
     list_display = ["tweetup", "user", "status", "waitlist_position", "created_at"]
     list_filter = ["status", "tweetup__city"]
     search_fields = ["tweetup__title", "user__x_username", "user__display_name"]
@@ -50,7 +51,7 @@ class RsvpAdmin(admin.ModelAdmin):
 
 
 @admin.register(XAuthor)
-class XAuthorAdmin(admin.ModelAdmin):
+class XAuthorAdmin(ForgetPagesAdmin, admin.ModelAdmin):
     list_display = ["username", "name", "x_id", "updated_at"]
     search_fields = ["username", "name", "x_id"]
 
@@ -64,7 +65,7 @@ class TweetupTweetInline(admin.TabularInline):
 
 
 @admin.register(Tweet)
-class TweetAdmin(admin.ModelAdmin):
+class TweetAdmin(ForgetPagesAdmin, admin.ModelAdmin):
     list_display = ["x_id", "author", "created_at", "short_text"]
     list_filter = ["created_at", "lang"]
     search_fields = ["text", "author__username", "x_id"]

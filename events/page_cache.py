@@ -37,14 +37,23 @@ VERSION_SECONDS = 24 * 3600
 MAX_PATH_LENGTH = 300
 
 
+# Every page belongs to this scope too: forgetting it (after an edit in the admin, which
+# goes around the services) refreshes every cached page and part.
+SITE = "site"
+
+
 def _version_key(scope: str) -> str:
     return f"page-version:{scope}"
+
+
+def _version_keys(scopes: Iterable[str]) -> list[str]:
+    return [_version_key(SITE), *(_version_key(scope) for scope in scopes)]
 
 
 def forget(*scopes: str) -> None:
     """Stop serving the scopes' cached pages once the current transaction commits."""
     keys = [_version_key(scope) for scope in scopes]
-    if not keys:
+    if not keys:  # e.g. a sync page that added no posts
         return
 
     def delete():
@@ -71,23 +80,23 @@ def parts(scope: str, **makers: Callable[[], Any]) -> dict[str, Any]:
     """
     if settings.PAGE_CACHE_SECONDS <= 0:
         return {name: make() for name, make in makers.items()}
-    version_key = _version_key(scope)
+    version_keys = _version_keys([scope])
     keys = {name: f"part:{scope}:{name}" for name in makers}
-    found = cache.get_many([version_key, *keys.values()])
-    version = found.get(version_key)
+    found = cache.get_many([*version_keys, *keys.values()])
+    versions = [found.get(key) for key in version_keys]
     made, missing = {}, {}
     for name, key in keys.items():
         entry = found.get(key)
-        if entry is not None and version is not None and entry[0] == version:
+        if entry is not None and None not in versions and entry[0] == versions:
             made[name] = entry[1]
         else:
             missing[name] = makers[name]
     if missing:
-        versions = _current_versions([version_key], found)
+        versions = _current_versions(version_keys, found)
         fresh = {name: make() for name, make in missing.items()}
         if versions is not None:
             cache.set_many(
-                {keys[name]: (versions[0], value) for name, value in fresh.items()},
+                {keys[name]: (versions, value) for name, value in fresh.items()},
                 settings.PAGE_CACHE_SECONDS,
             )
         made |= fresh
@@ -151,7 +160,7 @@ def for_visitors(*scopes: str, query: Iterable[str] = ()):
         def wrapper(request, *args, **kwargs):
             if not _cacheable(request, query_keys):
                 return view(request, *args, **kwargs)
-            version_keys = [_version_key(scope.format(**kwargs)) for scope in scopes]
+            version_keys = _version_keys(scope.format(**kwargs) for scope in scopes)
             address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
             page_key = "page:" + hashlib.sha256(address.encode()).hexdigest()
             found = cache.get_many([page_key, *version_keys])
@@ -196,3 +205,20 @@ def for_visitors(*scopes: str, query: Iterable[str] = ()):
         return wrapper
 
     return decorator
+
+
+class ForgetPagesAdmin:
+    """For ModelAdmins of what pages show: an edit there goes around the services, so it
+    refreshes every cached page (inlines included: it happens once the admin commits)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        forget(SITE)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        forget(SITE)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        forget(SITE)

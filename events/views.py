@@ -41,16 +41,29 @@ from events.sync import tweet_hide
 @page_cache.for_visitors("home")
 def home(request):
     now = timezone.now()
-    upcoming = list(Tweetup.objects.scheduled().upcoming(now).for_listing()[:12])
-    week_end = now + timedelta(days=7)
-    cities = City.objects.annotate(
-        upcoming_count=Count(
-            "tweetups",
-            filter=Q(
-                tweetups__in=Tweetup.objects.scheduled().upcoming(now).order_by(),
-            ),
+
+    def upcoming():
+        soon = list(Tweetup.objects.scheduled().upcoming(now).for_listing()[:12])
+        week_end = now + timedelta(days=7)
+        context = {
+            "this_week": [t for t in soon if t.starts_at < week_end],
+            "later": [t for t in soon if t.starts_at >= week_end],
+        }
+        return render_to_string("events/home.html#upcoming", context)
+
+    def cities():
+        upcoming_ids = Tweetup.objects.scheduled().upcoming(now).order_by()
+        rows = list(
+            City.objects.annotate(
+                upcoming_count=Count("tweetups", filter=Q(tweetups__in=upcoming_ids))
+            )
         )
-    )
+        return {
+            name: render_to_string(f"events/home.html#{name}", {"cities": rows})
+            for name in ("city_options", "city_grid")
+        }
+
+    shared = page_cache.parts("home", upcoming=upcoming, cities=cities)
     mine = []
     if request.user.is_authenticated:
         mine = list(
@@ -62,12 +75,7 @@ def home(request):
     return render(
         request,
         "events/home.html",
-        {
-            "this_week": [t for t in upcoming if t.starts_at < week_end],
-            "later": [t for t in upcoming if t.starts_at >= week_end],
-            "cities": cities,
-            "my_next": mine,
-        },
+        {"shared": {"upcoming": shared["upcoming"], **shared["cities"]}, "my_next": mine},
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.http import HttpResponse
 from django.template import engines
 from django.test import Client
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 
 from events import page_cache
@@ -17,6 +17,7 @@ from events.services import (
     TweetupDetails,
     rsvp_set,
     tweetup_cancel,
+    tweetup_create,
     tweetup_update,
 )
 from events.sync import run_sync_cycle, tweet_hide
@@ -257,3 +258,44 @@ def test_city_pages_and_past_listings_are_cached_apart(client, berlin, settings)
     assert soon.title in pages[url] and later.title not in pages[url]
     assert later.title in pages[url + "?page=2"]
     assert "Long gone" in pages[url + "?when=past"]
+
+
+def test_an_edit_in_the_admin_refreshes_every_cached_page(
+    visitor, tweetup, berlin, django_capture_on_commit_callbacks
+):
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True, is_superuser=True))
+    pages = [tweetup.get_absolute_url(), berlin.get_absolute_url(), "/"]
+    for url in pages:
+        visitor.get(url)
+    change = reverse("admin:events_city_change", args=[berlin.pk])
+    form = {
+        "name": "Berlin-Mitte",
+        "country": "Germany",
+        "slug": "berlin",
+        "timezone": "Europe/Berlin",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        assert staff.post(change, form).status_code == 302
+    for url in pages:
+        response = visitor.get(url)
+        assert response["X-Cache"] == "miss", url
+        assert "Berlin-Mitte" in response.text, url
+
+
+def test_the_homes_shared_parts_follow_new_tweetups(client, commits, berlin, user):
+    client.force_login(UserFactory())
+    assert "Nothing this week yet" in client.get("/").text
+    soon = timezone.now() + timedelta(days=2)
+    details = TweetupDetails(
+        city=berlin,
+        title="Fresh on the home page",
+        venue_name="Bar",
+        starts_at=soon,
+        ends_at=soon + timedelta(hours=2),
+        hashtag="freshhome",
+    )
+    commits(tweetup_create, organizer=user, details=details)
+    html = client.get("/").text
+    assert "Fresh on the home page" in html
+    assert "1 upcoming" in html
