@@ -158,7 +158,7 @@ def _tweetup_context(request, tweetup: Tweetup, *, wall: bool = False) -> dict:
         "my_rsvp": my_rsvp,
         "waitlist_rank": rank,
         "is_organizer": is_organizer,
-        "rsvp_form": RsvpForm(),
+        "rsvp_choices": RsvpForm.base_fields["status"].choices,
     }
 
 
