@@ -1,9 +1,11 @@
-"""Whole pages cached for visitors who are not signed in: most people who open a shared
-tweetup link, and every crawler unfurling one.
+"""Pages cached in the shared cache. Visitors who are not signed in (most people who open
+a shared tweetup link, and every crawler unfurling one) get whole pages: `for_visitors`.
+Signed-in people get their page rendered around cached `parts` that are the same for
+everyone: a city's listing, a tweetup's facts, counts, people going and wall.
 
-A cached page belongs to scopes ("home", "city:<slug>", "tweetup:<slug>"). Each scope has a
-version in the cache, a random token; an entry remembers the versions it was rendered
-under and is served only while they are current. Writes call `forget()`, which deletes the
+A cached page or part belongs to scopes ("home", "city:<slug>", "tweetup:<slug>", and
+"site"). Each scope has a version in the cache, a random token; an entry remembers the
+versions it was rendered under and is served only while they are current. Writes call `forget()`, which deletes the
 scopes' versions once the transaction commits, so the next visitor renders the page again
 from committed rows. A reader that was rendering during the write stores its page under
 the old token, which nobody asks for any more. What no write announces (a profile picture
