@@ -299,3 +299,14 @@ def test_the_homes_shared_parts_follow_new_tweetups(client, commits, berlin, use
     html = client.get("/").text
     assert "Fresh on the home page" in html
     assert "1 upcoming" in html
+
+
+def test_each_host_gets_its_own_cached_page(visitor, tweetup, settings):
+    settings.ALLOWED_HOSTS = ["tweetups.example", "localhost"]
+    url = tweetup.get_absolute_url()
+    visitor.get(url, HTTP_HOST="tweetups.example")
+    other = visitor.get(url, HTTP_HOST="localhost")
+    assert other["X-Cache"] == "miss"
+    assert f'href="http://localhost{url}"' in other.text  # the canonical link names its host
+    assert "tweetups.example" not in other.text
+    assert visitor.get(url, HTTP_HOST="evil.example").status_code == 400
