@@ -5,11 +5,12 @@ everyone: a city's listing, a tweetup's facts, counts, people going and wall.
 
 A cached page or part belongs to scopes ("home", "city:<slug>", "tweetup:<slug>", and
 "site"). Each scope has a version in the cache, a random token; an entry remembers the
-versions it was rendered under and is served only while they are current. Writes call `forget()`, which deletes the
-scopes' versions once the transaction commits, so the next visitor renders the page again
-from committed rows. A reader that was rendering during the write stores its page under
-the old token, which nobody asks for any more. What no write announces (a profile picture
-changed on X, a tweetup's end passing) is at most PAGE_CACHE_SECONDS old.
+versions it was rendered under and is served only while they are current. Writes call
+`forget()`, which deletes the scopes' versions once the transaction commits, so the next
+visitor renders the page again from committed rows. A reader that was rendering during
+the write stores its page under the old token, which nobody asks for any more. What no
+write announces (a profile picture changed on X, a tweetup's end passing) is at most
+PAGE_CACHE_SECONDS old.
 
 The CSP nonce and the CSRF token differ on every response. A page is rendered with random
 marks in their places (the `marks` context processor) and each response gets its own
