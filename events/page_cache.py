@@ -68,11 +68,11 @@ def forget(*scopes: str) -> None:
     transaction.on_commit(delete)
 
 
-def forget_tweetups(tweetups: Iterable, *, city_slugs: Iterable[str] = ()) -> None:
-    """A tweetup's own page, its city's pages and the home page show its details."""
-    tweetups = list(tweetups)
-    slugs = {t.city.slug for t in tweetups} | set(city_slugs)
-    forget("home", *(f"city:{slug}" for slug in slugs), *(f"tweetup:{t.slug}" for t in tweetups))
+def forget_tweetup(tweetup, *, moved_from: str | None = None) -> None:
+    """A tweetup's own page, its city's pages (and those of the city it `moved_from`) and
+    the home page show its details."""
+    cities = {tweetup.city.slug, moved_from} - {None}
+    forget("home", f"tweetup:{tweetup.slug}", *(f"city:{slug}" for slug in cities))
 
 
 def parts(scope: str, **makers: Callable[[], Any]) -> dict[str, Any]:

@@ -76,7 +76,7 @@ def tweetup_create(*, organizer: User, details: TweetupDetails) -> Tweetup:
     Rsvp.objects.create(tweetup=tweetup, user=organizer, status=Rsvp.Status.GOING)
     _store_going_count(tweetup)
     notifications.notices_for_new_tweetup(tweetup=tweetup)
-    page_cache.forget_tweetups([tweetup])
+    page_cache.forget_tweetup(tweetup)
     return tweetup
 
 
@@ -112,7 +112,7 @@ def tweetup_update(*, tweetup: Tweetup, actor: User, details: TweetupDetails) ->
         ) from exc
     _promote_waitlist(tweetup)
     _store_going_count(tweetup)
-    page_cache.forget_tweetups([tweetup], city_slugs=[moved_from])
+    page_cache.forget_tweetup(tweetup, moved_from=moved_from)
     return tweetup
 
 
@@ -131,7 +131,7 @@ def tweetup_cancel(*, tweetup: Tweetup, actor: User, reason: str) -> Tweetup:
         update_fields=["status", "cancel_reason", "cancelled_at", "revision", "updated_at"]
     )
     notifications.notices_for_cancellation(tweetup=tweetup)
-    page_cache.forget_tweetups([tweetup])
+    page_cache.forget_tweetup(tweetup)
     return tweetup
 
 
@@ -209,7 +209,7 @@ def rsvp_set(*, user: User, tweetup: Tweetup, status: str) -> Rsvp:
     if was_going or rsvp.status == Rsvp.Status.GOING:
         _store_going_count(tweetup)
     notifications.notices_for_rsvp(tweetup=tweetup, rsvp=rsvp)
-    page_cache.forget_tweetups([tweetup])
+    page_cache.forget_tweetup(tweetup)
     return rsvp
 
 

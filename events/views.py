@@ -340,8 +340,7 @@ def _wall_context(tweetup: Tweetup, *, organizer=False, big=False, before=None, 
     For the `organizer`: hidden posts (dimmed), the hide buttons and the sync state. `big`
     is the public big-screen view, which is what a projector shows.
     """
-    is_organizer = organizer
-    posts = Tweet.objects.for_wall(tweetup, include_hidden=is_organizer)
+    posts = Tweet.objects.for_wall(tweetup, include_hidden=organizer)
     per_page = settings.WALL_POSTS_PER_PAGE
     if after is not None:
         # Oldest first, then flipped: a burst bigger than a page arrives over several polls
@@ -355,7 +354,7 @@ def _wall_context(tweetup: Tweetup, *, organizer=False, big=False, before=None, 
         has_older = len(posts) > per_page
         posts = posts[:per_page]
     sync = None
-    if is_organizer:
+    if organizer:
         sync = HashtagSync.objects.filter(tweetup=tweetup).first()
     return {
         "tweetup": tweetup,
@@ -363,8 +362,8 @@ def _wall_context(tweetup: Tweetup, *, organizer=False, big=False, before=None, 
         "has_older": has_older,
         "oldest_id": posts[-1].x_id if posts else before,
         "newest_id": posts[0].x_id if posts else after,
-        "is_organizer": is_organizer,
-        "show_sync": is_organizer,
+        "is_organizer": organizer,
+        "show_sync": organizer,
         "sync": sync,
         "big": big,
         "poll_seconds": settings.WALL_POLL_SECONDS,
