@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts.models import User
-from events.page_cache import ForgetPagesAdmin
+from tweetups.page_cache import ForgetPagesAdmin
 
 
 @admin.register(User)

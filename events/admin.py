@@ -10,7 +10,7 @@ from events.models import (
     TweetupTweet,
     XAuthor,
 )
-from events.page_cache import ForgetPagesAdmin
+from tweetups.page_cache import ForgetPagesAdmin
 
 
 @admin.register(City)

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from events import page_cache
 from events.models import City, Rsvp, Tweetup
 from notifications import services as notifications
+from tweetups import page_cache
 
 
 class RsvpClosed(ValidationError):

@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from events import page_cache, ratelimit
 from events.calendar import tweetup_ics
 from events.forms import CancelForm, RsvpForm, TweetupForm
 from events.models import (
@@ -35,6 +34,7 @@ from events.services import (
     waitlist_rank,
 )
 from events.sync import tweet_hide
+from tweetups import page_cache, ratelimit
 
 
 @require_safe

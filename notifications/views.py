@@ -11,8 +11,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import User
-from accounts.views import safe_next
-from events import ratelimit
 from events.models import City, Rsvp, Tweetup
 from events.services import RsvpClosed, rsvp_set, waitlist_rank
 from notifications.forms import EmailPreferencesForm, FollowForm, OrganizerMessageForm
@@ -31,6 +29,8 @@ from notifications.tokens import (
     rsvp_token_read,
     unsubscribe_token_read,
 )
+from tweetups import ratelimit
+from tweetups.redirects import redirect_next
 
 # The RSVP token leaves the URL for this cookie, so it can't leak through Referer or
 # browser history. A cookie rather than the session: opening a link from an email must
@@ -87,7 +87,7 @@ def city_follow_toggle(request, slug):
     else:
         city_unfollow(user=request.user, city=city)
         messages.success(request, f"You no longer follow {city.name}.")
-    return redirect(safe_next(request, default=city.get_absolute_url()))
+    return redirect_next(request, default=city.get_absolute_url())
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -72,7 +72,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "events.page_cache.marks",  # last: stands in for the nonce and CSRF token
+                "tweetups.page_cache.marks",  # last: stands in for the nonce and CSRF token
             ],
         },
     },
@@ -219,7 +219,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Tweetups <hello@tweetups
 RSVP_RATE_LIMIT = env.int("RSVP_RATE_LIMIT", default=20)  # posts per user per window
 RSVP_RATE_WINDOW_SECONDS = env.int("RSVP_RATE_WINDOW_SECONDS", default=60)
 TWEETUPS_PER_PAGE = 20
-# Pages served from the cache to visitors who are not signed in (events/page_cache.py);
+# Pages served from the cache to visitors who are not signed in (tweetups/page_cache.py);
 # writes refresh them at once, this bounds the rest. 0 turns the cache off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=0 if DEBUG else 60)
 WALL_POSTS_PER_PAGE = 20

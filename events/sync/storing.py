@@ -10,10 +10,10 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.db.models import F
 
-from events import page_cache
 from events.models import HashtagSync, Tweet, Tweetup, TweetupTweet, XAuthor
 from events.sync.policy import next_sync_at
 from events.x_client import SearchPage
+from tweetups import page_cache
 
 
 def _insert(

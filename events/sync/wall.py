@@ -5,8 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from events import page_cache
 from events.models import Tweet, Tweetup, TweetupTweet
+from tweetups import page_cache
 
 
 @transaction.atomic

@@ -1,4 +1,4 @@
-"""Whole pages cached for visitors who aren't signed in (events/page_cache.py): served again
+"""Whole pages cached for visitors who aren't signed in (tweetups/page_cache.py): served again
 with their own nonce and CSRF token, refreshed by every write that changes what they show."""
 
 import re
@@ -11,7 +11,6 @@ from django.test import Client
 from django.urls import path, reverse
 from django.utils import timezone
 
-from events import page_cache
 from events.models import Rsvp, Tweet
 from events.services import (
     TweetupDetails,
@@ -24,6 +23,7 @@ from events.sync import run_sync_cycle, tweet_hide
 from tests.events.test_wall import post
 from tests.factories import CityFactory, TweetupFactory, UserFactory
 from tests.fixtures_sync import wall
+from tweetups import page_cache
 
 pytestmark = pytest.mark.django_db
 
