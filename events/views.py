@@ -167,7 +167,7 @@ def _get_tweetup(slug: str) -> Tweetup:
 
 
 @require_safe
-@page_cache.for_visitors("tweetup:{slug}")
+@page_cache.for_visitors("tweetup:{slug}", vary=("HX-Request",))
 def tweetup_detail(request, slug):
     tweetup = _get_tweetup(slug)
     template = "events/tweetup_detail.html"

@@ -1,6 +1,8 @@
 """Every URL the site serves, walked from the URLconf: no GET or HEAD writes to the
 database, and no POST gets through without a CSRF token (one RFC 8058 exception)."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -85,3 +87,36 @@ def test_no_post_without_a_csrf_token(site_urls, tweetup):
             assert response.status_code in (400, 404, 410), (name, response.status_code)
         else:
             assert response.status_code in (403, 405), (name, url, response.status_code)
+
+
+INLINE = [
+    (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I), "an inline <script>"),
+    (re.compile(r"<style\b", re.I), "a <style> element"),
+    (re.compile(r"""\sstyle\s*=\s*["']""", re.I), "a style attribute"),
+    (re.compile(r"""\son[a-z]+\s*=\s*["']""", re.I), "an inline event handler"),
+    (re.compile(r"""\shx-on[:-]""", re.I), "an hx-on handler (evaluated code)"),
+    (re.compile(r"""\bnonce=""", re.I), "a nonce"),
+]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "organizer", "stranger"])
+def test_pages_have_no_inline_script_or_style_and_the_csp_allows_none(
+    site_urls, tweetup, other_user, who
+):
+    client = Client()
+    if who != "anonymous":
+        client.force_login(tweetup.organizer if who == "organizer" else other_user)
+    checked = 0
+    for name, url in site_urls:
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(url, headers=headers)
+            if "text/html" not in response.get("Content-Type", ""):
+                continue
+            checked += 1
+            csp = response["Content-Security-Policy"]
+            assert "'unsafe-inline'" not in csp and "'nonce-" not in csp, (name, csp)
+            assert "script-src 'self'" in csp and "style-src 'self'" in csp, (name, csp)
+            for pattern, what in INLINE:
+                found = pattern.search(response.text)
+                assert found is None, f"{name} {url} has {what}: {found and found.group(0)}"
+    assert checked > 20

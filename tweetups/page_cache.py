@@ -1,7 +1,11 @@
 """Pages cached in the shared cache. Visitors who are not signed in (most people who open
 a shared tweetup link, and every crawler unfurling one) get whole pages: `for_visitors`.
-Signed-in people get their page rendered around cached `parts` that are the same for
-everyone: a city's listing, a tweetup's facts, counts, people going and wall.
+They are the same bytes for everyone (the CSP has no nonce, and visitor pages have no
+CSRF token), so they carry `Cache-Control: public`, an `ETag`, and answer a matching
+`If-None-Match` with 304 without rendering: a shared HTTP cache or CDN in front can keep
+them too (docs/architecture.md). Signed-in people get their page rendered around cached
+`parts` that are the same for everyone: a city's listing, a tweetup's facts, counts,
+people going and wall; their responses are private.
 
 A cached page or part belongs to scopes ("home", "city:<slug>", "tweetup:<slug>", and
 "site"). Each scope has a version in the cache, a random token; an entry remembers the
@@ -11,11 +15,6 @@ visitor renders the page again from committed rows. A reader that was rendering 
 the write stores its page under the old token, which nobody asks for any more. What no
 write announces (a profile picture changed on X, a tweetup's end passing) is at most
 PAGE_CACHE_SECONDS old.
-
-The CSP nonce and the CSRF token differ on every response. A page is rendered with random
-marks in their places (the `marks` context processor) and each response gets its own
-values substituted. The marks are made after the page's data is read, so no stored text
-can contain them.
 """
 
 import hashlib
@@ -29,10 +28,9 @@ from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpResponse
-from django.middleware.csp import get_nonce
-from django.middleware.csrf import get_token
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
+from django.utils.http import parse_etags
 
 logger = logging.getLogger(__name__)
 
@@ -106,12 +104,6 @@ def parts(scope: str, **makers: Callable[[], Any]) -> dict[str, Any]:
     return made
 
 
-def marks(request) -> dict:
-    """Context processor: the marks standing in for per-response values while a page is
-    rendered for the cache. Listed last, so it overrides the csp and csrf processors."""
-    return getattr(request, "page_cache_marks", {})
-
-
 def _cacheable(request, query_keys: frozenset[str]) -> bool:
     return (
         settings.PAGE_CACHE_SECONDS > 0
@@ -140,23 +132,45 @@ def _current_versions(keys: list[str], found: dict) -> list[str] | None:
     return versions
 
 
-def _personalize(request, body: bytes, entry_marks: dict[str, str]) -> bytes:
-    nonce_mark = entry_marks["csp_nonce"].encode()
-    csrf_mark = entry_marks["csrf_token"].encode()
-    if nonce_mark in body:
-        body = body.replace(nonce_mark, str(get_nonce(request)).encode())
-    if csrf_mark in body:  # get_token also sets the CSRF cookie on the response
-        body = body.replace(csrf_mark, get_token(request).encode())
-    return body
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
-def for_visitors(*scopes: str, query: Iterable[str] = ()):
-    """Serve the decorated page from the cache to visitors who are not signed in.
+def _public(response: HttpResponse, etag: str, vary: tuple[str, ...]) -> HttpResponse:
+    """Headers that let browsers and shared caches keep a visitor's page: everyone gets the
+    same bytes. Browsers revalidate every time (a change shows at once, and an unchanged
+    page costs a 304); a shared cache may serve it for PAGE_CACHE_SHARED_SECONDS."""
+    response["ETag"] = etag
+    response["Cache-Control"] = (
+        f"public, max-age=0, s-maxage={settings.PAGE_CACHE_SHARED_SECONDS}, must-revalidate"
+    )
+    patch_vary_headers(response, vary)
+    return response
+
+
+def _not_modified(request, etag: str) -> bool:
+    match = request.headers.get("If-None-Match")
+    return bool(match) and (match.strip() == "*" or etag in parse_etags(match))
+
+
+def _answer(request, response: HttpResponse, etag: str, vary: tuple[str, ...]) -> HttpResponse:
+    if _not_modified(request, etag):
+        response = HttpResponseNotModified()
+        response["X-Cache"] = "hit"
+    return _public(response, etag, vary)
+
+
+def for_visitors(*scopes: str, query: Iterable[str] = (), vary: Iterable[str] = ()):
+    """Serve the decorated page from the cache to visitors who are not signed in, with
+    headers that let any HTTP cache in front keep it, and 304s for a matching ETag.
 
     `scopes` are formatted with the view's keyword arguments ("city:{slug}"); `query` names
-    the GET parameters the page understands. Any other request goes to the view.
+    the GET parameters the page understands; `vary` names request headers (besides Cookie)
+    the view answers differently to, such as HX-Request. Any other request goes to the
+    view, and its response stays private (tweetups.middleware.private_by_default).
     """
     query_keys = frozenset(query)
+    vary_on = ("Cookie", *vary)
 
     def decorator(view):
         @wraps(view)
@@ -168,42 +182,24 @@ def for_visitors(*scopes: str, query: Iterable[str] = ()):
             page_key = "page:" + hashlib.sha256(address.encode()).hexdigest()
             found = cache.get_many([page_key, *version_keys])
             entry = found.get(page_key)
-            if entry and entry["versions"] == [found.get(key) for key in version_keys]:
-                response = HttpResponse(
-                    _personalize(request, entry["body"], entry["marks"]),
-                    content_type=entry["content_type"],
-                )
+            if entry and entry[0] == [found.get(key) for key in version_keys]:
+                _, etag, content_type, body = entry
+                response = HttpResponse(body, content_type=content_type)
                 response["X-Cache"] = "hit"
-                patch_vary_headers(response, ["Cookie"])
-                return response
+                return _answer(request, response, etag, vary_on)
 
             versions = _current_versions(version_keys, found)
-            entry_marks = {"csp_nonce": secrets.token_hex(16), "csrf_token": secrets.token_hex(32)}
-            request.page_cache_marks = entry_marks
-            try:
-                response = view(request, *args, **kwargs)
-                if hasattr(response, "render"):
-                    response.render()
-            finally:
-                del request.page_cache_marks  # error pages render with the real values
-            if response.streaming:
-                return response
-            body = response.content
-            if versions is not None and response.status_code == 200 and not response.cookies:
-                cache.set(
-                    page_key,
-                    {
-                        "versions": versions,
-                        "body": body,
-                        "marks": entry_marks,
-                        "content_type": response["Content-Type"],
-                    },
-                    settings.PAGE_CACHE_SECONDS,
-                )
-            response.content = _personalize(request, body, entry_marks)
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render"):
+                response.render()
+            if response.streaming or response.status_code != 200 or response.cookies:
+                return response  # error pages and anything personal stay private
+            etag = _etag(response.content)
+            if versions is not None:
+                entry = (versions, etag, response["Content-Type"], response.content)
+                cache.set(page_key, entry, settings.PAGE_CACHE_SECONDS)
             response["X-Cache"] = "miss"
-            patch_vary_headers(response, ["Cookie"])
-            return response
+            return _answer(request, response, etag, vary_on)
 
         return wrapper
 
