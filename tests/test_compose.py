@@ -64,7 +64,7 @@ def option_value(argv: list[str], *names: str) -> str | None:
 
 
 def test_the_files_parse_and_name_the_expected_services():
-    assert {"postgres", "redis", "web", "worker", "beat", "xemulator"} <= set(SERVICES)
+    assert {"postgres", "redis", "web", "worker", "beat", "xemulator", "proxy"} <= set(SERVICES)
     assert {"web", "worker", "beat"} <= set(APP_SERVICES)
     assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL"} <= SETTINGS_VARIABLES
 
@@ -175,3 +175,12 @@ def test_redis_keeps_the_queue_on_a_volume():
         v for v in SERVICES["postgres"]["volumes"] if v.endswith(":/var/lib/postgresql/data")
     )
     assert postgres_volume.split(":")[0] in COMPOSE["volumes"]
+
+
+def test_the_proxy_serves_the_repositorys_nginx_config_in_front_of_web():
+    proxy = SERVICES["proxy"]
+    template = next(v for v in proxy["volumes"] if "/etc/nginx/templates/" in v)
+    assert (ROOT / template.split(":")[0]).is_file()
+    assert proxy["environment"]["TWEETUPS_UPSTREAM"] == "web:8000"
+    assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
+    assert "ports" not in SERVICES["web"]  # visitors come in through the cache
