@@ -68,8 +68,17 @@ class TweetupQuerySet(models.QuerySet):
     def in_city(self, city: "City"):
         return self.filter(city=city)
 
-    def starting_before(self, moment: datetime):
-        return self.filter(starts_at__lt=moment)
+    def organized_by(self, user):
+        return self.filter(organizer=user)
+
+    def with_rsvp(self, user, *statuses: str):
+        """Tweetups `user` answered with one of `statuses` (one join: one RSVP per person)."""
+        return self.filter(rsvps__user=user, rsvps__status__in=statuses)
+
+    def organized_or_going(self, user):
+        return self.filter(
+            Q(organizer=user) | Q(rsvps__user=user, rsvps__status=Rsvp.Status.GOING)
+        ).distinct()
 
     def for_listing(self):
         """What a list row shows (city, organizer, seats taken), in one query."""
@@ -184,6 +193,14 @@ class Tweetup(models.Model):
     def get_absolute_url(self):
         return reverse("events:tweetup", args=[self.slug])
 
+    def is_organized_by(self, user) -> bool:
+        return user.is_authenticated and user.pk == self.organizer_id
+
+    @property
+    def location(self) -> str:
+        """'Venue, address, City': where to go, for pages, mail, maps and calendars."""
+        return ", ".join(p for p in [self.venue_name, self.venue_address, self.city.name] if p)
+
     @property
     def is_cancelled(self) -> bool:
         return self.status == self.Status.CANCELLED
@@ -241,6 +258,10 @@ class Rsvp(models.Model):
         MAYBE = "maybe", "Maybe"
         NOT_GOING = "not_going", "Not going"
         WAITLISTED = "waitlisted", "Waitlisted"
+
+    # What a person can answer, in the buttons' words. WAITLISTED is not an answer: it is
+    # where "going" lands when the tweetup is full.
+    ANSWERS = {Status.GOING: "Going", Status.MAYBE: "Maybe", Status.NOT_GOING: "Can't go"}
 
     tweetup = models.ForeignKey(Tweetup, on_delete=models.CASCADE, related_name="rsvps")
     user = models.ForeignKey(

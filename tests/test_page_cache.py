@@ -58,9 +58,9 @@ def test_the_second_visit_is_served_from_the_cache_byte_for_byte(visitor, tweetu
 def test_a_matching_etag_answers_304_without_rendering(visitor, tweetup, monkeypatch):
     url = tweetup.get_absolute_url()
     etag = visitor.get(url)["ETag"]
-    import events.views
+    import events.views.tweetup
 
-    monkeypatch.setattr(events.views, "_tweetup_context", None)  # rendering would fail
+    monkeypatch.setattr(events.views.tweetup, "_page_context", None)  # rendering would fail
     response = visitor.get(url, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 304
     assert response.content == b""

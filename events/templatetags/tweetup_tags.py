@@ -44,16 +44,14 @@ def local_month(tweetup: Tweetup) -> str:
 
 
 @register.filter
-def local_iso(tweetup: Tweetup) -> str:
+def start_iso(tweetup: Tweetup) -> str:
+    """The start as an ISO 8601 instant (UTC), for <time datetime>."""
     return tweetup.starts_at.isoformat()
 
 
 @register.filter
 def osm_url(tweetup: Tweetup) -> str:
-    query = ", ".join(
-        p for p in [tweetup.venue_name, tweetup.venue_address, tweetup.city.name] if p
-    )
-    return f"https://www.openstreetmap.org/search?query={quote_plus(query)}"
+    return f"https://www.openstreetmap.org/search?query={quote_plus(tweetup.location)}"
 
 
 @register.filter

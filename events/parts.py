@@ -1,0 +1,122 @@
+"""Page parts that are the same for everyone who sees them, assembled once and kept in the
+page cache (tweetups/page_cache.py): the home lists, a city's listing, a tweetup's facts,
+counts, people going and wall. Views add what is personal around them."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from events.models import ATTENDEES_SHOWN, City, HashtagSync, Rsvp, Tweet, Tweetup
+from events.pagination import page_of
+from tweetups import page_cache
+
+
+def home_parts() -> dict:
+    now = timezone.now()
+
+    def upcoming():
+        soon = list(Tweetup.objects.scheduled().upcoming(now).for_listing()[:12])
+        week_end = now + timedelta(days=7)
+        context = {
+            "this_week": [t for t in soon if t.starts_at < week_end],
+            "later": [t for t in soon if t.starts_at >= week_end],
+        }
+        return render_to_string("events/home.html#upcoming", context)
+
+    def cities():
+        upcoming_ids = Tweetup.objects.scheduled().upcoming(now).order_by()
+        rows = list(
+            City.objects.annotate(
+                upcoming_count=Count("tweetups", filter=Q(tweetups__in=upcoming_ids))
+            )
+        )
+        return {
+            name: render_to_string(f"events/home.html#{name}", {"cities": rows})
+            for name in ("city_options", "city_grid")
+        }
+
+    parts = page_cache.parts("home", upcoming=upcoming, cities=cities)
+    return {"upcoming": parts["upcoming"], **parts["cities"]}
+
+
+def city_listing(city: City, *, past: bool, number: int) -> str:
+    def listing():
+        tweetups = Tweetup.objects.in_city(city).for_listing()
+        tweetups = tweetups.past() if past else tweetups.upcoming()
+        page = page_of(tweetups, number=number, per_page=settings.TWEETUPS_PER_PAGE)
+        context = {"city": city, "page": page, "past": past}
+        return render_to_string("events/city_detail.html#listing", context)
+
+    name = f"listing:{'past' if past else 'upcoming'}:{number}"
+    (html,) = page_cache.parts(f"city:{city.slug}", **{name: listing}).values()
+    return html
+
+
+def tweetup_parts(tweetup: Tweetup, *, page: bool, organizer: bool) -> dict:
+    """Counts and people going; for the whole `page`, the facts and the public wall too
+    (the organizer's wall has hidden posts and hide buttons: it is never shared)."""
+
+    def counts():
+        return tweetup.rsvps.aggregate(
+            going=Count("id", filter=Q(status=Rsvp.Status.GOING)),
+            maybe=Count("id", filter=Q(status=Rsvp.Status.MAYBE)),
+            waitlisted=Count("id", filter=Q(status=Rsvp.Status.WAITLISTED)),
+        )
+
+    def attendees():
+        going = list(tweetup.rsvps.attendees()[:ATTENDEES_SHOWN])
+        more = tweetup.rsvps.going().count() - len(going)
+        context = {"going_rsvps": going, "more_going": more}
+        return render_to_string("events/tweetup_detail.html#attendees", context)
+
+    def facts():
+        return render_to_string("events/tweetup_detail.html#facts", {"tweetup": tweetup})
+
+    def wall():
+        return render_to_string("events/wall_parts.html#wall_section", wall_page(tweetup))
+
+    makers = {"counts": counts, "attendees": attendees}
+    if page:
+        makers["facts"] = facts
+        if not organizer:
+            makers["wall"] = wall
+    return page_cache.parts(f"tweetup:{tweetup.slug}", **makers)
+
+
+def wall_page(tweetup: Tweetup, *, organizer=False, big=False, before=None, after=None) -> dict:
+    """One page of the wall: newest first, or the posts before/after a given post.
+
+    For the `organizer`: hidden posts (dimmed), the hide buttons and the sync state. `big`
+    is the public big-screen view, which is what a projector shows.
+    """
+    posts = Tweet.objects.for_wall(tweetup, include_hidden=organizer)
+    per_page = settings.WALL_POSTS_PER_PAGE
+    if after is not None:
+        # Oldest first, then flipped: a burst bigger than a page arrives over several polls
+        # instead of leaving a gap.
+        posts = list(posts.newer_than(after).order_by("x_id")[: per_page * 5])[::-1]
+        has_older = False
+    else:
+        if before is not None:
+            posts = posts.older_than(before)
+        posts = list(posts[: per_page + 1])
+        has_older = len(posts) > per_page
+        posts = posts[:per_page]
+    sync = None
+    if organizer:
+        sync = HashtagSync.objects.filter(tweetup=tweetup).first()
+    return {
+        "tweetup": tweetup,
+        "posts": posts,
+        "has_older": has_older,
+        "oldest_id": posts[-1].x_id if posts else before,
+        "newest_id": posts[0].x_id if posts else after,
+        "is_organizer": organizer,
+        "show_sync": organizer,
+        "sync": sync,
+        "big": big,
+        "poll_seconds": settings.WALL_POLL_SECONDS,
+    }

@@ -1,0 +1,70 @@
+"""Organizing: create a tweetup, edit it, cancel it."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from events.forms import CancelForm, TweetupForm
+from events.models import City
+from events.services import tweetup_cancel, tweetup_create, tweetup_update
+from events.views.lookups import organized_tweetup_or_403
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def tweetup_new(request):
+    initial = {}
+    if city_slug := request.GET.get("city"):
+        initial["city"] = City.objects.filter(slug=city_slug).first()
+    form = TweetupForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tweetup = tweetup_create(organizer=request.user, details=form.details())
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, "Your tweetup is live. Share the link!")
+            return redirect(tweetup)
+    return render(request, "events/tweetup_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def tweetup_edit(request, slug):
+    tweetup = organized_tweetup_or_403(request, slug)
+    if tweetup.is_cancelled:
+        messages.error(request, "This tweetup is cancelled, so it can't be edited.")
+        return redirect(tweetup)
+    form = TweetupForm(request.POST or None, instance=tweetup)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tweetup = tweetup_update(tweetup=tweetup, actor=request.user, details=form.details())
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect(tweetup)
+    return render(request, "events/tweetup_form.html", {"form": form, "tweetup": tweetup})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def tweetup_cancel_form(request, slug):
+    """Asks why, then cancels: the page says so and everyone coming hears about it."""
+    tweetup = organized_tweetup_or_403(request, slug)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        tweetup_cancel(tweetup=tweetup, actor=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, "The tweetup is cancelled. Its page now says so.")
+        return redirect(tweetup)
+    return render(request, "events/tweetup_cancel.html", {"form": form, "tweetup": tweetup})
+
+
+def _add_service_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)

@@ -1,0 +1,132 @@
+"""A tweetup's page, its RSVP panel and its calendar file."""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+
+from events.calendar import tweetup_ics
+from events.forms import RsvpForm
+from events.models import Rsvp, Tweetup
+from events.parts import tweetup_parts, wall_page
+from events.services import RsvpClosed, rsvp_set, waitlist_rank
+from events.views.lookups import tweetup_or_404
+from tweetups import page_cache, ratelimit
+
+
+def _page_context(request, tweetup: Tweetup, *, page: bool = True) -> dict:
+    """The tweetup page's context; without `page`, only what the RSVP panel shows (htmx
+    swaps the panel alone)."""
+    organizer = tweetup.is_organized_by(request.user)
+    context = tweetup_parts(tweetup, page=page, organizer=organizer)
+    if page and organizer:
+        context["wall"] = _organizer_wall(request, tweetup)
+    my_rsvp = rank = None
+    if request.user.is_authenticated:
+        my_rsvp = tweetup.rsvps.for_user(request.user).first()
+        if my_rsvp:
+            rank = waitlist_rank(my_rsvp)
+    seats_left = None
+    if tweetup.capacity is not None:
+        seats_left = max(tweetup.capacity - context["counts"]["going"], 0)
+    return context | {
+        "tweetup": tweetup,
+        "seats_left": seats_left,
+        "my_rsvp": my_rsvp,
+        "waitlist_rank": rank,
+        "is_organizer": organizer,
+        "rsvp_choices": Rsvp.ANSWERS.items(),
+    }
+
+
+def _organizer_wall(request, tweetup: Tweetup) -> str:
+    """The organizer's own wall: hidden posts and hide buttons, never cached."""
+    return render_to_string(
+        "events/wall_parts.html#wall_section",
+        wall_page(tweetup, organizer=True),
+        request=request,
+    )
+
+
+@require_safe
+@page_cache.for_visitors("tweetup:{slug}", vary=("HX-Request",))
+def tweetup_detail(request, slug):
+    tweetup = tweetup_or_404(slug)
+    template = "events/tweetup_detail.html"
+    if request.htmx:
+        return render(
+            request, template + "#rsvp_panel", _page_context(request, tweetup, page=False)
+        )
+    return render(request, template, _page_context(request, tweetup))
+
+
+@require_POST
+def rsvp(request, slug):
+    tweetup = tweetup_or_404(slug)
+    if not request.user.is_authenticated:
+        # Back to the tweetup page after signing in: this URL only takes POSTs.
+        login_url = f"{reverse('account_login')}?{urlencode({'next': tweetup.get_absolute_url()})}"
+        if request.htmx:
+            return HttpResponse(status=204, headers={"HX-Redirect": login_url})
+        return redirect(login_url)
+    allowed = ratelimit.hit(
+        scope="rsvp",
+        key=str(request.user.pk),
+        limit=settings.RSVP_RATE_LIMIT,
+        window_seconds=settings.RSVP_RATE_WINDOW_SECONDS,
+    )
+    status = 200
+    form = RsvpForm(request.POST)
+    if not allowed:
+        status = 429
+        messages.error(request, "That's a lot of RSVPs in a minute. Take a breath and try again.")
+    elif not form.is_valid():
+        status = 400
+        messages.error(request, "Choose going, maybe or can't go.")
+    else:
+        try:
+            result = rsvp_set(
+                user=request.user, tweetup=tweetup, status=form.cleaned_data["status"]
+            )
+        except (RsvpClosed, ValidationError) as exc:
+            status = 409
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _rsvp_message(result))
+    if not request.htmx:
+        if status == 429:
+            return render(request, "events/rate_limited.html", {"tweetup": tweetup}, status=429)
+        return redirect(tweetup)
+    # htmx is configured (base.html) to swap 4xx fragments, so the message shows in place.
+    return render(
+        request,
+        "events/tweetup_detail.html#rsvp_panel",
+        _page_context(request, tweetup_or_404(slug), page=False),
+        status=status,
+    )
+
+
+def _rsvp_message(rsvp: Rsvp) -> str:
+    if rsvp.status == Rsvp.Status.GOING:
+        return "You're going. See you there!"
+    if rsvp.status == Rsvp.Status.WAITLISTED:
+        return f"It's full, so you're on the waitlist at position {waitlist_rank(rsvp)}."
+    if rsvp.status == Rsvp.Status.MAYBE:
+        return "Marked as maybe."
+    return "Got it: you can't make it."
+
+
+@require_safe
+def tweetup_calendar(request, slug):
+    tweetup = tweetup_or_404(slug)
+    response = HttpResponse(
+        tweetup_ics(tweetup, request), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{tweetup.slug}.ics"'
+    return response
