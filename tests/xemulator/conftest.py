@@ -17,7 +17,8 @@ from tests.conftest import skip_or_fail
 from tests.fixtures_x import x_consent
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-OPENAPI_PATH = Path(REPO_ROOT).parent / "shared/x-api/openapi-v2.166.json"
+# X's published OpenAPI description, copied into the repository (it is public).
+OPENAPI_PATH = Path(REPO_ROOT) / "docs/x-api/openapi-v2.166.json"
 CLIENT = ("tweetups-dev", "tweetups-dev-secret")
 CALLBACK = "http://testserver/accounts/twitter_oauth2/login/callback/"
 MAYA = "1460000000000000001"
@@ -92,7 +93,7 @@ def x_app(x_emulator):
 
 @pytest.fixture(scope="session")
 def x_openapi():
-    """X's published OpenAPI description, from shared/ beside the repository."""
+    """X's published OpenAPI description (docs/x-api/)."""
     if not OPENAPI_PATH.exists():
         skip_or_fail(f"X's OpenAPI description is not at {OPENAPI_PATH}")
     # X sends its errors as application/problem+json; openapi-core needs telling it is JSON.
@@ -115,7 +116,7 @@ def assert_matches_x_openapi(x_openapi, x_emulator):
     return check
 
 
-# The token endpoint is not in X's OpenAPI description; these follow shared/x-api/README.md.
+# The token endpoint is not in X's OpenAPI description; these follow docs/x-api/README.md.
 TOKEN_RESPONSE_SCHEMA = {
     "type": "object",
     "required": ["token_type", "expires_in", "access_token", "scope"],
