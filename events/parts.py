@@ -2,10 +2,14 @@
 page cache (tweetups/page_cache.py): the home lists, a city's listing, a tweetup's facts,
 counts, people going and wall. Views add what is personal around them."""
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -14,7 +18,7 @@ from events.pagination import page_of
 from tweetups import page_cache
 
 
-def home_parts() -> dict:
+def home_makers() -> dict[str, Callable[[], Any]]:
     now = timezone.now()
 
     def upcoming():
@@ -38,21 +42,25 @@ def home_parts() -> dict:
             for name in ("city_options", "city_grid")
         }
 
-    parts = page_cache.parts("home", upcoming=upcoming, cities=cities)
+    return {"upcoming": upcoming, "cities": cities}
+
+
+def home_shared(parts: dict) -> dict:
     return {"upcoming": parts["upcoming"], **parts["cities"]}
 
 
-def city_listing(city: City, *, past: bool, number: int) -> str:
+def city_makers(slug: str, *, past: bool, number: int) -> dict[str, Callable[[], Any]]:
+    """The city itself (404 if there is none) and one page of its listing."""
+    city = cache(lambda: get_object_or_404(City, slug=slug))
+
     def listing():
-        tweetups = Tweetup.objects.in_city(city).for_listing()
+        tweetups = Tweetup.objects.in_city(city()).for_listing()
         tweetups = tweetups.past() if past else tweetups.upcoming()
         page = page_of(tweetups, number=number, per_page=settings.TWEETUPS_PER_PAGE)
-        context = {"city": city, "page": page, "past": past}
+        context = {"city": city(), "page": page, "past": past}
         return render_to_string("events/city_detail.html#listing", context)
 
-    name = f"listing:{'past' if past else 'upcoming'}:{number}"
-    (html,) = page_cache.parts(f"city:{city.slug}", **{name: listing}).values()
-    return html
+    return {"city": city, f"listing:{'past' if past else 'upcoming'}:{number}": listing}
 
 
 def tweetup_parts(tweetup: Tweetup, *, page: bool, organizer: bool) -> dict:

@@ -21,6 +21,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
@@ -79,21 +80,41 @@ def parts(scope: str, **makers: Callable[[], Any]) -> dict[str, Any]:
 
     A maker must not use the request: no user, no nonce, no CSRF token.
     """
+    return fetch(scope, makers).parts
+
+
+@dataclass
+class Fetched:
+    parts: dict[str, Any]
+    # Entries asked for with `also` that are current (see `keep`).
+    extras: dict[str, Any] = field(default_factory=dict)
+    # The scope's versions now; None when the cache is off or away.
+    versions: list[str] | None = None
+
+
+def fetch(scope: str, makers: dict[str, Callable[[], Any]], also: Iterable[str] = ()) -> Fetched:
+    """`parts`, and in the same round trip the entries `keep` stored under `also` keys."""
+    also = list(also)
     if settings.PAGE_CACHE_SECONDS <= 0:
-        return {name: make() for name, make in makers.items()}
+        return Fetched({name: make() for name, make in makers.items()})
     version_keys = _version_keys([scope])
     keys = {name: f"part:{scope}:{name}" for name in makers}
-    found = cache.get_many([*version_keys, *keys.values()])
+    found = cache.get_many([*version_keys, *keys.values(), *also])
     versions = [found.get(key) for key in version_keys]
+    current = None not in versions
     made, missing = {}, {}
     for name, key in keys.items():
         entry = found.get(key)
-        if entry is not None and None not in versions and entry[0] == versions:
+        if entry is not None and current and entry[0] == versions:
             made[name] = entry[1]
         else:
             missing[name] = makers[name]
-    if missing:
+    extras = {}
+    if current:
+        extras = {k: found[k][1] for k in also if k in found and found[k][0] == versions}
+    else:
         versions = _current_versions(version_keys, found)
+    if missing:
         fresh = {name: make() for name, make in missing.items()}
         if versions is not None:
             cache.set_many(
@@ -101,7 +122,13 @@ def parts(scope: str, **makers: Callable[[], Any]) -> dict[str, Any]:
                 settings.PAGE_CACHE_SECONDS,
             )
         made |= fresh
-    return made
+    return Fetched(made, extras, versions)
+
+
+def keep(fetched: Fetched, key: str, value: Any) -> None:
+    """Store `value` under `key` for as long as the versions `fetched` read stay current."""
+    if fetched.versions is not None:
+        cache.set(key, (fetched.versions, value), settings.PAGE_CACHE_SECONDS)
 
 
 def _cacheable(request, query_keys: frozenset[str]) -> bool:

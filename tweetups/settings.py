@@ -73,6 +73,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # {% personal %}: the parts of a signed-in page that are one person's.
+            "builtins": ["tweetups.page_frames"],
         },
     },
 ]

@@ -7,22 +7,28 @@ from django.views.decorators.http import require_safe
 
 from events.models import City, Rsvp, Tweetup
 from events.pagination import page_number
-from events.parts import city_listing, home_parts
+from events.parts import city_makers, home_makers, home_shared
 from tweetups import page_cache
+from tweetups.page_frames import frame_page
 
 
 @require_safe
 @page_cache.for_visitors("home")
 def home(request):
-    my_next = []
-    if request.user.is_authenticated:
-        my_next = list(
-            Tweetup.objects.scheduled()
-            .upcoming()
-            .with_rsvp(request.user, Rsvp.Status.GOING)
-            .for_listing()[:5]
-        )
-    return render(request, "events/home.html", {"shared": home_parts(), "my_next": my_next})
+    def my_next(parts):
+        if not request.user.is_authenticated:
+            return {"my_next": []}
+        going = Tweetup.objects.scheduled().upcoming().with_rsvp(request.user, Rsvp.Status.GOING)
+        return {"my_next": list(going.for_listing()[:5])}
+
+    return frame_page(
+        request,
+        "events/home.html",
+        scope="home",
+        parts=home_makers(),
+        page=lambda parts: {"shared": home_shared(parts)},
+        personal=my_next,
+    )
 
 
 @require_safe
@@ -35,11 +41,16 @@ def city_pick(request):
 @require_safe
 @page_cache.for_visitors("city:{slug}", query=("when", "page"))
 def city_detail(request, slug):
-    city = get_object_or_404(City, slug=slug)
     past = request.GET.get("when") == "past"
-    listing = city_listing(city, past=past, number=page_number(request.GET.get("page")))
-    return render(
-        request, "events/city_detail.html", {"city": city, "past": past, "listing": listing}
+    makers = city_makers(slug, past=past, number=page_number(request.GET.get("page")))
+    listing = next(name for name in makers if name.startswith("listing:"))
+    return frame_page(
+        request,
+        "events/city_detail.html",
+        scope=f"city:{slug}",
+        parts=makers,
+        page=lambda parts: {"past": past, "listing": parts[listing]},
+        personal=lambda parts: {"city": parts["city"]},
     )
 
 
