@@ -266,14 +266,15 @@ def explain(sql: str) -> str:
 
 
 # --- Throughput against gunicorn ------------------------------------------------------
-def get(base: str, path: str, cookie: str) -> int:
+def get(base: str, path: str, headers: dict[str, str]) -> tuple[int, str | None]:
+    """The status and the ETag of one GET."""
     parts = urlsplit(base)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     try:
-        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        conn.request("GET", path, headers=headers)
         response = conn.getresponse()
         response.read()
-        return response.status
+        return response.status, response.getheader("ETag")
     finally:
         conn.close()
 
@@ -303,14 +304,14 @@ def start_gunicorn(port: int) -> subprocess.Popen:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {process.returncode}")
         try:
-            if get(f"http://127.0.0.1:{port}", "/_bench/bare/", "") == 200:
+            if get(f"http://127.0.0.1:{port}", "/_bench/bare/", {})[0] == 200:
                 return process
         except OSError:
             time.sleep(0.2)
     raise RuntimeError("gunicorn did not answer within 30 s")
 
 
-def load_wrk(url: str, cookie: str) -> tuple[float, int]:
+def load_wrk(url: str, headers: dict[str, str]) -> tuple[float, int]:
     result = subprocess.run(
         [
             "wrk",
@@ -320,7 +321,7 @@ def load_wrk(url: str, cookie: str) -> tuple[float, int]:
             str(LOAD_CONNECTIONS),
             "--duration",
             f"{LOAD_SECONDS}s",
-            *(["--header", f"Cookie: {cookie}"] if cookie else []),
+            *(arg for name, value in headers.items() for arg in ("--header", f"{name}: {value}")),
             url,
         ],
         capture_output=True,
@@ -335,7 +336,7 @@ def load_wrk(url: str, cookie: str) -> tuple[float, int]:
     return rps, int(bad.group(1)) if bad else 0
 
 
-def load_python(url: str, cookie: str) -> tuple[float, int]:
+def load_python(url: str, headers: dict[str, str]) -> tuple[float, int]:
     """Threads with http.client; a fallback when wrk is missing (the GIL caps it lower)."""
     parts = urlsplit(url)
     deadline = time.monotonic() + LOAD_SECONDS
@@ -345,7 +346,7 @@ def load_python(url: str, cookie: str) -> tuple[float, int]:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
         while time.monotonic() < deadline:
             try:
-                conn.request("GET", parts.path, headers={"Cookie": cookie} if cookie else {})
+                conn.request("GET", parts.path, headers=headers)
                 response = conn.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):
@@ -353,7 +354,7 @@ def load_python(url: str, cookie: str) -> tuple[float, int]:
                 conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
                 continue
             counts[slot][0] += 1
-            counts[slot][1] += response.status != 200
+            counts[slot][1] += response.status not in (200, 304)
             if response.will_close:
                 conn.close()
                 conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
@@ -370,7 +371,8 @@ def load_python(url: str, cookie: str) -> tuple[float, int]:
 
 
 def throughput(runs: dict[str, tuple[str, str]]) -> tuple[dict[str, float], str]:
-    """Requests per second for each (path, cookie); an empty cookie is a visitor."""
+    """Requests per second for each (path, cookie); an empty cookie is a visitor. A path
+    ending in " 304" is asked with the ETag it answered first: a browser revalidating."""
     load = load_wrk if shutil.which("wrk") else load_python
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -378,10 +380,15 @@ def throughput(runs: dict[str, tuple[str, str]]) -> tuple[dict[str, float], str]
     results = {}
     try:
         for name, (path, cookie) in runs.items():
+            path, _, revalidate = path.partition(" ")
+            headers = {"Cookie": cookie} if cookie else {}
             for _ in range(10):  # warm both workers
-                status = get(base, path, cookie)
+                status, etag = get(base, path, headers)
                 assert status == 200, (path, status)
-            rps, bad = load(base + path, cookie)
+            if revalidate:
+                headers["If-None-Match"] = etag
+                assert get(base, path, headers)[0] == 304
+            rps, bad = load(base + path, headers)
             if bad:
                 print(f"  {name}: {bad} non-2xx responses")
             results[name] = rps
@@ -461,9 +468,12 @@ def main() -> None:
 
     runs = {
         "bare": ("/_bench/bare/", ""),
+        "home, visitor": ("/", ""),
         "city, visitor": (pages["city"], ""),
         "tweetup, visitor": (pages["tweetup"], ""),
+        "tweetup, visitor 304": (pages["tweetup"] + " 304", ""),
         "bare, signed in": ("/_bench/bare-signed-in/", cookie),
+        "home, signed in": ("/", cookie),
         "city, signed in": (pages["city"], cookie),
         "tweetup, signed in": (pages["tweetup"], cookie),
         # Again at the end: the machine drifts over a minute; the figures use the mean.
@@ -483,10 +493,10 @@ def main() -> None:
         f"{LOAD_CONNECTIONS} connections, {LOAD_SECONDS} s each. A visitor sends no cookie "
         "(cached pages); signed in sends a session (rendered per request)."
     )
-    print(f"{'':<20}{'req/s':>8}{'/bare':>8}{'/bare signed in':>17}")
+    print(f"{'':<24}{'req/s':>8}{'/bare':>8}{'/bare signed in':>17}")
     for name, rate in rps.items():
         against_floor = f"{rate / floor:>17.2f}" if "signed in" in name else ""
-        print(f"{name:<20}{rate:>8.0f}{rate / bare:>8.2f}{against_floor}")
+        print(f"{name:<24}{rate:>8.0f}{rate / bare:>8.2f}{against_floor}")
 
     print()
     print("Summary (paste into the closing note)")

@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from events.models import ATTENDEES_SHOWN, City, HashtagSync, Rsvp, Tweet, Tweetup
 from events.pagination import page_of
-from tweetups import page_cache
 
 
 def home_makers() -> dict[str, Callable[[], Any]]:
@@ -63,35 +62,37 @@ def city_makers(slug: str, *, past: bool, number: int) -> dict[str, Callable[[],
     return {"city": city, f"listing:{'past' if past else 'upcoming'}:{number}": listing}
 
 
-def tweetup_parts(tweetup: Tweetup, *, page: bool, organizer: bool) -> dict:
-    """Counts and people going; for the whole `page`, the facts and the public wall too
-    (the organizer's wall has hidden posts and hide buttons: it is never shared)."""
+def tweetup_makers(slug: str, *, whole_page: bool = True) -> dict[str, Callable[[], Any]]:
+    """The tweetup (404 if there is none), its counts and people going; for the
+    `whole_page`, its facts and the public wall too (the organizer's own wall has hidden
+    posts and hide buttons: it is never shared)."""
+    tweetup = cache(
+        lambda: get_object_or_404(Tweetup.objects.select_related("city", "organizer"), slug=slug)
+    )
 
     def counts():
-        return tweetup.rsvps.aggregate(
+        return tweetup().rsvps.aggregate(
             going=Count("id", filter=Q(status=Rsvp.Status.GOING)),
             maybe=Count("id", filter=Q(status=Rsvp.Status.MAYBE)),
             waitlisted=Count("id", filter=Q(status=Rsvp.Status.WAITLISTED)),
         )
 
     def attendees():
-        going = list(tweetup.rsvps.attendees()[:ATTENDEES_SHOWN])
-        more = tweetup.rsvps.going().count() - len(going)
+        going = list(tweetup().rsvps.attendees()[:ATTENDEES_SHOWN])
+        more = tweetup().rsvps.going().count() - len(going)
         context = {"going_rsvps": going, "more_going": more}
         return render_to_string("events/tweetup_detail.html#attendees", context)
 
     def facts():
-        return render_to_string("events/tweetup_detail.html#facts", {"tweetup": tweetup})
+        return render_to_string("events/tweetup_detail.html#facts", {"tweetup": tweetup()})
 
     def wall():
-        return render_to_string("events/wall_parts.html#wall_section", wall_page(tweetup))
+        return render_to_string("events/wall_parts.html#wall_section", wall_page(tweetup()))
 
-    makers = {"counts": counts, "attendees": attendees}
-    if page:
-        makers["facts"] = facts
-        if not organizer:
-            makers["wall"] = wall
-    return page_cache.parts(f"tweetup:{tweetup.slug}", **makers)
+    makers = {"tweetup": tweetup, "counts": counts, "attendees": attendees}
+    if whole_page:
+        makers |= {"facts": facts, "wall": wall}
+    return makers
 
 
 def wall_page(tweetup: Tweetup, *, organizer=False, big=False, before=None, after=None) -> dict:

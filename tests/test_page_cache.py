@@ -60,7 +60,7 @@ def test_a_matching_etag_answers_304_without_rendering(visitor, tweetup, monkeyp
     etag = visitor.get(url)["ETag"]
     import events.views.tweetup
 
-    monkeypatch.setattr(events.views.tweetup, "_page_context", None)  # rendering would fail
+    monkeypatch.setattr(events.views.tweetup, "frame_page", None)  # rendering would fail
     response = visitor.get(url, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 304
     assert response.content == b""

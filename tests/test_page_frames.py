@@ -48,9 +48,15 @@ def bob(db):
     return UserFactory(x_username="bob_x")
 
 
-@pytest.mark.parametrize("page", ["home", "city"])
+def url_of(page: str, berlin) -> str:
+    if page == "tweetup":
+        return TweetupFactory(city=berlin, capacity=5).get_absolute_url()
+    return "/" if page == "home" else berlin.get_absolute_url()
+
+
+@pytest.mark.parametrize("page", ["home", "city", "tweetup"])
 def test_the_second_person_gets_the_frame_with_their_own_parts(page, alice, bob, berlin):
-    url = "/" if page == "home" else berlin.get_absolute_url()
+    url = url_of(page, berlin)
     first = signed_in(alice).get(url)
     second = signed_in(bob).get(url)
     assert (first["X-Cache"], second["X-Cache"]) == ("frame-miss", "frame-hit")
@@ -59,10 +65,10 @@ def test_the_second_person_gets_the_frame_with_their_own_parts(page, alice, bob,
     assert "<!--hole:" not in second.text
 
 
-@pytest.mark.parametrize("page", ["home", "city"])
+@pytest.mark.parametrize("page", ["home", "city", "tweetup"])
 def test_a_frame_hit_is_the_page_a_whole_render_gives(page, alice, bob, berlin, settings):
-    url = "/" if page == "home" else berlin.get_absolute_url()
     TweetupFactory(city=berlin)
+    url = url_of(page, berlin)
     signed_in(alice).get(url)
     bobs = signed_in(bob)
     framed = bobs.get(url)
@@ -133,3 +139,26 @@ def test_a_personal_block_name_belongs_to_one_template():
     # Outside a frame a block renders in place.
     rendered = engine.from_string('a{% personal "inline_x" %}b{% endpersonal %}c')
     assert rendered.render(Context()) == "abc"
+
+
+def test_rsvp_panels_are_each_persons_own(alice, bob, berlin, commits):
+    tweetup = TweetupFactory(city=berlin, capacity=2)  # the organizer and one more
+    commits(rsvp_set, user=alice, tweetup=tweetup, status=Rsvp.Status.GOING)
+    commits(rsvp_set, user=bob, tweetup=tweetup, status=Rsvp.Status.GOING)
+    url = tweetup.get_absolute_url()
+    alices = signed_in(alice).get(url)
+    bobs = signed_in(bob).get(url)
+    assert bobs["X-Cache"] == "frame-hit"
+    assert "You're going." in alices.text and "waitlist" not in alices.text.split("rsvp-panel")[1]
+    assert "You're on the waitlist: number 1 in line." in bobs.text
+
+
+def test_the_organizer_gets_their_own_page_never_a_frame(alice, berlin):
+    tweetup = TweetupFactory(city=berlin)
+    url = tweetup.get_absolute_url()
+    signed_in(alice).get(url)  # a frame exists
+    organizers = signed_in(tweetup.organizer).get(url)
+    assert "X-Cache" not in organizers  # rendered whole, and not kept
+    assert "Edit tweetup" in organizers.text
+    # ... and the organizer's tools never reach anyone else's frame.
+    assert "Edit tweetup" not in signed_in(alice).get(url).text

@@ -87,11 +87,13 @@ def frame_page(
     parts: dict[str, Callable[[], Any]],
     page: Callable[[dict], dict],
     personal: Callable[[dict], dict],
+    framed: Callable[[dict], bool] = lambda parts: True,
 ) -> HttpResponse:
     """Render `template_name` for a signed-in person from its cached frame.
 
     `parts` are the page's shared parts (page_cache.parts); `page(parts)` is the rest of
-    the context a whole render needs, `personal(parts)` what the holes need.
+    the context a whole render needs, `personal(parts)` what the holes need. A page for
+    which `framed(parts)` is false is rendered whole (an organizer's own tweetup page).
     """
     address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
     frame_key = "frame:" + hashlib.sha256(f"{address} {template_name}".encode()).hexdigest()
@@ -101,7 +103,8 @@ def frame_page(
         and len(address) <= page_cache.MAX_PATH_LENGTH
     )
     fetched = page_cache.fetch(scope, parts, also=[frame_key] if use_frame else [])
-    entry = fetched.extras.get(frame_key)
+    use_frame = use_frame and framed(fetched.parts)
+    entry = fetched.extras.get(frame_key) if use_frame else None
     if entry is not None and all(name in _HOLES for name in entry[1]):
         body, marks = entry
         context = make_context(personal(fetched.parts), request)

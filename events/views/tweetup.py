@@ -13,20 +13,17 @@ from django.views.decorators.http import require_POST, require_safe
 
 from events.calendar import tweetup_ics
 from events.forms import RsvpForm
-from events.models import Rsvp, Tweetup
-from events.parts import tweetup_parts, wall_page
+from events.models import Rsvp
+from events.parts import tweetup_makers, wall_page
 from events.services import RsvpClosed, rsvp_set, waitlist_rank
 from events.views.lookups import tweetup_or_404
 from tweetups import page_cache, ratelimit
+from tweetups.page_frames import frame_page
 
 
-def _page_context(request, tweetup: Tweetup, *, page: bool = True) -> dict:
-    """The tweetup page's context; without `page`, only what the RSVP panel shows (htmx
-    swaps the panel alone)."""
-    organizer = tweetup.is_organized_by(request.user)
-    context = tweetup_parts(tweetup, page=page, organizer=organizer)
-    if page and organizer:
-        context["wall"] = _organizer_wall(request, tweetup)
+def _personal(request, parts: dict) -> dict:
+    """What is one person's on a tweetup page: the RSVP panel around the shared counts."""
+    tweetup = parts["tweetup"]
     my_rsvp = rank = None
     if request.user.is_authenticated:
         my_rsvp = tweetup.rsvps.for_user(request.user).first()
@@ -34,36 +31,49 @@ def _page_context(request, tweetup: Tweetup, *, page: bool = True) -> dict:
             rank = waitlist_rank(my_rsvp)
     seats_left = None
     if tweetup.capacity is not None:
-        seats_left = max(tweetup.capacity - context["counts"]["going"], 0)
-    return context | {
+        seats_left = max(tweetup.capacity - parts["counts"]["going"], 0)
+    return {
         "tweetup": tweetup,
+        "counts": parts["counts"],
+        "attendees": parts["attendees"],
         "seats_left": seats_left,
         "my_rsvp": my_rsvp,
         "waitlist_rank": rank,
-        "is_organizer": organizer,
+        "is_organizer": tweetup.is_organized_by(request.user),
         "rsvp_choices": Rsvp.ANSWERS.items(),
     }
 
 
-def _organizer_wall(request, tweetup: Tweetup) -> str:
-    """The organizer's own wall: hidden posts and hide buttons, never cached."""
-    return render_to_string(
-        "events/wall_parts.html#wall_section",
-        wall_page(tweetup, organizer=True),
-        request=request,
-    )
+def _page(request, parts: dict) -> dict:
+    tweetup = parts["tweetup"]
+    wall = parts["wall"]
+    if tweetup.is_organized_by(request.user):
+        # The organizer's own wall: hidden posts and hide buttons, never cached.
+        context = wall_page(tweetup, organizer=True)
+        wall = render_to_string("events/wall_parts.html#wall_section", context, request=request)
+    return {"facts": parts["facts"], "wall": wall}
+
+
+def _rsvp_panel(request, slug: str, *, status: int = 200):
+    parts = page_cache.parts(f"tweetup:{slug}", **tweetup_makers(slug, whole_page=False))
+    context = _personal(request, parts)
+    return render(request, "events/tweetup_detail.html#rsvp_panel", context, status=status)
 
 
 @require_safe
 @page_cache.for_visitors("tweetup:{slug}", vary=("HX-Request",))
 def tweetup_detail(request, slug):
-    tweetup = tweetup_or_404(slug)
-    template = "events/tweetup_detail.html"
     if request.htmx:
-        return render(
-            request, template + "#rsvp_panel", _page_context(request, tweetup, page=False)
-        )
-    return render(request, template, _page_context(request, tweetup))
+        return _rsvp_panel(request, slug)
+    return frame_page(
+        request,
+        "events/tweetup_detail.html",
+        scope=f"tweetup:{slug}",
+        parts=tweetup_makers(slug),
+        page=lambda parts: _page(request, parts),
+        personal=lambda parts: _personal(request, parts),
+        framed=lambda parts: not parts["tweetup"].is_organized_by(request.user),
+    )
 
 
 @require_POST
@@ -104,12 +114,7 @@ def rsvp(request, slug):
             return render(request, "events/rate_limited.html", {"tweetup": tweetup}, status=429)
         return redirect(tweetup)
     # htmx is configured (base.html) to swap 4xx fragments, so the message shows in place.
-    return render(
-        request,
-        "events/tweetup_detail.html#rsvp_panel",
-        _page_context(request, tweetup_or_404(slug), page=False),
-        status=status,
-    )
+    return _rsvp_panel(request, slug, status=status)
 
 
 def _rsvp_message(rsvp: Rsvp) -> str:

@@ -115,7 +115,7 @@ class TestPages:
         # user, tweetup with city and organizer, counts, your RSVP, attendees and how many,
         # wall
         assert len(ctx.captured_queries) == 7
-        assert len(cached.captured_queries) == 3  # counts, attendees and wall: the cache
+        assert len(cached.captured_queries) == 2  # user and your RSVP; the rest from the cache
 
     def test_tweetup_page_shows_the_first_attendees_and_how_many_more(self, client, tweetup):
         for _ in range(50):
