@@ -60,7 +60,7 @@ from events.models import (  # noqa: E402
 )
 from events.sync import read_ceiling, run_sync_cycle  # noqa: E402
 from events.sync import reading as sync_reading  # noqa: E402
-from events.x_client import RateBudget, search_page, search_query, x_client  # noqa: E402
+from events.sync.x_client import RateBudget, search_page, search_query, x_client  # noqa: E402
 from xemulator.client import EmulatorClient  # noqa: E402
 
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from events import sync
-from events.x_client import XTransientError
+from events.sync.x_client import XTransientError
 
 logger = logging.getLogger(__name__)
 

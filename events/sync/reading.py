@@ -27,7 +27,7 @@ from events.sync.policy import (
     read_ceiling,
 )
 from events.sync.storing import _store_page
-from events.x_client import (
+from events.sync.x_client import (
     RateBudget,
     XAuthFailed,
     XRateLimited,

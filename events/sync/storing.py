@@ -12,7 +12,7 @@ from django.db.models import F
 
 from events.models import HashtagSync, Tweet, Tweetup, TweetupTweet, XAuthor
 from events.sync.policy import next_sync_at
-from events.x_client import SearchPage
+from events.sync.x_client import SearchPage
 from tweetups import page_cache
 
 

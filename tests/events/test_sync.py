@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from events.models import HashtagSync, PostReadUsage, Tweet, Tweetup, TweetupTweet, XAuthor
 from events.sync import next_sync_at, read_ceiling, run_sync_cycle, sync_tweetups
-from events.x_client import search_query
+from events.sync.x_client import search_query
 from tests.fixtures_sync import state, wall
 
 pytestmark = pytest.mark.django_db

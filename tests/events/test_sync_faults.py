@@ -12,7 +12,7 @@ from django.utils import timezone
 from events import tasks
 from events.models import HashtagSync, PostReadUsage, Tweet
 from events.sync import read_ceiling, run_sync_cycle, sync_tweetups
-from events.x_client import RateBudget
+from events.sync.x_client import RateBudget
 from tests.fixtures_sync import state, wall
 
 pytestmark = pytest.mark.django_db

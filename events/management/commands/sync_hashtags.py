@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from events.models import Tweetup
 from events.sync import run_sync_cycle
-from events.x_client import XTransientError
+from events.sync.x_client import XTransientError
 
 
 class Command(BaseCommand):

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import requests
@@ -21,6 +20,8 @@ import tweepy
 from django.conf import settings
 from django.core.cache import cache
 from requests.adapters import HTTPAdapter
+
+from accounts.x.formats import X_ID_RE
 
 logger = logging.getLogger(__name__)
 # tweepy logs every request's headers at DEBUG, the bearer token among them: secrets stay out
@@ -31,7 +32,6 @@ X_HOSTS = ("https://api.twitter.com", "https://api.x.com")
 TWEET_FIELDS = ["created_at", "author_id", "entities", "lang"]
 USER_FIELDS = ["name", "username", "profile_image_url"]
 RATE_WINDOW_SECONDS = 15 * 60
-X_ID_RE = re.compile(r"^[0-9]{1,19}$")
 MAX_X_ID = 2**63 - 1  # PostgreSQL's bigint; X's snowflakes stay below it
 
 
@@ -204,9 +204,6 @@ class SearchPage:
     oldest_id: int | None
     next_token: str | None
     skipped: int = 0
-    rate_remaining: int | None = None
-    rate_reset: int | None = None
-    raw_ids: list[int] = field(default_factory=list)
 
 
 def unescape_x_text(text: str) -> str:
@@ -324,7 +321,6 @@ def parse_page(payload: object) -> SearchPage:
         oldest_id=_optional_id(meta.get("oldest_id")) or min(raw_ids, default=None),
         next_token=next_token if isinstance(next_token, str) and next_token else None,
         skipped=skipped,
-        raw_ids=raw_ids,
     )
 
 
@@ -400,6 +396,4 @@ def search_page(
     except ValueError as exc:
         logger.warning("X sent a search answer that is not valid JSON: %s", exc)
         raise XTransientError("X sent an answer that was not valid JSON") from exc
-    page = parse_page(payload)
-    page.rate_remaining, page.rate_reset = remaining, reset
-    return page
+    return parse_page(payload)
