@@ -33,7 +33,7 @@ from events.services import (
     tweetup_update,
     waitlist_rank,
 )
-from events.sync import tweet_hide
+from events.sync.wall import wall_post_hide, wall_post_show
 from tweetups import page_cache, ratelimit
 
 
@@ -407,9 +407,10 @@ def tweetup_wall_hide(request, slug, x_id):
     if tweetup.organizer_id != request.user.pk:
         raise PermissionDenied
     tweet = get_object_or_404(Tweet.objects.filter(tweetup_links__tweetup=tweetup), x_id=x_id)
-    tweet_hide(
-        tweetup=tweetup, tweet=tweet, actor=request.user, hidden=request.POST.get("hidden") == "1"
-    )
+    if request.POST.get("hidden") == "1":
+        wall_post_hide(tweetup=tweetup, tweet=tweet, actor=request.user)
+    else:
+        wall_post_show(tweetup=tweetup, tweet=tweet, actor=request.user)
     if not request.htmx:
         return redirect(tweetup.get_absolute_url() + "#wall")
     post = Tweet.objects.for_wall(tweetup, include_hidden=True).get(x_id=x_id)

@@ -59,7 +59,7 @@ def _insert(
         return found
 
 
-def _store_page(
+def store_page(
     page: SearchPage,
     members: list[tuple[Tweetup, HashtagSync]],
     *,
