@@ -56,6 +56,7 @@ def sync_batch(self, tweetup_ids: list[int], until_id: int | None = None) -> dic
     return {
         "synced": len(report.synced),
         "skipped": len(report.skipped),
+        "bad_data": len(report.bad_data),
         "requests": report.requests,
         "posts_read": report.posts_read,
         "links_added": report.links_added,

@@ -20,6 +20,7 @@ from events.sync.policy import (
     BudgetExhausted,
     count_reads,
     due_horizon,
+    next_sync_at,
     page_size,
     read_ceiling,
     within_window,
@@ -54,6 +55,7 @@ class SyncReport:
     links_added: int = 0
     synced: set[int] = field(default_factory=set)
     skipped: set[int] = field(default_factory=set)  # locked by another run, or nothing to do
+    bad_data: set[int] = field(default_factory=set)  # data the sync can't work with
     rate_limited_until: datetime | None = None
     auth_failed: bool = False
     budget_exhausted: bool = False
@@ -70,6 +72,7 @@ class SyncReport:
         self.links_added += other.links_added
         self.synced |= other.synced
         self.skipped |= other.skipped
+        self.bad_data |= other.bad_data
         self.rate_limited_until = self.rate_limited_until or other.rate_limited_until
         self.auth_failed |= other.auth_failed
         self.budget_exhausted |= other.budget_exhausted
@@ -223,7 +226,23 @@ def _prepare(
         sync.pending_until_id = sync.pending_newest_id = None
         sync.save(update_fields=["hashtag", "since_id", "pending_until_id", "pending_newest_id"])
     within_window(sync, now)
-    return _needs_read(tweetup, sync, until_id=until_id, now=now, force=force)
+    if not _needs_read(tweetup, sync, until_id=until_id, now=now, force=force):
+        return False
+    next_sync_at(tweetup, now)  # storing a page needs it: a date it can't handle fails here
+    return True
+
+
+def _data_problem(tweetup: Tweetup, exc: Exception) -> str:
+    if isinstance(exc, OverflowError):
+        return (
+            f"This tweetup's dates ({tweetup.starts_at:%-d %B %Y} to {tweetup.ends_at:%-d %B %Y})"
+            " are too far out for the sync to work with, so its wall is not being filled. "
+            "Correct the dates and the sync picks it up again."
+        )
+    return (
+        "The sync could not work with this tweetup's data, so its wall is not being filled. "
+        "The site's operators have been told."
+    )
 
 
 def sync_tweetups(
@@ -238,7 +257,8 @@ def sync_tweetups(
     ceiling of `now`) onto their walls.
 
     Tweetups another run holds, not due (unless `force`), or read up to `until_id` already
-    are skipped. Rate limits, refused credentials and the post budget end the run with the state
+    are skipped; so is a tweetup whose data the sync can't work with, marked failing.
+    Rate limits, refused credentials and the post budget end the run with the state
     recorded (see the report); 5xx and timeouts raise XTransientError after recording it,
     for a retry.
     """
@@ -254,7 +274,19 @@ def sync_tweetups(
         work = []
         for tweetup in tweetups:
             sync = syncs[tweetup.pk]
-            wanted = _prepare(tweetup, sync, until_id=until_id, now=now, force=force)
+            try:
+                wanted = _prepare(tweetup, sync, until_id=until_id, now=now, force=force)
+            except Exception as exc:  # one tweetup's bad data must not stop the others
+                logger.exception("Hashtag sync can't work with tweetup %s", tweetup.pk)
+                _mark(
+                    [(tweetup, sync)],
+                    now=now,
+                    status=HashtagSync.Status.FAILING,
+                    next_at=now + timedelta(seconds=settings.X_SYNC_FAILING_RETRY_SECONDS),
+                    message=lambda t, exc=exc: _data_problem(t, exc),
+                )
+                report.bad_data.add(tweetup.pk)
+                continue
             if wanted:
                 work.append((tweetup, sync))
             else:
