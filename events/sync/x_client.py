@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ X_HOSTS = ("https://api.twitter.com", "https://api.x.com")
 TWEET_FIELDS = ["created_at", "author_id", "entities", "lang"]
 USER_FIELDS = ["name", "username", "profile_image_url"]
 RATE_WINDOW_SECONDS = 15 * 60
+RATE_LIMIT_HEADERS = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
+RATE_HEADER_RE = re.compile(r"^[0-9]{1,12}$")  # a count, or a Unix time in seconds
 MAX_X_ID = 2**63 - 1  # PostgreSQL's bigint; X's snowflakes stay below it
 
 
@@ -82,7 +85,15 @@ class BaseURLAdapter(HTTPAdapter):
                 break
         if kwargs.get("timeout") is None:  # tweepy sets none: never wait forever
             kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
+        response = super().send(request, **kwargs)
+        # tweepy reads a 429's x-rate-limit-reset with int(), and a ValueError would escape
+        # every handler: a header that is not a plain number goes before tweepy sees it.
+        for name in RATE_LIMIT_HEADERS:
+            value = response.headers.get(name)
+            if value is not None and not RATE_HEADER_RE.match(value):
+                logger.warning("X sent a malformed %s header: %r", name, value[:40])
+                del response.headers[name]
+        return response
 
 
 def x_client() -> tweepy.Client:
@@ -364,12 +375,12 @@ def search_page(
         params["until_id"] = str(until_id)
     if next_token:
         params["next_token"] = next_token
+    # X's reset is at most one window away; a bogus header must not park the sync for
+    # longer (nor past the broker's visibility timeout for a delayed task).
+    latest = int(now.timestamp()) + RATE_WINDOW_SECONDS + 60
     try:
         response = client.search_recent_tweets(query, **params)
     except tweepy.TooManyRequests as exc:
-        # X's reset is at most one window away; a bogus header must not park the sync for
-        # longer (nor past the broker's visibility timeout for a delayed task).
-        latest = int(now.timestamp()) + RATE_WINDOW_SECONDS + 60
         reset = min(exc.reset_time or latest, latest)
         rate_budget.block_until(reset, now.timestamp())
         raise XRateLimited(datetime.fromtimestamp(reset, UTC)) from exc
@@ -390,7 +401,7 @@ def search_page(
     remaining = _header_int(response, "x-rate-limit-remaining")
     reset = _header_int(response, "x-rate-limit-reset")
     if remaining is not None and remaining <= 0 and reset is not None:
-        rate_budget.block_until(reset, now.timestamp())
+        rate_budget.block_until(min(reset, latest), now.timestamp())
     try:
         payload = response.json()
     except ValueError as exc:

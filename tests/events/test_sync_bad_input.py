@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from events import tasks
 from events.models import HashtagSync, Tweetup
+from events.sync.cycle import run_sync_cycle
 from events.sync.policy import read_ceiling
 from tests.fixtures_sync import state, wall
 
@@ -42,3 +43,52 @@ def test_a_tweetup_with_dates_at_the_end_of_time_fails_alone_and_its_batch_goes_
     )
     assert sync.next_sync_at > timezone.now()  # not tried again every cycle
     assert wall(bad) == []
+
+
+# --- Malformed rate-limit headers --------------------------------------------------------------
+
+
+def test_a_429_with_a_malformed_reset_reschedules_the_batch_instead_of_crashing(
+    x_search, sync_tweetup, monkeypatch
+):
+    tweetup = sync_tweetup("ATXtweetup")
+    x_search.rewind()
+    x_search.post_many("ATXtweetup", 3)
+    # tweepy reads x-rate-limit-reset of a 429 with int(): "soon" raised ValueError.
+    x_search.fault(status=429, headers={"x-rate-limit-reset": "soon"})
+    rescheduled = []
+    monkeypatch.setattr(
+        tasks.sync_batch, "apply_async", lambda args, **options: rescheduled.append(options)
+    )
+
+    result = tasks.sync_batch.apply(args=([tweetup.pk], read_ceiling(timezone.now()))).get()
+
+    assert result["rescheduled"] is True
+    sync = state(tweetup)
+    assert sync.status == HashtagSync.Status.RATE_LIMITED
+    # No reset to go by: wait out one whole rate window of X's, and a minute.
+    wait = (sync.next_sync_at - timezone.now()).total_seconds()
+    assert 15 * 60 < wait <= 16 * 60 + 5
+    assert 15 * 60 < rescheduled[0]["countdown"] <= 16 * 60 + 5
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"x-rate-limit-remaining": "0", "x-rate-limit-reset": "soon"},
+        {"x-rate-limit-remaining": "none", "x-rate-limit-reset": "1e9"},
+        {"x-rate-limit-remaining": "0", "x-rate-limit-reset": "99999999999999999999999"},
+        {"x-rate-limit-remaining": "0", "x-rate-limit-reset": "-5"},
+        {"x-rate-limit-remaining": "-1", "x-rate-limit-reset": ""},
+    ],
+)
+def test_malformed_rate_limit_headers_on_an_answer_are_ignored(x_search, sync_tweetup, headers):
+    tweetup = sync_tweetup("ATXtweetup")
+    ids = x_search.post_many("ATXtweetup", 3)
+    x_search.fault("headers", headers=headers, count=5)
+
+    report = run_sync_cycle(now=x_search.cycle_time())
+
+    assert wall(tweetup) == ids[::-1]
+    assert state(tweetup).status == HashtagSync.Status.OK
+    assert not report.stopped
