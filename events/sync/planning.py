@@ -8,7 +8,7 @@ from itertools import groupby
 from django.conf import settings
 
 from events.models import HashtagSync, Tweetup
-from events.sync.x_client import search_query
+from events.sync.x_client import hashtag_key, search_query
 
 Member = tuple[Tweetup, HashtagSync]
 
@@ -36,8 +36,8 @@ def _chunks(members: list[Member]) -> list[list[Member]]:
     """Split tweetups into queries that fit X_SEARCH_QUERY_MAX_CHARS (a hashtag once each)."""
     limit = settings.X_SEARCH_QUERY_MAX_CHARS
     chunks, current, tags = [], [], []
-    for member in sorted(members, key=lambda m: (m[0].hashtag.lower(), m[0].pk)):
-        tag = member[0].hashtag.lower()
+    for member in sorted(members, key=lambda m: (hashtag_key(m[0].hashtag), m[0].pk)):
+        tag = hashtag_key(member[0].hashtag)
         wanted = tags if tag in tags else [*tags, tag]
         if current and len(search_query(wanted)) > limit:
             chunks.append(current)

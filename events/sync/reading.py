@@ -33,6 +33,7 @@ from events.sync.x_client import (
     XRequestRejected,
     XSearchError,
     XTransientError,
+    hashtag_key,
     search_page,
     search_query,
     x_client,
@@ -166,7 +167,7 @@ def _read(
         upper, target_id = sync.pending_until_id, sync.pending_newest_id
     else:
         upper, target_id = until_id, until_id - 1
-    tags = list(dict.fromkeys(t.hashtag.lower() for t, _ in members))
+    tags = list(dict.fromkeys(hashtag_key(t.hashtag) for t, _ in members))
     query = search_query(tags)
     next_token, pages, read, added = None, 0, 0, 0
     while True:
@@ -220,7 +221,7 @@ def _prepare(
     tweetup: Tweetup, sync: HashtagSync, *, until_id: int, now: datetime, force: bool
 ) -> bool:
     """Bring the tweetup's read state up to date; whether to read it now."""
-    if sync.hashtag.lower() != tweetup.hashtag.lower():
+    if hashtag_key(sync.hashtag) != hashtag_key(tweetup.hashtag):
         # The organizer changed the hashtag: read the new one from the start.
         sync.hashtag, sync.since_id = tweetup.hashtag, None
         sync.pending_until_id = sync.pending_newest_id = None

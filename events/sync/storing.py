@@ -12,7 +12,7 @@ from django.db.models import F
 
 from events.models import HashtagSync, Tweet, Tweetup, TweetupTweet, XAuthor
 from events.sync.policy import next_sync_at
-from events.sync.x_client import SearchPage
+from events.sync.x_client import SearchPage, hashtag_key
 from tweetups import page_cache
 
 
@@ -71,7 +71,7 @@ def store_page(
     carry, and move the read cursor, in one transaction. Returns the links added."""
     by_tag: dict[str, list[int]] = defaultdict(list)
     for tweetup, _ in members:
-        by_tag[tweetup.hashtag.lower()].append(tweetup.pk)
+        by_tag[hashtag_key(tweetup.hashtag)].append(tweetup.pk)
     pairs = sorted(
         {
             (post.x_id, tweetup_id)

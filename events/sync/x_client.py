@@ -203,7 +203,7 @@ class Post:
     entities: dict
     lang: str
     created_at: datetime
-    hashtags: frozenset[str]  # lower-cased, without the #
+    hashtags: frozenset[str]  # hashtag_key()s, without the #
 
 
 @dataclass
@@ -215,6 +215,11 @@ class SearchPage:
     oldest_id: int | None
     next_token: str | None
     skipped: int = 0
+
+
+def hashtag_key(tag: str) -> str:
+    """A hashtag as X matches it: case-folded, so #LiſbonTweetup is #LisbonTweetup."""
+    return tag.casefold()
 
 
 def unescape_x_text(text: str) -> str:
@@ -277,7 +282,7 @@ def parse_post(raw: dict) -> Post:
         lang=lang[:16] if isinstance(lang, str) else "",
         created_at=created_at,
         hashtags=frozenset(
-            tag["tag"].lower()
+            hashtag_key(tag["tag"])
             for tag in hashtags
             if isinstance(tag, dict) and isinstance(tag.get("tag"), str)
         ),
