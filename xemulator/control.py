@@ -21,7 +21,8 @@ GET    /_emulator/tweets            {"data": [post, ...]} every stored post, new
                                      search returns it with every field
 POST   /_emulator/tweets            {"text", "username" | "author_id", "created_at"?,
                                      "is_retweet"?, "retweet_of"?, "lang"?, "public_metrics"?}
-                                     -> 201 {"data": post}; an unknown username is created
+                                     -> 201 {"data": post}; an unknown username is created;
+                                     a text over 280 characters (to 25,000) is a long post
 POST   /_emulator/tweets/bulk       {"tweets": [spec, ...]} (all stored, or none), or a
                                      generator: {"hashtags": [...], "count", "usernames"?,
                                      "span_seconds"?, "newest_at"?, "retweet_every"?, "seed"?}
