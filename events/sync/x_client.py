@@ -30,7 +30,8 @@ logger = logging.getLogger(__name__)
 logging.getLogger("tweepy.client").setLevel(logging.INFO)
 
 X_HOSTS = ("https://api.twitter.com", "https://api.x.com")
-TWEET_FIELDS = ["created_at", "author_id", "entities", "lang"]
+# note_tweet: a long post's whole text and entities; `text` has only its first 280 characters.
+TWEET_FIELDS = ["created_at", "author_id", "entities", "lang", "note_tweet"]
 USER_FIELDS = ["name", "username", "profile_image_url"]
 RATE_WINDOW_SECONDS = 15 * 60
 RATE_LIMIT_HEADERS = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
@@ -264,7 +265,10 @@ def parse_author(raw: dict) -> Author:
 
 
 def parse_post(raw: dict) -> Post:
-    entities = raw.get("entities") or {}
+    text, entities = raw["text"], raw.get("entities") or {}
+    note = raw.get("note_tweet")
+    if isinstance(note, dict) and isinstance(note.get("text"), str) and note["text"]:
+        text, entities = note["text"], note.get("entities") or {}  # a long post, in full
     if not isinstance(entities, dict):
         raise ValueError("entities is not an object")
     hashtags = entities.get("hashtags") or []
@@ -277,7 +281,7 @@ def parse_post(raw: dict) -> Post:
     return Post(
         x_id=_x_id(raw["id"]),
         author_id=_x_id(raw["author_id"]),
-        text=unescape_x_text(_text(raw["text"])),
+        text=unescape_x_text(_text(text)),
         entities=_clean(entities),
         lang=lang[:16] if isinstance(lang, str) else "",
         created_at=created_at,
