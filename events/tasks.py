@@ -12,8 +12,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from events.sync.cycle import sync_cycle_plan
+from events.sync.errors import XTransientError
 from events.sync.reading import sync_failed, sync_tweetups
-from events.sync.x_client import XTransientError
 
 logger = logging.getLogger(__name__)
 

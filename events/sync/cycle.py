@@ -9,6 +9,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from events.models import Tweetup
+from events.sync.errors import XAuthFailed, XRateLimited, XSearchError, XTransientError
 from events.sync.planning import ensure_sync_rows, pack_queries
 from events.sync.policy import (
     BudgetExhausted,
@@ -19,7 +20,6 @@ from events.sync.policy import (
     within_window,
 )
 from events.sync.reading import Progress, SyncReport, sync_stopped, sync_tweetups
-from events.sync.x_client import XAuthFailed, XRateLimited, XSearchError, XTransientError
 
 
 @dataclass

@@ -8,7 +8,8 @@ from itertools import groupby
 from django.conf import settings
 
 from events.models import HashtagSync, Tweetup
-from events.sync.x_client import hashtag_key, search_query
+from events.sync.parsing import hashtag_key
+from events.sync.x_client import search_query
 
 Member = tuple[Tweetup, HashtagSync]
 

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from events.models import HashtagSync, PostReadUsage, Tweetup
-from events.sync.x_client import XSearchError
+from events.sync.errors import XSearchError
 
 SEARCH_WINDOW = timedelta(days=7)
 # X ids are snowflakes: milliseconds since X's epoch, shifted left 22 bits.

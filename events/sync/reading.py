@@ -14,7 +14,15 @@ from django.conf import settings
 from django.utils import timezone
 
 from events.models import SYNC_AFTER_END, HashtagSync, Tweetup
+from events.sync.errors import (
+    XAuthFailed,
+    XRateLimited,
+    XRequestRejected,
+    XSearchError,
+    XTransientError,
+)
 from events.sync.locks import tweetup_sync_locks
+from events.sync.parsing import hashtag_key
 from events.sync.planning import ensure_sync_rows, pack_queries
 from events.sync.policy import (
     BudgetExhausted,
@@ -26,18 +34,7 @@ from events.sync.policy import (
     within_window,
 )
 from events.sync.storing import store_page
-from events.sync.x_client import (
-    RateBudget,
-    XAuthFailed,
-    XRateLimited,
-    XRequestRejected,
-    XSearchError,
-    XTransientError,
-    hashtag_key,
-    search_page,
-    search_query,
-    x_client,
-)
+from events.sync.x_client import RateBudget, search_page, search_query, x_client
 
 # One logger for the package: log lines read "events.sync" whichever module wrote them.
 logger = logging.getLogger("events.sync")

@@ -11,8 +11,8 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from events.models import HashtagSync, Tweet, Tweetup, TweetupTweet, XAuthor
+from events.sync.parsing import SearchPage, hashtag_key
 from events.sync.policy import next_sync_at
-from events.sync.x_client import SearchPage, hashtag_key
 from tweetups import page_cache
 
 

@@ -1,5 +1,5 @@
 """Talking to X's recent search: tweepy's real Client pointed at X_API_BASE_URL, the rate
-budget every worker shares, and reading a page of posts off the wire.
+budget every worker shares, and one request for a page of posts.
 
 tweepy builds every URL from https://api.twitter.com with no option to change it; as its
 maintainers advise, the Client's `session` gets an adapter that sends those requests to
@@ -13,7 +13,6 @@ import logging
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import requests
@@ -22,7 +21,13 @@ from django.conf import settings
 from django.core.cache import cache
 from requests.adapters import HTTPAdapter
 
-from accounts.x.formats import X_ID_RE
+from events.sync.errors import (
+    XAuthFailed,
+    XRateLimited,
+    XRequestRejected,
+    XTransientError,
+)
+from events.sync.parsing import SearchPage, parse_page
 
 logger = logging.getLogger(__name__)
 # tweepy logs every request's headers at DEBUG, the bearer token among them: secrets stay out
@@ -36,34 +41,6 @@ USER_FIELDS = ["name", "username", "profile_image_url"]
 RATE_WINDOW_SECONDS = 15 * 60
 RATE_LIMIT_HEADERS = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
 RATE_HEADER_RE = re.compile(r"^[0-9]{1,12}$")  # a count, or a Unix time in seconds
-MAX_X_ID = 2**63 - 1  # PostgreSQL's bigint; X's snowflakes stay below it
-
-
-# --- Errors the sync tells apart -------------------------------------------------------------
-
-
-class XSearchError(Exception):
-    """A search that did not go through; the message is for the organizer, in plain words."""
-
-
-class XTransientError(XSearchError):
-    """5xx, timeout, dropped connection or a cut-off body: worth retrying with backoff."""
-
-
-class XRateLimited(XSearchError):
-    """X's rate limit (or our share of it) is used up until `retry_at`."""
-
-    def __init__(self, retry_at: datetime):
-        super().__init__("X rate limit reached")
-        self.retry_at = retry_at
-
-
-class XAuthFailed(XSearchError):
-    """X refused our credentials (401/403): retrying won't help until someone fixes them."""
-
-
-class XRequestRejected(XSearchError):
-    """X said the request itself was wrong (400 and other 4xx)."""
 
 
 # --- The client ------------------------------------------------------------------------------
@@ -183,165 +160,6 @@ class RateBudget:
         except ValueError:  # expired between add and incr
             cache.set(key, 1, timeout=ttl)
             return 1
-
-
-# --- One page of search results --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Author:
-    x_id: int
-    username: str
-    name: str
-    profile_image_url: str
-
-
-@dataclass(frozen=True)
-class Post:
-    x_id: int
-    author_id: int
-    text: str
-    entities: dict
-    lang: str
-    created_at: datetime
-    hashtags: frozenset[str]  # hashtag_key()s, without the #
-
-
-@dataclass
-class SearchPage:
-    posts: list[Post]
-    authors: dict[int, Author]
-    result_count: int  # posts X sent, malformed ones included: what X bills
-    newest_id: int | None
-    oldest_id: int | None
-    next_token: str | None
-    skipped: int = 0
-
-
-def hashtag_key(tag: str) -> str:
-    """A hashtag as X matches it: case-folded, so #LiſbonTweetup is #LisbonTweetup."""
-    return tag.casefold()
-
-
-def unescape_x_text(text: str) -> str:
-    """Undo X's escaping of &, < and > exactly once (and nothing else the author typed)."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _clean(value):
-    """Text PostgreSQL can store: no NUL characters, no lone surrogates."""
-    if isinstance(value, str):
-        value = value.replace("\x00", "")
-        return value.encode("utf-8", "replace").decode("utf-8")
-    if isinstance(value, list):
-        return [_clean(item) for item in value]
-    if isinstance(value, dict):
-        return {_clean(key): _clean(item) for key, item in value.items()}
-    return value
-
-
-def _x_id(value) -> int:
-    if not isinstance(value, str) or not X_ID_RE.match(value) or int(value) > MAX_X_ID:
-        raise ValueError(f"not an X id: {value!r}")
-    return int(value)
-
-
-def _text(value, *, limit: int | None = None, required: bool = True) -> str:
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or (required and not value):
-        raise ValueError(f"not text: {value!r}")
-    value = _clean(value)
-    return value[:limit] if limit else value
-
-
-def parse_author(raw: dict) -> Author:
-    return Author(
-        x_id=_x_id(raw["id"]),
-        username=_text(raw["username"], limit=50),
-        name=_text(raw.get("name"), limit=100, required=False) or raw["username"],
-        profile_image_url=_text(raw.get("profile_image_url"), limit=500, required=False),
-    )
-
-
-def parse_post(raw: dict) -> Post:
-    text, entities = raw["text"], raw.get("entities") or {}
-    note = raw.get("note_tweet")
-    if isinstance(note, dict) and isinstance(note.get("text"), str) and note["text"]:
-        text, entities = note["text"], note.get("entities") or {}  # a long post, in full
-    if not isinstance(entities, dict):
-        raise ValueError("entities is not an object")
-    hashtags = entities.get("hashtags") or []
-    if not isinstance(hashtags, list):
-        raise ValueError("entities.hashtags is not a list")
-    created_at = datetime.fromisoformat(_text(raw["created_at"]))
-    if created_at.tzinfo is None:
-        raise ValueError("created_at has no time zone")
-    lang = raw.get("lang") or ""
-    return Post(
-        x_id=_x_id(raw["id"]),
-        author_id=_x_id(raw["author_id"]),
-        text=unescape_x_text(_text(text)),
-        entities=_clean(entities),
-        lang=lang[:16] if isinstance(lang, str) else "",
-        created_at=created_at,
-        hashtags=frozenset(
-            hashtag_key(tag["tag"])
-            for tag in hashtags
-            if isinstance(tag, dict) and isinstance(tag.get("tag"), str)
-        ),
-    )
-
-
-def _optional_id(value) -> int | None:
-    try:
-        return _x_id(value)
-    except ValueError:
-        return None
-
-
-def parse_page(payload: object) -> SearchPage:
-    """A recent-search answer; malformed posts and users are logged and left out."""
-    if not isinstance(payload, dict):
-        raise XTransientError("X sent an answer that was not a JSON object")
-    meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
-    includes = payload.get("includes") if isinstance(payload.get("includes"), dict) else {}
-    data = payload.get("data") if isinstance(payload.get("data"), list) else []
-
-    authors: dict[int, Author] = {}
-    for raw in includes.get("users") or []:
-        try:
-            author = parse_author(raw)
-        except (KeyError, TypeError, ValueError) as exc:
-            logger.warning("Skipping a malformed user in X's answer: %s", exc)
-            continue
-        authors[author.x_id] = author
-
-    posts, skipped, raw_ids = [], 0, []
-    for raw in data:
-        raw_id = _optional_id(raw.get("id")) if isinstance(raw, dict) else None
-        if raw_id is not None:
-            raw_ids.append(raw_id)
-        try:
-            post = parse_post(raw)
-            if post.author_id not in authors:
-                raise ValueError(f"author {post.author_id} missing from includes.users")
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            logger.warning("Skipping malformed post %s from X: %s", raw_id or "(no id)", exc)
-            skipped += 1
-            continue
-        posts.append(post)
-
-    next_token = meta.get("next_token")
-    return SearchPage(
-        posts=posts,
-        authors=authors,
-        result_count=len(data),
-        newest_id=_optional_id(meta.get("newest_id")) or max(raw_ids, default=None),
-        oldest_id=_optional_id(meta.get("oldest_id")) or min(raw_ids, default=None),
-        next_token=next_token if isinstance(next_token, str) and next_token else None,
-        skipped=skipped,
-    )
 
 
 def _header_int(response: requests.Response, name: str) -> int | None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from events.sync.x_client import parse_page, parse_post, unescape_x_text
+from events.sync.parsing import parse_page, parse_post, unescape_x_text
 
 
 @pytest.mark.parametrize(

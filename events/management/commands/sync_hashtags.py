@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from events.models import Tweetup
 from events.sync.cycle import run_sync_cycle
-from events.sync.x_client import XTransientError
+from events.sync.errors import XTransientError
 
 
 class Command(BaseCommand):
