@@ -2,8 +2,10 @@
 from X. One bad thing stops only itself. Through tweepy's real Client against the emulator."""
 
 from datetime import UTC, datetime
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from events import tasks
@@ -43,6 +45,26 @@ def test_a_tweetup_with_dates_at_the_end_of_time_fails_alone_and_its_batch_goes_
     )
     assert sync.next_sync_at > timezone.now()  # not tried again every cycle
     assert wall(bad) == []
+
+
+def test_the_command_says_a_tweetup_was_left_out_for_its_data(x_search, sync_tweetup):
+    good, bad = sync_tweetup("ATXtweetup"), sync_tweetup("FarFutureTweetup")
+    Tweetup.objects.filter(pk=bad.pk).update(
+        starts_at=datetime(9999, 12, 31, 20, 0, tzinfo=UTC),
+        ends_at=datetime(9999, 12, 31, 23, 0, tzinfo=UTC),
+    )
+    x_search.rewind()
+    x_search.post_many("ATXtweetup", 2)
+    out, err = StringIO(), StringIO()
+
+    call_command("sync_hashtags", stdout=out, stderr=err)
+
+    assert out.getvalue().splitlines()[-1].startswith("2 tweetup(s) due, 1 synced")
+    assert err.getvalue() == (
+        "1 tweetup(s) have data the sync can't work with and were left out; their organizer's "
+        "panel says why.\n"
+    )
+    assert len(wall(good)) == 2
 
 
 # --- Malformed rate-limit headers --------------------------------------------------------------

@@ -38,6 +38,11 @@ class Command(BaseCommand):
                 f"{report.requests} request(s), {report.posts_read} post(s) read, "
                 f"{report.links_added} new on walls."
             )
+        if report.bad_data:
+            self.stderr.write(
+                f"{len(report.bad_data)} tweetup(s) have data the sync can't work with and were "
+                "left out; their organizer's panel says why."
+            )
         if report.rate_limited_until:
             self.stderr.write(
                 f"X rate limit reached; try again after {report.rate_limited_until:%H:%M} UTC."
