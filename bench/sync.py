@@ -58,9 +58,10 @@ from events.models import (  # noqa: E402
     TweetupTweet,
     XAuthor,
 )
-from events.sync import read_ceiling, run_sync_cycle  # noqa: E402
 from events.sync import reading as sync_reading  # noqa: E402
-from events.x_client import RateBudget, search_page, search_query, x_client  # noqa: E402
+from events.sync.cycle import run_sync_cycle  # noqa: E402
+from events.sync.policy import read_ceiling  # noqa: E402
+from events.sync.x_client import RateBudget, search_page, search_query, x_client  # noqa: E402
 from xemulator.client import EmulatorClient  # noqa: E402
 
 
@@ -210,9 +211,9 @@ def main() -> None:
     settings.X_MONTHLY_POST_READ_BUDGET = 10**9
     settings.X_RATE_BUDGET_KEY_PREFIX = f"bench-sync:{time.time()}"
     recorder = Recorder()
-    # Patched where the reads look them up: events.sync re-exports neither.
+    # Patched where the reads look them up (events.sync.reading).
     sync_reading.x_client = recorder.client
-    sync_reading._store_page = recorder.timed_store(sync_reading._store_page)
+    sync_reading.store_page = recorder.timed_store(sync_reading.store_page)
 
     try:
         wipe()

@@ -11,8 +11,9 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.utils import timezone
 
-from events import sync
-from events.x_client import XTransientError
+from events.sync.cycle import sync_cycle_plan
+from events.sync.errors import XTransientError
+from events.sync.reading import sync_failed, sync_tweetups
 
 logger = logging.getLogger(__name__)
 
@@ -27,25 +28,23 @@ def _backoff(retries: int) -> int:
 @shared_task
 def sync_cycle() -> dict:
     """Plan one sync cycle and queue a `sync_batch` task per query (X is not asked here)."""
+    plan = sync_cycle_plan()
     # A batch still queued several cycles later is stale: later cycles have planned its
     # tweetups again (they only count as synced once read), so a backlog can't snowball.
     expires = settings.X_SYNC_INTERVAL_SECONDS * 5
-
-    def dispatch(batch: sync.Batch) -> None:
+    for batch in plan.batches:
         sync_batch.apply_async((batch.tweetup_ids, batch.until_id), expires=expires)
-
-    report = sync.run_sync_cycle(dispatch=dispatch)
-    return {"due": report.due, "batches": len(report.batches)}
+    return {"due": plan.due, "batches": len(plan.batches)}
 
 
 @shared_task(bind=True, max_retries=settings.X_SYNC_MAX_RETRIES)
 def sync_batch(self, tweetup_ids: list[int], until_id: int | None = None) -> dict:
     """Read these tweetups' hashtags up to `until_id`; on X's rate limit, come back later."""
     try:
-        report = sync.sync_tweetups(tweetup_ids=tweetup_ids, until_id=until_id)
+        report = sync_tweetups(tweetup_ids=tweetup_ids, until_id=until_id)
     except XTransientError as exc:
         if self.request.retries >= self.max_retries:
-            sync.sync_failed(tweetup_ids=tweetup_ids, error=str(exc))
+            sync_failed(tweetup_ids=tweetup_ids, error=str(exc))
             logger.error("Hashtag sync of %s gave up after retries: %s", tweetup_ids, exc)
             return {"failed": str(exc)}
         # Pages already stored committed with their cursor: the retry reads only the rest.
@@ -57,6 +56,7 @@ def sync_batch(self, tweetup_ids: list[int], until_id: int | None = None) -> dic
     return {
         "synced": len(report.synced),
         "skipped": len(report.skipped),
+        "bad_data": len(report.bad_data),
         "requests": report.requests,
         "posts_read": report.posts_read,
         "links_added": report.links_added,

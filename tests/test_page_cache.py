@@ -17,7 +17,8 @@ from events.services import (
     tweetup_create,
     tweetup_update,
 )
-from events.sync import run_sync_cycle, tweet_hide
+from events.sync.cycle import run_sync_cycle
+from events.sync.wall import wall_post_hide
 from tests.events.test_wall import post
 from tests.factories import CityFactory, TweetupFactory, UserFactory
 from tests.fixtures_sync import wall
@@ -196,7 +197,7 @@ def test_new_wall_posts_and_hidden_ones_refresh_the_page(
 
     (post_id,) = wall(tweetup)
     tweet = Tweet.objects.get(pk=post_id)
-    commits(tweet_hide, tweetup=tweetup, tweet=tweet, actor=tweetup.organizer, hidden=True)
+    commits(wall_post_hide, tweetup=tweetup, tweet=tweet, actor=tweetup.organizer)
     assert "Who else is coming?" not in visitor.get(tweetup.get_absolute_url()).text
 
 
@@ -268,6 +269,7 @@ def test_an_edit_in_the_admin_refreshes_every_cached_page(
         "country": "Germany",
         "slug": "berlin",
         "timezone": "Europe/Berlin",
+        "population": "3644826",
     }
     with django_capture_on_commit_callbacks(execute=True):
         assert staff.post(change, form).status_code == 302

@@ -65,11 +65,13 @@ class EmulatorClient:
         delay_seconds: float = 0.0,
         body: object = None,
         reset_seconds: float | None = None,
+        headers: dict[str, str] | None = None,
     ) -> dict:
-        """Break the next `count` requests to `path`: kind is status, malformed, slow or json.
+        """Break the next `count` requests to `path`: kind is status, malformed, slow, json
+        or headers (an answer as usual, with `headers` over the usual ones).
 
         A 429 on recent search says in x-rate-limit-reset that the budget comes back in
-        `reset_seconds` (default: when the current window ends)."""
+        `reset_seconds` (default: when the current window ends). Any kind sends `headers`."""
         payload = {"path": path, "kind": kind, "count": count, "delay_seconds": delay_seconds}
         if status is not None:
             payload["status"] = status
@@ -77,6 +79,8 @@ class EmulatorClient:
             payload["body"] = body
         if reset_seconds is not None:
             payload["reset_seconds"] = reset_seconds
+        if headers:
+            payload["headers"] = headers
         return self._call("POST", "faults", payload)["data"]
 
     def faults(self) -> list[dict]:

@@ -5,8 +5,11 @@ GET    /_emulator/users             {"data": [user, ...]}
 POST   /_emulator/users             {"username", "name"?, "id"?, "profile_image_url"?, ...}
 PATCH  /_emulator/users/<id>        change handle, name, avatar, ...
 GET    /_emulator/faults            armed faults
-POST   /_emulator/faults            {"path", "kind": status|malformed|slow|json, "count"?,
-                                     "status"?, "delay_seconds"?, "body"?, "reset_seconds"?}
+POST   /_emulator/faults            {"path", "kind": status|malformed|slow|json|headers,
+                                     "count"?, "status"?, "delay_seconds"?, "body"?,
+                                     "reset_seconds"?, "headers"?}; "headers" answers normally
+                                     with the given headers over the usual ones (any kind may
+                                     carry them)
 DELETE /_emulator/faults
 GET    /_emulator/requests          X API requests seen, oldest first (secrets redacted)
 DELETE /_emulator/requests
@@ -18,7 +21,8 @@ GET    /_emulator/tweets            {"data": [post, ...]} every stored post, new
                                      search returns it with every field
 POST   /_emulator/tweets            {"text", "username" | "author_id", "created_at"?,
                                      "is_retweet"?, "retweet_of"?, "lang"?, "public_metrics"?}
-                                     -> 201 {"data": post}; an unknown username is created
+                                     -> 201 {"data": post}; an unknown username is created;
+                                     a text over 280 characters (to 25,000) is a long post
 POST   /_emulator/tweets/bulk       {"tweets": [spec, ...]} (all stored, or none), or a
                                      generator: {"hashtags": [...], "count", "usernames"?,
                                      "span_seconds"?, "newest_at"?, "retweet_every"?, "seed"?}
@@ -62,6 +66,16 @@ def _optional_int(payload: dict, name: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
         raise EmulatorError(f"{name} must be a whole number")
     return int(value)
+
+
+def _headers(value: object) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise EmulatorError("headers must be an object of strings")
+    return value
 
 
 def _bulk(state: EmulatorState, payload: dict) -> list[Tweet]:
@@ -146,6 +160,7 @@ def _route(state: EmulatorState, method: str, route: str, payload: dict) -> Resp
                     if payload.get("reset_seconds") is not None
                     else None
                 ),
+                headers=_headers(payload.get("headers")),
             )
             return json_response({"data": state.add_fault(fault).as_json()}, 201)
         case ("DELETE", ["faults"]):

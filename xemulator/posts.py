@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 from xemulator import query as search_query
 from xemulator.demo import demo_text
 from xemulator.errors import EmulatorError
-from xemulator.text import HANDLE_RE, MAX_TEXT_LENGTH, ParsedText, parse_text
+from xemulator.text import (
+    HANDLE_RE,
+    MAX_NOTE_LENGTH,
+    MAX_TEXT_LENGTH,
+    ParsedText,
+    parse_text,
+)
 from xemulator.tweets import PUBLIC_METRICS, TWITTER_EPOCH_MS, Tweet, TweetStore, first_id_at
 
 if TYPE_CHECKING:
@@ -305,10 +311,10 @@ class PostsMixin:
                     raise EmulatorError('a retweet\'s text starts with "RT @handle: "')
                 # The original is not stored: point at an id a day older than the retweet.
                 retweeted_id = str(first_id_at(created_ms - DAY_MS))
-            elif len(parsed.text) > MAX_TEXT_LENGTH:
+            elif len(parsed.text) > MAX_NOTE_LENGTH:
                 raise EmulatorError(
                     f"text is {len(parsed.text)} characters with links shortened; "
-                    f"X allows {MAX_TEXT_LENGTH}"
+                    f"X allows {MAX_NOTE_LENGTH} in a long post"
                 )
         return _PostSpec(
             username=username,

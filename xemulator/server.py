@@ -55,6 +55,8 @@ def dispatch(state: EmulatorState, request: Request) -> Response:
         response = _route(state, request)
     elif request.path in RATE_LIMIT_HEADERS:
         response.headers.update(RATE_LIMIT_HEADERS[request.path](state, fault))
+    if fault is not None and fault.headers:
+        response.headers.update(fault.headers)
     state.log_request(_log_entry(request, response, fault))
     return response
 
@@ -77,7 +79,7 @@ def _fault_response(fault: Fault) -> Response | None:
             return Response(200, b'{"data": {"id": "14600', {"Content-Type": "application/json"})
         case "json":
             return json_response(fault.body, fault.status or 200)
-    return None  # "slow": answer normally, late
+    return None  # "slow": answer normally, late; "headers": answer normally
 
 
 def _log_entry(request: Request, response: Response, fault: Fault | None) -> dict:

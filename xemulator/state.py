@@ -27,7 +27,7 @@ from xemulator.tweets import TweetStore
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 USER_ID_RE = re.compile(r"^[0-9]{1,19}$")
-FAULT_KINDS = ("status", "malformed", "slow", "json")
+FAULT_KINDS = ("status", "malformed", "slow", "json", "headers")
 FIRST_NEW_USER_ID = 1900000000000000001
 
 # X's own wording; the clients only show or log them.
@@ -162,6 +162,8 @@ class Fault:
     body: object = None
     # For a 429: when x-rate-limit-reset says the budget comes back, in seconds from now.
     reset_seconds: float | None = None
+    # Response headers to send as given, over the usual ones (a malformed rate-limit header).
+    headers: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         return asdict(self)

@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 
 MAX_TEXT_LENGTH = 280
+# A long post (X Premium): `text` carries its first 280 characters, `note_tweet` all of it.
+MAX_NOTE_LENGTH = 25_000
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 TCO_PREFIX = "https://t.co/"
 DISPLAY_URL_MAX = 26

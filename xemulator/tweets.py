@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from xemulator.text import ParsedText, escape, tokens
+from xemulator.text import MAX_TEXT_LENGTH, ParsedText, escape, tokens
 
 TWITTER_EPOCH_MS = 1288834974657
 SEQUENCE_BITS = 22
@@ -133,9 +133,18 @@ class Tweet:
 def tweet_json(tweet: Tweet, fields: Iterable[str] = ()) -> dict:
     """The Tweet object: id, text and edit_history_tweet_ids, plus the requested fields the
     emulator models (X leaves out a field a post has no value for)."""
+    text, entities = tweet.text, tweet.entities
+    long = len(text) > MAX_TEXT_LENGTH
+    if long:  # a long post: `text` and `entities` are its first 280 characters'
+        text = text[: MAX_TEXT_LENGTH - 1] + "…"
+        entities = {
+            kind: kept
+            for kind, items in entities.items()
+            if (kept := [e for e in items if e["end"] <= MAX_TEXT_LENGTH - 1])
+        }
     data = {
         "id": str(tweet.id),
-        "text": escape(tweet.text),
+        "text": escape(text),
         "edit_history_tweet_ids": [str(tweet.id)],
     }
     wanted = set(fields)
@@ -143,7 +152,12 @@ def tweet_json(tweet: Tweet, fields: Iterable[str] = ()) -> dict:
     available: dict[str, Callable[[], object]] = {
         "author_id": lambda: tweet.author_id,
         "created_at": lambda: x_timestamp(created_ms),
-        "entities": lambda: tweet.entities or None,
+        "entities": lambda: entities or None,
+        "note_tweet": lambda: (
+            {"text": escape(tweet.text)} | ({"entities": tweet.entities} if tweet.entities else {})
+            if long
+            else None
+        ),
         "lang": lambda: tweet.lang,
         "public_metrics": lambda: {
             name: tweet.public_metrics.get(name, 0) for name in PUBLIC_METRICS

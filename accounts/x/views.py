@@ -1,13 +1,10 @@
-import re
-
 from allauth.socialaccount.providers.base import ProviderException
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from allauth.socialaccount.providers.twitter_oauth2.views import TwitterOAuth2Adapter
 from django.conf import settings
 
-X_ID_RE = re.compile(r"^[0-9]{1,19}$")
-X_USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+from accounts.x.formats import X_ID_RE, X_USERNAME_RE
 
 
 def profile_problem(profile: object) -> str | None:

@@ -1,4 +1,4 @@
-"""Each tweetup's sync lock: see "Locks" in the package's docstring."""
+"""Each tweetup's sync lock: see "Locks" in docs/sync.md."""
 
 from __future__ import annotations
 

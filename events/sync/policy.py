@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from events.models import HashtagSync, PostReadUsage, Tweetup
-from events.x_client import XSearchError
+from events.sync.errors import XSearchError
 
 SEARCH_WINDOW = timedelta(days=7)
 # X ids are snowflakes: milliseconds since X's epoch, shifted left 22 bits.
@@ -65,7 +65,7 @@ def first_id_at(moment: datetime) -> int:
     return max(int(moment.timestamp() * 1000) - X_EPOCH_MS, 0) << 22
 
 
-def _within_window(sync: HashtagSync, now: datetime) -> None:
+def within_window(sync: HashtagSync, now: datetime) -> None:
     """Move a read state older than X's search window up to its edge (in memory).
 
     Posts older than the window can't be searched any more, and X refuses such a since_id.
@@ -82,7 +82,7 @@ def _month_start(now: datetime) -> date:
     return now.date().replace(day=1)
 
 
-def _next_month(now: datetime) -> date:
+def next_month(now: datetime) -> date:
     first = _month_start(now)
     return (first + timedelta(days=32)).replace(day=1)
 
@@ -98,7 +98,7 @@ def budget_remaining(now: datetime | None = None) -> int:
     return settings.X_MONTHLY_POST_READ_BUDGET - (used or 0)
 
 
-def _count_reads(posts: int, now: datetime) -> None:
+def count_reads(posts: int, now: datetime) -> None:
     """Add a request's posts to the month's count, committed at once: X has billed them."""
     month = _month_start(now)
     changes = {"posts_read": F("posts_read") + posts, "requests": F("requests") + 1}
@@ -107,9 +107,9 @@ def _count_reads(posts: int, now: datetime) -> None:
         PostReadUsage.objects.filter(month=month).update(**changes)
 
 
-def _page_size(now: datetime) -> int:
+def page_size(now: datetime) -> int:
     remaining = budget_remaining(now)
     if remaining <= 0:
-        raise BudgetExhausted(_next_month(now))
+        raise BudgetExhausted(next_month(now))
     # A page may carry up to max_results posts: ask for no more than the budget has left.
     return max(PAGE_MIN, min(PAGE_MAX, remaining))

@@ -1,5 +1,5 @@
-"""A sync cycle: the tweetups due, packed into queries up to one ceiling, each query read
-page by page; and what a run reports."""
+"""Reading a batch of tweetups: each query read page by page up to the batch's ceiling,
+and any problem put on the tweetups' sync state in plain words."""
 
 from __future__ import annotations
 
@@ -9,35 +9,32 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import groupby
 
 from django.conf import settings
 from django.utils import timezone
 
 from events.models import SYNC_AFTER_END, HashtagSync, Tweetup
-from events.sync.locks import tweetup_sync_locks
-from events.sync.policy import (
-    BudgetExhausted,
-    _count_reads,
-    _next_month,
-    _page_size,
-    _within_window,
-    budget_remaining,
-    due_horizon,
-    read_ceiling,
-)
-from events.sync.storing import _store_page
-from events.x_client import (
-    RateBudget,
+from events.sync.errors import (
     XAuthFailed,
     XRateLimited,
     XRequestRejected,
     XSearchError,
     XTransientError,
-    search_page,
-    search_query,
-    x_client,
 )
+from events.sync.locks import tweetup_sync_locks
+from events.sync.parsing import hashtag_key
+from events.sync.planning import ensure_sync_rows, pack_queries
+from events.sync.policy import (
+    BudgetExhausted,
+    count_reads,
+    due_horizon,
+    next_sync_at,
+    page_size,
+    read_ceiling,
+    within_window,
+)
+from events.sync.storing import store_page
+from events.sync.x_client import RateBudget, search_page, search_query, x_client
 
 # One logger for the package: log lines read "events.sync" whichever module wrote them.
 logger = logging.getLogger("events.sync")
@@ -49,14 +46,6 @@ Progress = Callable[[str], None]
 
 
 @dataclass
-class Batch:
-    """Tweetups to read in one task, up to `until_id` (exclusive)."""
-
-    tweetup_ids: list[int]
-    until_id: int
-
-
-@dataclass
 class SyncReport:
     requests: int = 0
     posts_read: int = 0
@@ -64,6 +53,7 @@ class SyncReport:
     links_added: int = 0
     synced: set[int] = field(default_factory=set)
     skipped: set[int] = field(default_factory=set)  # locked by another run, or nothing to do
+    bad_data: set[int] = field(default_factory=set)  # data the sync can't work with
     rate_limited_until: datetime | None = None
     auth_failed: bool = False
     budget_exhausted: bool = False
@@ -80,60 +70,10 @@ class SyncReport:
         self.links_added += other.links_added
         self.synced |= other.synced
         self.skipped |= other.skipped
+        self.bad_data |= other.bad_data
         self.rate_limited_until = self.rate_limited_until or other.rate_limited_until
         self.auth_failed |= other.auth_failed
         self.budget_exhausted |= other.budget_exhausted
-
-
-@dataclass
-class CycleReport(SyncReport):
-    due: int = 0
-    batches: list[Batch] = field(default_factory=list)
-
-
-# --- Planning ---------------------------------------------------------------------------------
-
-
-def _ensure_sync_rows(tweetups: list[Tweetup]) -> dict[int, HashtagSync]:
-    """The tweetups' HashtagSync rows, created (empty) where missing."""
-    HashtagSync.objects.bulk_create(
-        [HashtagSync(tweetup=t, hashtag=t.hashtag) for t in tweetups], ignore_conflicts=True
-    )
-    rows = HashtagSync.objects.filter(tweetup__in=tweetups)
-    return {row.tweetup_id: row for row in rows}
-
-
-def _read_state(sync: HashtagSync) -> tuple:
-    """Tweetups with the same read state can share a query."""
-    return (
-        sync.since_id is not None,
-        sync.since_id or 0,
-        sync.pending_until_id or 0,
-        sync.pending_newest_id or 0,
-    )
-
-
-def _chunks(members: list[tuple[Tweetup, HashtagSync]]) -> list[list[tuple]]:
-    """Split tweetups into queries that fit X_SEARCH_QUERY_MAX_CHARS (a hashtag once each)."""
-    limit = settings.X_SEARCH_QUERY_MAX_CHARS
-    chunks, current, tags = [], [], []
-    for member in sorted(members, key=lambda m: (m[0].hashtag.lower(), m[0].pk)):
-        tag = member[0].hashtag.lower()
-        wanted = tags if tag in tags else [*tags, tag]
-        if current and len(search_query(wanted)) > limit:
-            chunks.append(current)
-            current, wanted = [], [tag]
-        current.append(member)
-        tags = wanted
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def _grouped(members: list[tuple[Tweetup, HashtagSync]]) -> list[list[tuple]]:
-    """Members by read state, furthest behind first."""
-    ordered = sorted(members, key=lambda m: _read_state(m[1]))
-    return [list(group) for _, group in groupby(ordered, key=lambda m: _read_state(m[1]))]
 
 
 # --- Reading ----------------------------------------------------------------------------------
@@ -224,7 +164,7 @@ def _read(
         upper, target_id = sync.pending_until_id, sync.pending_newest_id
     else:
         upper, target_id = until_id, until_id - 1
-    tags = list(dict.fromkeys(t.hashtag.lower() for t, _ in members))
+    tags = list(dict.fromkeys(hashtag_key(t.hashtag) for t, _ in members))
     query = search_query(tags)
     next_token, pages, read, added = None, 0, 0, 0
     while True:
@@ -234,18 +174,18 @@ def _read(
             since_id=since_id,
             until_id=upper,
             next_token=next_token,
-            max_results=_page_size(now),
+            max_results=page_size(now),
             rate_budget=rate_budget,
             now=now,
         )
-        _count_reads(page.result_count, now)
+        count_reads(page.result_count, now)
         pages += 1
         read += page.result_count
         report.requests += 1
         report.posts_read += page.result_count
         report.posts_skipped += page.skipped
         done = page.next_token is None
-        added += _store_page(page, members, done=done, target_id=target_id, now=now)
+        added += store_page(page, members, done=done, target_id=target_id, now=now)
         if done:
             break
         next_token = page.next_token
@@ -274,6 +214,35 @@ def _needs_read(
     return due and unread
 
 
+def _prepare(
+    tweetup: Tweetup, sync: HashtagSync, *, until_id: int, now: datetime, force: bool
+) -> bool:
+    """Bring the tweetup's read state up to date; whether to read it now."""
+    if hashtag_key(sync.hashtag) != hashtag_key(tweetup.hashtag):
+        # The organizer changed the hashtag: read the new one from the start.
+        sync.hashtag, sync.since_id = tweetup.hashtag, None
+        sync.pending_until_id = sync.pending_newest_id = None
+        sync.save(update_fields=["hashtag", "since_id", "pending_until_id", "pending_newest_id"])
+    within_window(sync, now)
+    if not _needs_read(tweetup, sync, until_id=until_id, now=now, force=force):
+        return False
+    next_sync_at(tweetup, now)  # storing a page needs it: a date it can't handle fails here
+    return True
+
+
+def _data_problem(tweetup: Tweetup, exc: Exception) -> str:
+    if isinstance(exc, OverflowError):
+        return (
+            f"This tweetup's dates ({tweetup.starts_at:%-d %B %Y} to {tweetup.ends_at:%-d %B %Y})"
+            " are too far out for the sync to work with, so its wall is not being filled. "
+            "Correct the dates and the sync picks it up again."
+        )
+    return (
+        "The sync could not work with this tweetup's data, so its wall is not being filled. "
+        "The site's operators have been told."
+    )
+
+
 def sync_tweetups(
     *,
     tweetup_ids: list[int],
@@ -286,9 +255,10 @@ def sync_tweetups(
     ceiling of `now`) onto their walls.
 
     Tweetups another run holds, not due (unless `force`), or read up to `until_id` already
-    are skipped. Rate limits,
-    refused credentials and the post budget end the run with the state recorded (see the
-    report); 5xx and timeouts raise XTransientError after recording it, for a retry.
+    are skipped; so is a tweetup whose data the sync can't work with, marked failing.
+    Rate limits, refused credentials and the post budget end the run with the state
+    recorded (see the report); 5xx and timeouts raise XTransientError after recording it,
+    for a retry.
     """
     now = now or timezone.now()
     until_id = until_id or read_ceiling(now)
@@ -298,25 +268,30 @@ def sync_tweetups(
         if not locked:
             return report
         tweetups = list(Tweetup.objects.filter(pk__in=locked).select_related("city"))
-        syncs = _ensure_sync_rows(tweetups)
+        syncs = ensure_sync_rows(tweetups)
         work = []
         for tweetup in tweetups:
             sync = syncs[tweetup.pk]
-            if sync.hashtag.lower() != tweetup.hashtag.lower():
-                # The organizer changed the hashtag: read the new one from the start.
-                sync.hashtag, sync.since_id = tweetup.hashtag, None
-                sync.pending_until_id = sync.pending_newest_id = None
-                sync.save(
-                    update_fields=["hashtag", "since_id", "pending_until_id", "pending_newest_id"]
+            try:
+                wanted = _prepare(tweetup, sync, until_id=until_id, now=now, force=force)
+            except Exception as exc:  # one tweetup's bad data must not stop the others
+                logger.exception("Hashtag sync can't work with tweetup %s", tweetup.pk)
+                _mark(
+                    [(tweetup, sync)],
+                    now=now,
+                    status=HashtagSync.Status.FAILING,
+                    next_at=now + timedelta(seconds=settings.X_SYNC_FAILING_RETRY_SECONDS),
+                    message=lambda t, exc=exc: _data_problem(t, exc),
                 )
-            _within_window(sync, now)
-            if _needs_read(tweetup, sync, until_id=until_id, now=now, force=force):
+                report.bad_data.add(tweetup.pk)
+                continue
+            if wanted:
                 work.append((tweetup, sync))
             else:
                 report.skipped.add(tweetup.pk)
 
         client, rate_budget = x_client(), RateBudget()
-        queries = [chunk for group in _grouped(work) for chunk in _chunks(group)]
+        queries = pack_queries(work)
         for index, members in enumerate(queries):
             try:
                 _read(
@@ -356,7 +331,7 @@ def sync_failed(*, tweetup_ids: list[int], error: str) -> None:
     now = timezone.now()
     with tweetup_sync_locks(tweetup_ids) as locked:
         tweetups = list(Tweetup.objects.filter(pk__in=locked).select_related("city"))
-        syncs = _ensure_sync_rows(tweetups)
+        syncs = ensure_sync_rows(tweetups)
         _mark(
             [(t, syncs[t.pk]) for t in tweetups],
             now=now,
@@ -366,69 +341,9 @@ def sync_failed(*, tweetup_ids: list[int], error: str) -> None:
         )
 
 
-def _stop_reason(report: SyncReport, now: datetime) -> XSearchError:
-    if report.rate_limited_until:
-        return XRateLimited(report.rate_limited_until)
-    if report.auth_failed:
-        return XAuthFailed("X refused the app's credentials")
-    return BudgetExhausted(_next_month(now))
-
-
-def _mark_with_locks(tweetup_ids: list[int], exc: XSearchError, now: datetime) -> None:
+def sync_stopped(*, tweetup_ids: list[int], reason: XSearchError, now: datetime) -> None:
+    """X (or the budget) stopped the cycle before these tweetups were read: say why."""
     with tweetup_sync_locks(tweetup_ids) as locked:
         tweetups = list(Tweetup.objects.filter(pk__in=locked).select_related("city"))
-        syncs = _ensure_sync_rows(tweetups)
-        _mark_stop(SyncReport(), [(t, syncs[t.pk]) for t in tweetups], exc, now)
-
-
-def run_sync_cycle(
-    *,
-    now: datetime | None = None,
-    tweetup_ids: list[int] | None = None,
-    force: bool = False,
-    dispatch: Callable[[Batch], None] | None = None,
-    progress: Progress | None = None,
-) -> CycleReport:
-    """One sync cycle: pick the tweetups due, pack them into queries up to one common ceiling
-    and hand each query's batch to `dispatch` (default: read it here and now).
-
-    `tweetup_ids` limits the cycle to those tweetups; `force` reads them even if not due.
-    """
-    now = now or timezone.now()
-    report = CycleReport()
-    tweetups = Tweetup.objects.sync_window_open(now)
-    if tweetup_ids is not None:
-        tweetups = tweetups.filter(pk__in=tweetup_ids)
-    if not force:
-        tweetups = tweetups.due_for_sync(due_horizon(now))
-    tweetups = list(tweetups.order_by("pk"))
-    report.due = len(tweetups)
-    if not tweetups:
-        return report
-    if budget_remaining(now) <= 0:
-        report.budget_exhausted = True
-        _mark_with_locks([t.pk for t in tweetups], BudgetExhausted(_next_month(now)), now)
-        return report
-
-    syncs = _ensure_sync_rows(tweetups)
-    for sync in syncs.values():
-        _within_window(sync, now)
-    until_id = read_ceiling(now)
-    members = [(t, syncs[t.pk]) for t in tweetups]
-    for group in _grouped(members):
-        for chunk in _chunks(group):
-            report.batches.append(Batch([t.pk for t, _ in chunk], until_id))
-    for index, batch in enumerate(report.batches):
-        if dispatch is not None:
-            dispatch(batch)
-            continue
-        try:
-            report.add(sync_tweetups(**vars(batch), force=force, now=now, progress=progress))
-        except XTransientError as exc:
-            if progress:
-                progress(f"{exc}: left for the next cycle")
-        if report.stopped:  # the rest would not get through either: say so, ask nothing
-            rest = [pk for later in report.batches[index + 1 :] for pk in later.tweetup_ids]
-            _mark_with_locks(rest, _stop_reason(report, now), now)
-            break
-    return report
+        syncs = ensure_sync_rows(tweetups)
+        _mark_stop(SyncReport(), [(t, syncs[t.pk]) for t in tweetups], reason, now)

@@ -11,8 +11,8 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from events.models import HashtagSync, Tweet, Tweetup, TweetupTweet, XAuthor
+from events.sync.parsing import SearchPage, hashtag_key
 from events.sync.policy import next_sync_at
-from events.x_client import SearchPage
 from tweetups import page_cache
 
 
@@ -59,7 +59,7 @@ def _insert(
         return found
 
 
-def _store_page(
+def store_page(
     page: SearchPage,
     members: list[tuple[Tweetup, HashtagSync]],
     *,
@@ -71,7 +71,7 @@ def _store_page(
     carry, and move the read cursor, in one transaction. Returns the links added."""
     by_tag: dict[str, list[int]] = defaultdict(list)
     for tweetup, _ in members:
-        by_tag[tweetup.hashtag.lower()].append(tweetup.pk)
+        by_tag[hashtag_key(tweetup.hashtag)].append(tweetup.pk)
     pairs = sorted(
         {
             (post.x_id, tweetup_id)

@@ -9,9 +9,7 @@ from events.models import Tweet, Tweetup, TweetupTweet
 from tweetups import page_cache
 
 
-@transaction.atomic
-def tweet_hide(*, tweetup: Tweetup, tweet: Tweet, actor: User, hidden: bool) -> TweetupTweet:
-    """Hide a post from the tweetup's wall, or show it again (organizer only); it stays stored."""
+def _set_hidden(*, tweetup: Tweetup, tweet: Tweet, actor: User, hidden: bool) -> TweetupTweet:
     if tweetup.organizer_id != actor.pk:
         raise PermissionDenied("Only the organizer can hide posts on this wall.")
     link = TweetupTweet.objects.select_for_update().get(tweetup=tweetup, tweet=tweet)
@@ -21,3 +19,15 @@ def tweet_hide(*, tweetup: Tweetup, tweet: Tweet, actor: User, hidden: bool) -> 
         link.save(update_fields=["hidden", "hidden_at"])
         page_cache.forget(f"tweetup:{tweetup.slug}")
     return link
+
+
+@transaction.atomic
+def wall_post_hide(*, tweetup: Tweetup, tweet: Tweet, actor: User) -> TweetupTweet:
+    """Hide a post from the tweetup's wall (organizer only); it stays stored."""
+    return _set_hidden(tweetup=tweetup, tweet=tweet, actor=actor, hidden=True)
+
+
+@transaction.atomic
+def wall_post_show(*, tweetup: Tweetup, tweet: Tweet, actor: User) -> TweetupTweet:
+    """Show a hidden post on the tweetup's wall again (organizer only)."""
+    return _set_hidden(tweetup=tweetup, tweet=tweet, actor=actor, hidden=False)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from events.models import Tweet, TweetupTweet
 from events.parts import wall_page
-from events.sync import tweet_hide
+from events.sync.wall import wall_post_hide, wall_post_show
 from events.views.lookups import organized_tweetup_or_403, tweetup_or_404
 
 
@@ -47,9 +47,10 @@ def tweetup_wall(request, slug):
 def tweetup_wall_hide(request, slug, x_id):
     tweetup = organized_tweetup_or_403(request, slug)
     tweet = get_object_or_404(Tweet.objects.filter(tweetup_links__tweetup=tweetup), x_id=x_id)
-    tweet_hide(
-        tweetup=tweetup, tweet=tweet, actor=request.user, hidden=request.POST.get("hidden") == "1"
-    )
+    if request.POST.get("hidden") == "1":
+        wall_post_hide(tweetup=tweetup, tweet=tweet, actor=request.user)
+    else:
+        wall_post_show(tweetup=tweetup, tweet=tweet, actor=request.user)
     if not request.htmx:
         return redirect(tweetup.get_absolute_url() + "#wall")
     post = Tweet.objects.for_wall(tweetup, include_hidden=True).get(x_id=x_id)

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from events.sync import run_sync_cycle
+from events.sync.cycle import run_sync_cycle
 from tests.browser.conftest import DESKTOP, assert_accessible, screenshot
 from tests.factories import CityFactory, TweetupFactory
 

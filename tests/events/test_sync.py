@@ -6,8 +6,11 @@ import pytest
 from django.utils import timezone
 
 from events.models import HashtagSync, PostReadUsage, Tweet, Tweetup, TweetupTweet, XAuthor
-from events.sync import next_sync_at, read_ceiling, run_sync_cycle, sync_tweetups
-from events.x_client import search_query
+from events.sync.cycle import run_sync_cycle
+from events.sync.policy import next_sync_at, read_ceiling
+from events.sync.reading import sync_tweetups
+from events.sync.wall import wall_post_hide, wall_post_show
+from events.sync.x_client import search_query
 from tests.fixtures_sync import state, wall
 
 pytestmark = pytest.mark.django_db
@@ -372,7 +375,6 @@ def test_for_wall_is_newest_first_hides_hidden_posts_and_badges_people_going(
     x_search, sync_tweetup, django_assert_num_queries
 ):
     from events.models import Rsvp
-    from events.sync import tweet_hide
     from tests.factories import UserFactory
 
     tweetup = sync_tweetup("ATXtweetup")
@@ -386,7 +388,7 @@ def test_for_wall_is_newest_first_hides_hidden_posts_and_badges_people_going(
     )
     hidden = Tweet.objects.get(x_id=int(third["id"]))
 
-    tweet_hide(tweetup=tweetup, tweet=hidden, actor=tweetup.organizer, hidden=True)
+    wall_post_hide(tweetup=tweetup, tweet=hidden, actor=tweetup.organizer)
 
     with django_assert_num_queries(1):
         shown = [
@@ -404,7 +406,7 @@ def test_for_wall_is_newest_first_hides_hidden_posts_and_badges_people_going(
         == (everything[1:])
     )
 
-    tweet_hide(tweetup=tweetup, tweet=hidden, actor=tweetup.organizer, hidden=False)
+    wall_post_show(tweetup=tweetup, tweet=hidden, actor=tweetup.organizer)
     assert Tweet.objects.for_wall(tweetup).count() == 3
     assert state(tweetup).posts_stored == 3  # hidden or not, stored
 
@@ -412,26 +414,22 @@ def test_for_wall_is_newest_first_hides_hidden_posts_and_badges_people_going(
 def test_only_the_organizer_hides_posts(x_search, sync_tweetup, other_user):
     from django.core.exceptions import PermissionDenied
 
-    from events.sync import tweet_hide
-
     tweetup = sync_tweetup("ATXtweetup")
     x_search.post("Hi #ATXtweetup")
     run_sync_cycle(now=x_search.cycle_time())
 
     with pytest.raises(PermissionDenied):
-        tweet_hide(tweetup=tweetup, tweet=Tweet.objects.get(), actor=other_user, hidden=True)
+        wall_post_hide(tweetup=tweetup, tweet=Tweet.objects.get(), actor=other_user)
     assert not TweetupTweet.objects.get().hidden
 
 
 def test_a_post_on_two_walls_is_hidden_on_one_only(x_search, sync_tweetup):
-    from events.sync import tweet_hide
-
     austin, berlin = sync_tweetup("ATXtweetup"), sync_tweetup("BerlinTweetup")
     x_search.post("Both #ATXtweetup #BerlinTweetup")
     run_sync_cycle(now=x_search.cycle_time())
     post = Tweet.objects.get()
 
-    tweet_hide(tweetup=austin, tweet=post, actor=austin.organizer, hidden=True)
+    wall_post_hide(tweetup=austin, tweet=post, actor=austin.organizer)
 
     assert list(Tweet.objects.for_wall(austin)) == []
     assert list(Tweet.objects.for_wall(berlin)) == [post]

@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from events import tasks
 from events.models import HashtagSync, PostReadUsage, Tweet
-from events.sync import read_ceiling, run_sync_cycle, sync_tweetups
-from events.x_client import RateBudget
+from events.sync.cycle import run_sync_cycle
+from events.sync.policy import read_ceiling
+from events.sync.reading import sync_tweetups
+from events.sync.x_client import RateBudget
 from tests.fixtures_sync import state, wall
 
 pytestmark = pytest.mark.django_db
@@ -392,7 +394,7 @@ def test_the_bearer_token_stays_out_of_debug_logs(x_search, sync_tweetup, settin
 
 
 def test_a_since_id_older_than_x_allows_moves_up_to_the_window_edge(x_search, sync_tweetup):
-    from events.sync import first_id_at
+    from events.sync.policy import first_id_at
 
     tweetup = sync_tweetup("ATXtweetup")
     x_search.post("Still in the window #ATXtweetup")

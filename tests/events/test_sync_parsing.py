@@ -2,7 +2,7 @@
 
 import pytest
 
-from events.x_client import parse_page, parse_post, unescape_x_text
+from events.sync.parsing import parse_page, parse_post, unescape_x_text
 
 
 @pytest.mark.parametrize(
@@ -31,11 +31,20 @@ def raw_post(**changes):
     }
 
 
-def test_a_post_parses_with_lower_cased_hashtags():
+def test_a_post_parses_with_case_folded_hashtags():
     post = parse_post(raw_post())
     assert post.x_id == 1900000000000000001
     assert post.hashtags == frozenset({"atxtweetup"})
     assert post.created_at.isoformat() == "2026-08-20T10:00:00+00:00"
+    assert parse_post(
+        raw_post(entities={"hashtags": [{"start": 3, "end": 14, "tag": "ATXſtraße"}]})
+    ).hashtags == frozenset({"atxstrasse"})
+
+
+@pytest.mark.parametrize("note", [None, "text", {"text": ""}, {"text": None}, {"entities": {}}])
+def test_a_note_tweet_without_text_leaves_the_post_as_sent(note):
+    post = parse_post(raw_post(note_tweet=note))
+    assert (post.text, post.hashtags) == ("Hi #ATXtweetup", frozenset({"atxtweetup"}))
 
 
 def test_text_postgresql_cannot_store_is_cleaned():

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from events import tasks
 from events.models import HashtagSync, PostReadUsage, Tweet
-from events.sync import read_ceiling
+from events.sync.policy import read_ceiling
 from tests.fixtures_celery import wait_until
 from tests.fixtures_sync import wall
 from tweetups.celery import app

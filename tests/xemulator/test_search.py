@@ -476,3 +476,27 @@ def test_a_since_id_older_than_the_window_is_refused_with_a_suggestion(x_emulato
     assert found, error["message"]
     assert error["parameters"] == {"since_id": ["1"]}
     assert len(ids(x_search("#Stale", since_id=found.group(1)))) == 1
+
+
+def test_a_long_post_comes_cut_at_280_with_all_of_it_in_note_tweet(
+    x_emulator, x_search, assert_matches_x_openapi
+):
+    typed = "Long one about #NoteTweetup & more: " + "word " * 100 + "and at the end @jonasweber"
+    post(x_emulator, typed)
+
+    short = x_search("#notetweetup", **{"tweet.fields": "entities"})
+    with_note = x_search("#notetweetup", **{"tweet.fields": "entities,note_tweet"})
+
+    assert_matches_x_openapi(short)
+    assert_matches_x_openapi(with_note)
+    (full,) = with_note.json()["data"]
+    (tweet,) = short.json()["data"]
+    assert "note_tweet" not in tweet
+    assert html.unescape(tweet["text"]) == typed[:279] + "…"
+    assert set(tweet["entities"]) == {"hashtags"}  # the mention is past the cut
+    assert html.unescape(full["note_tweet"]["text"]) == typed
+    assert full["note_tweet"]["text"].startswith("Long one about #NoteTweetup &amp; more")
+    note = full["note_tweet"]["entities"]
+    (mention,) = note["mentions"]
+    assert typed[mention["start"] : mention["end"]] == "@jonasweber"
+    assert full["entities"] == tweet["entities"]

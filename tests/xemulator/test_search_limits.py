@@ -216,3 +216,20 @@ def test_the_openapi_check_catches_a_wrong_search_shape(
 
     with pytest.raises(InvalidData):
         assert_matches_x_openapi(x_search("#a"))
+
+
+def test_a_fault_can_send_malformed_rate_limit_headers(x_emulator, x_search):
+    x_emulator.control.add_fault(
+        SEARCH_PATH, "headers", headers={"x-rate-limit-reset": "soon", "x-rate-limit-remaining": ""}
+    )
+    x_emulator.control.add_fault(SEARCH_PATH, status=429, headers={"x-rate-limit-reset": "later"})
+
+    normal, limited = x_search("#a"), x_search("#a")
+
+    assert normal.status_code == 200
+    assert (normal.headers["x-rate-limit-reset"], normal.headers["x-rate-limit-remaining"]) == (
+        "soon",
+        "",
+    )
+    assert normal.headers["x-rate-limit-limit"] == "450"
+    assert (limited.status_code, limited.headers["x-rate-limit-reset"]) == (429, "later")

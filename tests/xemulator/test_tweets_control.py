@@ -65,7 +65,7 @@ def test_post_by_author_id_and_a_backdated_post(x_emulator):
     ("spec", "message"),
     [
         ({"username": "maya_okafor", "text": ""}, "text must be a non-empty string"),
-        ({"username": "maya_okafor", "text": "x" * 281}, "X allows 280"),
+        ({"username": "maya_okafor", "text": "x" * 25_001}, "X allows 25000 in a long post"),
         ({"username": "maya_okafor"}, "text must be a non-empty string"),
         ({"text": "no author"}, "give the author as username"),
         ({"username": "has space", "text": "x"}, "give the author as username"),
@@ -272,11 +272,13 @@ def test_the_post_command_reads_the_base_url_from_the_environment(x_emulator):
 
 
 def test_the_post_command_explains_a_refusal_and_an_unreachable_emulator(x_emulator):
-    refused_post = run_module("post", "--base-url", x_emulator.base_url, "--user", "x", "x" * 300)
+    refused_post = run_module(
+        "post", "--base-url", x_emulator.base_url, "--user", "x", "x" * 25_001
+    )
     unreachable = run_module("post", "--base-url", "http://127.0.0.1:9", "--user", "x", "hi")
 
     assert refused_post.returncode == 1
-    assert "The emulator refused the post: text is 300 characters" in refused_post.stderr
+    assert "The emulator refused the post: text is 25001 characters" in refused_post.stderr
     assert unreachable.returncode == 1
     assert "Could not reach the emulator at http://127.0.0.1:9" in unreachable.stderr
 

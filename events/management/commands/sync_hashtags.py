@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from events.models import Tweetup
-from events.sync import run_sync_cycle
-from events.x_client import XTransientError
+from events.sync.cycle import run_sync_cycle
+from events.sync.errors import XTransientError
 
 
 class Command(BaseCommand):
@@ -37,6 +37,11 @@ class Command(BaseCommand):
                 f"{report.due} tweetup(s) due, {len(report.synced)} synced, "
                 f"{report.requests} request(s), {report.posts_read} post(s) read, "
                 f"{report.links_added} new on walls."
+            )
+        if report.bad_data:
+            self.stderr.write(
+                f"{len(report.bad_data)} tweetup(s) have data the sync can't work with and were "
+                "left out; their organizer's panel says why."
             )
         if report.rate_limited_until:
             self.stderr.write(

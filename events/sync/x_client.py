@@ -1,5 +1,5 @@
 """Talking to X's recent search: tweepy's real Client pointed at X_API_BASE_URL, the rate
-budget every worker shares, and reading a page of posts off the wire.
+budget every worker shares, and one request for a page of posts.
 
 tweepy builds every URL from https://api.twitter.com with no option to change it; as its
 maintainers advise, the Client's `session` gets an adapter that sends those requests to
@@ -13,7 +13,6 @@ import logging
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import requests
@@ -22,44 +21,26 @@ from django.conf import settings
 from django.core.cache import cache
 from requests.adapters import HTTPAdapter
 
+from events.sync.errors import (
+    XAuthFailed,
+    XRateLimited,
+    XRequestRejected,
+    XTransientError,
+)
+from events.sync.parsing import SearchPage, parse_page
+
 logger = logging.getLogger(__name__)
 # tweepy logs every request's headers at DEBUG, the bearer token among them: secrets stay out
 # of logs even when the site runs with DJANGO_LOG_LEVEL=DEBUG.
 logging.getLogger("tweepy.client").setLevel(logging.INFO)
 
 X_HOSTS = ("https://api.twitter.com", "https://api.x.com")
-TWEET_FIELDS = ["created_at", "author_id", "entities", "lang"]
+# note_tweet: a long post's whole text and entities; `text` has only its first 280 characters.
+TWEET_FIELDS = ["created_at", "author_id", "entities", "lang", "note_tweet"]
 USER_FIELDS = ["name", "username", "profile_image_url"]
 RATE_WINDOW_SECONDS = 15 * 60
-X_ID_RE = re.compile(r"^[0-9]{1,19}$")
-MAX_X_ID = 2**63 - 1  # PostgreSQL's bigint; X's snowflakes stay below it
-
-
-# --- Errors the sync tells apart -------------------------------------------------------------
-
-
-class XSearchError(Exception):
-    """A search that did not go through; the message is for the organizer, in plain words."""
-
-
-class XTransientError(XSearchError):
-    """5xx, timeout, dropped connection or a cut-off body: worth retrying with backoff."""
-
-
-class XRateLimited(XSearchError):
-    """X's rate limit (or our share of it) is used up until `retry_at`."""
-
-    def __init__(self, retry_at: datetime):
-        super().__init__("X rate limit reached")
-        self.retry_at = retry_at
-
-
-class XAuthFailed(XSearchError):
-    """X refused our credentials (401/403): retrying won't help until someone fixes them."""
-
-
-class XRequestRejected(XSearchError):
-    """X said the request itself was wrong (400 and other 4xx)."""
+RATE_LIMIT_HEADERS = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
+RATE_HEADER_RE = re.compile(r"^[0-9]{1,12}$")  # a count, or a Unix time in seconds
 
 
 # --- The client ------------------------------------------------------------------------------
@@ -82,7 +63,15 @@ class BaseURLAdapter(HTTPAdapter):
                 break
         if kwargs.get("timeout") is None:  # tweepy sets none: never wait forever
             kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
+        response = super().send(request, **kwargs)
+        # tweepy reads a 429's x-rate-limit-reset with int(), and a ValueError would escape
+        # every handler: a header that is not a plain number goes before tweepy sees it.
+        for name in RATE_LIMIT_HEADERS:
+            value = response.headers.get(name)
+            if value is not None and not RATE_HEADER_RE.match(value):
+                logger.warning("X sent a malformed %s header: %r", name, value[:40])
+                del response.headers[name]
+        return response
 
 
 def x_client() -> tweepy.Client:
@@ -173,161 +162,6 @@ class RateBudget:
             return 1
 
 
-# --- One page of search results --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Author:
-    x_id: int
-    username: str
-    name: str
-    profile_image_url: str
-
-
-@dataclass(frozen=True)
-class Post:
-    x_id: int
-    author_id: int
-    text: str
-    entities: dict
-    lang: str
-    created_at: datetime
-    hashtags: frozenset[str]  # lower-cased, without the #
-
-
-@dataclass
-class SearchPage:
-    posts: list[Post]
-    authors: dict[int, Author]
-    result_count: int  # posts X sent, malformed ones included: what X bills
-    newest_id: int | None
-    oldest_id: int | None
-    next_token: str | None
-    skipped: int = 0
-    rate_remaining: int | None = None
-    rate_reset: int | None = None
-    raw_ids: list[int] = field(default_factory=list)
-
-
-def unescape_x_text(text: str) -> str:
-    """Undo X's escaping of &, < and > exactly once (and nothing else the author typed)."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _clean(value):
-    """Text PostgreSQL can store: no NUL characters, no lone surrogates."""
-    if isinstance(value, str):
-        value = value.replace("\x00", "")
-        return value.encode("utf-8", "replace").decode("utf-8")
-    if isinstance(value, list):
-        return [_clean(item) for item in value]
-    if isinstance(value, dict):
-        return {_clean(key): _clean(item) for key, item in value.items()}
-    return value
-
-
-def _x_id(value) -> int:
-    if not isinstance(value, str) or not X_ID_RE.match(value) or int(value) > MAX_X_ID:
-        raise ValueError(f"not an X id: {value!r}")
-    return int(value)
-
-
-def _text(value, *, limit: int | None = None, required: bool = True) -> str:
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or (required and not value):
-        raise ValueError(f"not text: {value!r}")
-    value = _clean(value)
-    return value[:limit] if limit else value
-
-
-def parse_author(raw: dict) -> Author:
-    return Author(
-        x_id=_x_id(raw["id"]),
-        username=_text(raw["username"], limit=50),
-        name=_text(raw.get("name"), limit=100, required=False) or raw["username"],
-        profile_image_url=_text(raw.get("profile_image_url"), limit=500, required=False),
-    )
-
-
-def parse_post(raw: dict) -> Post:
-    entities = raw.get("entities") or {}
-    if not isinstance(entities, dict):
-        raise ValueError("entities is not an object")
-    hashtags = entities.get("hashtags") or []
-    if not isinstance(hashtags, list):
-        raise ValueError("entities.hashtags is not a list")
-    created_at = datetime.fromisoformat(_text(raw["created_at"]))
-    if created_at.tzinfo is None:
-        raise ValueError("created_at has no time zone")
-    lang = raw.get("lang") or ""
-    return Post(
-        x_id=_x_id(raw["id"]),
-        author_id=_x_id(raw["author_id"]),
-        text=unescape_x_text(_text(raw["text"])),
-        entities=_clean(entities),
-        lang=lang[:16] if isinstance(lang, str) else "",
-        created_at=created_at,
-        hashtags=frozenset(
-            tag["tag"].lower()
-            for tag in hashtags
-            if isinstance(tag, dict) and isinstance(tag.get("tag"), str)
-        ),
-    )
-
-
-def _optional_id(value) -> int | None:
-    try:
-        return _x_id(value)
-    except ValueError:
-        return None
-
-
-def parse_page(payload: object) -> SearchPage:
-    """A recent-search answer; malformed posts and users are logged and left out."""
-    if not isinstance(payload, dict):
-        raise XTransientError("X sent an answer that was not a JSON object")
-    meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
-    includes = payload.get("includes") if isinstance(payload.get("includes"), dict) else {}
-    data = payload.get("data") if isinstance(payload.get("data"), list) else []
-
-    authors: dict[int, Author] = {}
-    for raw in includes.get("users") or []:
-        try:
-            author = parse_author(raw)
-        except (KeyError, TypeError, ValueError) as exc:
-            logger.warning("Skipping a malformed user in X's answer: %s", exc)
-            continue
-        authors[author.x_id] = author
-
-    posts, skipped, raw_ids = [], 0, []
-    for raw in data:
-        raw_id = _optional_id(raw.get("id")) if isinstance(raw, dict) else None
-        if raw_id is not None:
-            raw_ids.append(raw_id)
-        try:
-            post = parse_post(raw)
-            if post.author_id not in authors:
-                raise ValueError(f"author {post.author_id} missing from includes.users")
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            logger.warning("Skipping malformed post %s from X: %s", raw_id or "(no id)", exc)
-            skipped += 1
-            continue
-        posts.append(post)
-
-    next_token = meta.get("next_token")
-    return SearchPage(
-        posts=posts,
-        authors=authors,
-        result_count=len(data),
-        newest_id=_optional_id(meta.get("newest_id")) or max(raw_ids, default=None),
-        oldest_id=_optional_id(meta.get("oldest_id")) or min(raw_ids, default=None),
-        next_token=next_token if isinstance(next_token, str) and next_token else None,
-        skipped=skipped,
-        raw_ids=raw_ids,
-    )
-
-
 def _header_int(response: requests.Response, name: str) -> int | None:
     try:
         return int(response.headers[name])
@@ -368,12 +202,12 @@ def search_page(
         params["until_id"] = str(until_id)
     if next_token:
         params["next_token"] = next_token
+    # X's reset is at most one window away; a bogus header must not park the sync for
+    # longer (nor past the broker's visibility timeout for a delayed task).
+    latest = int(now.timestamp()) + RATE_WINDOW_SECONDS + 60
     try:
         response = client.search_recent_tweets(query, **params)
     except tweepy.TooManyRequests as exc:
-        # X's reset is at most one window away; a bogus header must not park the sync for
-        # longer (nor past the broker's visibility timeout for a delayed task).
-        latest = int(now.timestamp()) + RATE_WINDOW_SECONDS + 60
         reset = min(exc.reset_time or latest, latest)
         rate_budget.block_until(reset, now.timestamp())
         raise XRateLimited(datetime.fromtimestamp(reset, UTC)) from exc
@@ -394,12 +228,10 @@ def search_page(
     remaining = _header_int(response, "x-rate-limit-remaining")
     reset = _header_int(response, "x-rate-limit-reset")
     if remaining is not None and remaining <= 0 and reset is not None:
-        rate_budget.block_until(reset, now.timestamp())
+        rate_budget.block_until(min(reset, latest), now.timestamp())
     try:
         payload = response.json()
     except ValueError as exc:
         logger.warning("X sent a search answer that is not valid JSON: %s", exc)
         raise XTransientError("X sent an answer that was not valid JSON") from exc
-    page = parse_page(payload)
-    page.rate_remaining, page.rate_reset = remaining, reset
-    return page
+    return parse_page(payload)
