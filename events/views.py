@@ -296,8 +296,9 @@ def _add_service_errors(form, exc: ValidationError) -> None:
 @require_safe
 def tweetup_calendar(request, slug):
     tweetup = get_object_or_404(Tweetup.objects.select_related("city", "organizer"), slug=slug)
+    url = request.build_absolute_uri(tweetup.get_absolute_url())
     response = HttpResponse(
-        tweetup_ics(tweetup, request), content_type="text/calendar; charset=utf-8"
+        tweetup_ics(tweetup, url=url), content_type="text/calendar; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{tweetup.slug}.ics"'
     return response

@@ -152,6 +152,11 @@ class CityFollow(models.Model):
         return f"{self.user} follows {self.city.name}"
 
 
+def reminder_lead() -> timedelta:
+    """How long before a tweetup starts its reminder goes out."""
+    return timedelta(hours=settings.NOTIFICATIONS_REMINDER_LEAD_HOURS)
+
+
 DIGEST_PERIOD = timedelta(days=7)
 
 

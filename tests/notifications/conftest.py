@@ -1,9 +1,13 @@
+from contextlib import contextmanager
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.utils import timezone
 
 from events.services import TweetupDetails, tweetup_create
+from notifications.broadcast_tasks import expand_broadcast
+from notifications.tasks import send_outgoing_message
 from tests.factories import UserFactory
 from tests.fixtures_mail import verified_email
 
@@ -17,6 +21,16 @@ def send_now(django_capture_on_commit_callbacks, celery_eager, smtp_mailer):
             return function(**kwargs)
 
     return run
+
+
+@contextmanager
+def tasks_lost():
+    """Every notification task enqueued meanwhile is lost, as if Redis had been flushed."""
+    with (
+        mock.patch.object(send_outgoing_message, "delay"),
+        mock.patch.object(expand_broadcast, "delay"),
+    ):
+        yield
 
 
 @pytest.fixture

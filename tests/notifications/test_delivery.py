@@ -13,13 +13,10 @@ from events.models import Rsvp, Tweetup
 from events.services import rsvp_set, tweetup_cancel, tweetup_create, tweetup_update
 from events.templatetags.tweetup_tags import local_when
 from notifications.models import Broadcast, CityFollow, Kind, OutgoingMessage
-from notifications.services import (
-    broadcast_expand,
-    city_follow,
-    email_preferences_update,
-    organizer_message_send,
-    reminders_schedule,
-)
+from notifications.organizer_messages import organizer_message_send
+from notifications.outbox import broadcast_expand
+from notifications.preferences import city_follow, email_preferences_update
+from notifications.schedules import reminders_schedule
 from tests.factories import CityFactory, UserFactory
 from tests.fixtures_mail import mail_links, mail_part, verified_email
 from tests.notifications.conftest import details

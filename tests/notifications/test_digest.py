@@ -14,15 +14,12 @@ from django.utils import timezone
 
 from events.services import rsvp_set, tweetup_cancel, tweetup_create
 from events.templatetags.tweetup_tags import local_when
-from notifications import tasks
+from notifications import periodic
+from notifications.delivery import outgoing_message_send
 from notifications.mail import compose
 from notifications.models import EmailPreferences, Kind, OutgoingMessage, digest_week
-from notifications.services import (
-    city_follow,
-    digests_schedule,
-    email_preferences_update,
-    outgoing_message_send,
-)
+from notifications.preferences import city_follow, email_preferences_update
+from notifications.schedules import digests_schedule
 from notifications.tokens import rsvp_token_read
 from tests.factories import CityFactory, UserFactory
 from tests.fixtures_mail import mail_links, mail_part, verified_email
@@ -165,7 +162,7 @@ class TestTheDigest:
         smtp_mailer.messages.clear()
         send_now(digests_schedule)
         send_now(digests_schedule)
-        send_now(tasks.send_weekly_digests.delay)  # the beat's task, as a worker runs it
+        send_now(periodic.send_weekly_digests.delay)  # the beat's task, as a worker runs it
         assert len(digests(smtp_mailer)) == 1
         (row,) = OutgoingMessage.objects.filter(kind=Kind.DIGEST)
         assert row.week == digest_week(timezone.now()) and row.week.weekday() == 0
@@ -218,7 +215,8 @@ def test_the_preference_is_on_by_default():
 
 def test_beat_runs_it_on_monday_mornings_utc():
     entry = django_settings.CELERY_BEAT_SCHEDULE["notifications-weekly-digest"]
-    assert entry["task"] == "notifications.tasks.send_weekly_digests"
+    assert entry["task"] == periodic.send_weekly_digests.name
+    assert entry["task"] == "notifications.periodic.send_weekly_digests"
     assert entry["schedule"] == crontab(minute=0, hour=8, day_of_week="mon")
     assert django_settings.CELERY_TIMEZONE == "UTC"
 

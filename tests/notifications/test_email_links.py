@@ -15,7 +15,9 @@ from django.utils import timezone
 from events.models import Rsvp, Tweetup
 from events.services import rsvp_set, tweetup_cancel, tweetup_create, tweetup_update
 from notifications.models import Broadcast, CityFollow, EmailPreferences, OutgoingMessage
-from notifications.services import city_follow, organizer_message_send, reminders_schedule
+from notifications.organizer_messages import organizer_message_send
+from notifications.preferences import city_follow
+from notifications.schedules import reminders_schedule
 from notifications.tokens import rsvp_token_make, unsubscribe_token_make
 from notifications.views import RSVP_COOKIE
 from tests.factories import TweetupFactory, UserFactory

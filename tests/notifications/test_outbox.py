@@ -11,19 +11,16 @@ from django.db.models import F
 from django.utils import timezone
 
 from events.services import rsvp_set, tweetup_create
-from notifications import services, tasks
+from notifications import delivery, tasks
+from notifications.broadcast_tasks import expand_broadcast
+from notifications.delivery import DUPLICATES_AFTER_CRASH, outgoing_message_send
 from notifications.models import Broadcast, Kind, OutgoingMessage
-from notifications.services import (
-    DUPLICATES_AFTER_CRASH,
-    broadcast_expand,
-    city_follow,
-    email_preferences_update,
-    outbox_sweep,
-    outgoing_message_send,
-)
+from notifications.outbox import broadcast_expand
+from notifications.preferences import city_follow, email_preferences_update
+from notifications.sweep import outbox_sweep
 from tests.factories import UserFactory
 from tests.fixtures_mail import verified_email
-from tests.notifications.conftest import details
+from tests.notifications.conftest import details, tasks_lost
 
 pytestmark = pytest.mark.django_db
 Status = OutgoingMessage.Status
@@ -130,7 +127,7 @@ class TestCrashBetweenSmtpAndCommit:
     def test_the_retry_sends_at_most_one_duplicate(self, queued, smtp_mailer, celery_eager):
         # The worker dies after the SMTP server accepted the mail, before "sent" commits.
         with (
-            mock.patch.object(services, "_mark_sent", side_effect=SystemExit("worker killed")),
+            mock.patch.object(delivery, "_mark_sent", side_effect=SystemExit("worker killed")),
             pytest.raises(SystemExit),
         ):
             outgoing_message_send(message_id=queued.pk)
@@ -188,7 +185,10 @@ class TestSweep:
             tweetup = tweetup_create(organizer=organizer, details=details(berlin))
             broadcast_expand(broadcast_id=tweetup.broadcasts.get().pk)
         grace = settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS
-        with mock.patch.object(services, "_enqueue") as enqueue:
+        with (
+            mock.patch.object(tasks.send_outgoing_message, "delay_each") as enqueue,
+            mock.patch.object(expand_broadcast, "delay_each"),
+        ):
             sweeps = [
                 outbox_sweep(now=later(seconds))["messages"]
                 for seconds in (grace + 10, grace + 130, grace + 250, 2 * grace + 20)
@@ -196,20 +196,20 @@ class TestSweep:
         # Enqueued once past the grace period, left alone by the sweeps every two minutes
         # after, and again once another grace period went by with the rows still unsent.
         assert sweeps == [3, 0, 0, 3]
-        sent = [c.args for c in enqueue.call_args_list if c.args[0] == "send_outgoing_message"]
-        assert [len(ids) for _, ids in sent] == [3, 0, 0, 3]
+        sent = [c.args for c in enqueue.call_args_list]
+        assert [len(ids) for (ids,) in sent] == [3, 0, 0, 3]
         assert set(OutgoingMessage.objects.values_list("status", flat=True)) == {Status.QUEUED}
 
     def test_an_abandoned_send_is_enqueued_once_per_grace_period(
         self, queued, settings, smtp_mailer
     ):
         with (
-            mock.patch.object(services, "_mark_sent", side_effect=SystemExit("worker killed")),
+            mock.patch.object(delivery, "_mark_sent", side_effect=SystemExit("worker killed")),
             pytest.raises(SystemExit),
         ):
             outgoing_message_send(message_id=queued.pk)
         lease = settings.NOTIFICATIONS_SEND_LEASE_SECONDS
-        with mock.patch.object(services, "_enqueue"):
+        with tasks_lost():
             assert outbox_sweep(now=later(lease + 10))["messages"] == 1
             queued.refresh_from_db()
             assert queued.status == Status.QUEUED and queued.attempts == 1  # its tries count
@@ -254,7 +254,7 @@ class TestSkips:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_on_one_message_send_it_once(smtp_mailer, organizer, guest, berlin):
-    with mock.patch.object(services, "_enqueue"):
+    with tasks_lost():
         tweetup = tweetup_create(organizer=organizer, details=details(berlin))
         rsvp_set(user=guest, tweetup=tweetup, status="going")
     message = OutgoingMessage.objects.get()
@@ -306,10 +306,10 @@ def test_a_worker_keeps_one_smtp_connection_and_replaces_a_dead_one(
     assert len(smtp_mailer.messages) == 3
     assert len(set(smtp_mailer.peers)) == 1  # one SMTP session for all three
 
-    from notifications import mail
+    from notifications import smtp
 
     # The connection dies while the worker is idle (as when the server times it out).
-    mail._open.backend.connection.sock.shutdown(socket.SHUT_RDWR)
+    smtp._this_thread.backend.connection.sock.shutdown(socket.SHUT_RDWR)
     late = verified_email(UserFactory()).user
     send_now(rsvp_set, user=late, tweetup=berlin_tweetup, status="going")
     assert len(smtp_mailer.messages) == 4

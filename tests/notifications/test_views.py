@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 
 from notifications.models import Broadcast, CityFollow, EmailPreferences, Kind
-from notifications.services import mail_address
+from notifications.preferences import mail_address
 from tests.fixtures_mail import verified_email
 
 pytestmark = pytest.mark.django_db
