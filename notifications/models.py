@@ -5,8 +5,8 @@ same transaction as the change people hear about, a Celery task per row sends it
 beat sweep re-enqueues whatever is still unsent, so a lost task loses no mail. Notices
 that go to many people are one `Broadcast` row first, expanded into messages by a task.
 
-The style guide puts email preferences in accounts/; they live here so this app owns all
-of its migrations while other work changes accounts/ and events/ at the same time.
+Email preferences live here, not in accounts/: only mail reads them, so every table about
+mail is this app's.
 """
 
 from datetime import UTC, date, datetime, timedelta
