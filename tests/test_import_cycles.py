@@ -2,8 +2,8 @@
 
 Every first-party module is parsed (not imported). A module's top-level imports (also in
 `if`, `try` and class bodies, since they run on import; not under `if TYPE_CHECKING`, nor
-in functions) make the graph that must have no cycle. The reach rules count every import,
-in functions too: a lazy import reaches across just the same.
+in functions) make the graph that must have no cycle; a second check follows the imports
+in functions too. The reach rules count every import: a lazy one reaches just the same.
 """
 
 import ast

@@ -315,3 +315,13 @@ def test_a_worker_keeps_one_smtp_connection_and_replaces_a_dead_one(
     assert len(smtp_mailer.messages) == 4
     assert len(set(smtp_mailer.peers)) == 2
     assert OutgoingMessage.objects.filter(status=Status.SENT).count() == 4
+
+
+def test_every_beat_entry_names_a_task_the_worker_registers(settings):
+    from tweetups.celery import app
+
+    app.loader.import_default_modules()  # what a worker does on start: autodiscovery
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert entry["task"] in app.tasks, name
+    for task in ("notifications.tasks.send_outgoing_message", expand_broadcast.name):
+        assert task in app.tasks
