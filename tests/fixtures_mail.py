@@ -4,7 +4,6 @@
   (email.message.EmailMessage), `.refuse_next(code, times)` makes it answer with an error,
   `.wait_for(n)` blocks until n mails arrived (no sleeping).
 - `smtp_mailer`: `smtp_server`, with MAILERS["default"] pointing Django at it.
-- `verified_email(user, address)`: give a user a verified primary address.
 - `mail_links(message)`: every URL in a mail's HTML and text parts, and its headers.
 
 Celery in-process is tests/fixtures_celery.py's `celery_eager`.
@@ -88,13 +87,6 @@ def smtp_mailer(settings, smtp_server):
         }
     }
     return smtp_server
-
-
-def verified_email(user, address: str | None = None):
-    from allauth.account.models import EmailAddress
-
-    address = address or f"{user.username}@example.com"
-    return EmailAddress.objects.create(user=user, email=address, verified=True, primary=True)
 
 
 def mail_links(message: EmailMessage) -> list[str]:

@@ -8,8 +8,7 @@ from django.utils import timezone
 from events.services import TweetupDetails, tweetup_create
 from notifications.broadcast_tasks import expand_broadcast
 from notifications.tasks import send_outgoing_message
-from tests.factories import UserFactory
-from tests.fixtures_mail import verified_email
+from tests.factories import MailableUserFactory
 
 
 @pytest.fixture
@@ -35,12 +34,12 @@ def tasks_lost():
 
 @pytest.fixture
 def organizer(db):
-    return verified_email(UserFactory(display_name="Olga Organizer")).user
+    return MailableUserFactory(display_name="Olga Organizer")
 
 
 @pytest.fixture
 def guest(db):
-    return verified_email(UserFactory(display_name="Gus Guest")).user
+    return MailableUserFactory(display_name="Gus Guest")
 
 
 def winter_evening(days_ahead: int = 10):

@@ -15,10 +15,16 @@ from events.templatetags.tweetup_tags import local_when
 from notifications.models import Broadcast, CityFollow, Kind, OutgoingMessage
 from notifications.organizer_messages import organizer_message_send
 from notifications.outbox import broadcast_expand
-from notifications.preferences import city_follow, email_preferences_update
+from notifications.preferences import city_follow
 from notifications.schedules import reminders_schedule
-from tests.factories import CityFactory, UserFactory
-from tests.fixtures_mail import mail_links, mail_part, verified_email
+from tests.factories import (
+    CityFactory,
+    EmailAddressFactory,
+    EmailPreferencesFactory,
+    MailableUserFactory,
+    UserFactory,
+)
+from tests.fixtures_mail import mail_links, mail_part
 from tests.notifications.conftest import details
 
 pytestmark = pytest.mark.django_db
@@ -97,12 +103,8 @@ class TestConfirmation:
     def test_nothing_for_an_unverified_address_or_a_category_turned_off(
         self, send_now, berlin_tweetup, smtp_mailer
     ):
-        from allauth.account.models import EmailAddress
-
-        unverified = UserFactory()
-        EmailAddress.objects.create(user=unverified, email="u@example.com", verified=False)
-        opted_out = verified_email(UserFactory()).user
-        email_preferences_update(user=opted_out, values={"confirmations": False})
+        unverified = EmailAddressFactory(verified=False, primary=False).user
+        opted_out = EmailPreferencesFactory(confirmations=False).user
         for person in (unverified, opted_out):
             send_now(rsvp_set, user=person, tweetup=berlin_tweetup, status="going")
         assert OutgoingMessage.objects.count() == 0
@@ -151,7 +153,7 @@ class TestChangesAndCancellation:
     def test_cancellation_carries_the_reason_and_method_cancel(
         self, send_now, berlin_tweetup, organizer, guest, smtp_mailer
     ):
-        maybe = verified_email(UserFactory()).user
+        maybe = MailableUserFactory()
         send_now(rsvp_set, user=guest, tweetup=berlin_tweetup, status="going")
         send_now(rsvp_set, user=maybe, tweetup=berlin_tweetup, status="maybe")
         send_now(
@@ -177,7 +179,7 @@ class TestChangesAndCancellation:
     def test_a_change_notice_invites_each_person_as_they_answered(
         self, send_now, organizer, berlin, smtp_mailer
     ):
-        going, maybe, waiting = (verified_email(UserFactory()).user for _ in range(3))
+        going, maybe, waiting = (MailableUserFactory() for _ in range(3))
         tweetup = send_now(tweetup_create, organizer=organizer, details=details(berlin, capacity=2))
         send_now(rsvp_set, user=going, tweetup=tweetup, status="going")
         send_now(rsvp_set, user=maybe, tweetup=tweetup, status="maybe")
@@ -246,7 +248,7 @@ class TestChangesAndCancellation:
 
 class TestPromotionNewTweetupReminderMessage:
     def test_waitlist_promotion(self, send_now, organizer, guest, berlin, smtp_mailer):
-        leaving = verified_email(UserFactory()).user
+        leaving = MailableUserFactory()
         tweetup = send_now(tweetup_create, organizer=organizer, details=details(berlin, capacity=2))
         send_now(rsvp_set, user=leaving, tweetup=tweetup, status="going")
         send_now(rsvp_set, user=guest, tweetup=tweetup, status="going")  # waitlisted
@@ -260,13 +262,12 @@ class TestPromotionNewTweetupReminderMessage:
     def test_new_tweetup_goes_to_followers_who_can_and_want_to_hear(
         self, send_now, organizer, berlin, smtp_mailer
     ):
-        fan = verified_email(UserFactory()).user
-        quiet = verified_email(UserFactory()).user
+        fan = MailableUserFactory()
+        quiet = EmailPreferencesFactory(new_in_city=False).user
         no_address = UserFactory()
         for person in (fan, quiet, no_address, organizer):
             city_follow(user=person, city=berlin)
-        email_preferences_update(user=quiet, values={"new_in_city": False})
-        elsewhere = verified_email(UserFactory()).user
+        elsewhere = MailableUserFactory()
         city_follow(user=elsewhere, city=CityFactory(name="Tokyo", timezone="Asia/Tokyo"))
 
         tweetup = send_now(tweetup_create, organizer=organizer, details=details(berlin))
@@ -310,7 +311,7 @@ class TestPromotionNewTweetupReminderMessage:
     def test_organizer_message_to_going_and_optionally_maybe(
         self, send_now, berlin_tweetup, organizer, guest, smtp_mailer
     ):
-        maybe = verified_email(UserFactory()).user
+        maybe = MailableUserFactory()
         send_now(rsvp_set, user=guest, tweetup=berlin_tweetup, status="going")
         send_now(rsvp_set, user=maybe, tweetup=berlin_tweetup, status="maybe")
         smtp_mailer.messages.clear()
@@ -344,7 +345,7 @@ class TestPromotionNewTweetupReminderMessage:
     def test_organizer_message_including_the_waitlist_reaches_it(
         self, send_now, organizer, guest, berlin, smtp_mailer
     ):
-        waiting, maybe = (verified_email(UserFactory()).user for _ in range(2))
+        waiting, maybe = (MailableUserFactory() for _ in range(2))
         tweetup = send_now(tweetup_create, organizer=organizer, details=details(berlin, capacity=2))
         send_now(rsvp_set, user=guest, tweetup=tweetup, status="going")
         send_now(rsvp_set, user=waiting, tweetup=tweetup, status="going")  # full: waitlisted

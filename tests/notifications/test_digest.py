@@ -18,11 +18,11 @@ from notifications import periodic
 from notifications.delivery import outgoing_message_send
 from notifications.mail import compose
 from notifications.models import EmailPreferences, Kind, OutgoingMessage, digest_week
-from notifications.preferences import city_follow, email_preferences_update
+from notifications.preferences import city_follow
 from notifications.schedules import digests_schedule
 from notifications.tokens import rsvp_token_read
-from tests.factories import CityFactory, UserFactory
-from tests.fixtures_mail import mail_links, mail_part, verified_email
+from tests.factories import CityFactory, EmailPreferencesFactory, MailableUserFactory, UserFactory
+from tests.fixtures_mail import mail_links, mail_part
 from tests.notifications.conftest import details
 from tests.notifications.test_email_links import link_path, open_every_link, snapshot, writes
 
@@ -62,7 +62,7 @@ def week(send_now, organizer, berlin, tokyo):
 @pytest.fixture
 def fan(berlin, tokyo):
     """Follows Berlin and Tokyo, with a verified address."""
-    person = verified_email(UserFactory(display_name="Fran Fan")).user
+    person = MailableUserFactory(display_name="Fran Fan")
     city_follow(user=person, city=berlin)
     city_follow(user=person, city=tokyo)
     return person
@@ -176,14 +176,13 @@ class TestTheDigest:
     def test_only_people_with_something_coming_up_who_can_and_want_to_hear(
         self, send_now, week, fan, organizer, berlin, tokyo, smtp_mailer
     ):
-        opted_out = verified_email(UserFactory()).user
+        opted_out = EmailPreferencesFactory(digest=False).user
         no_address = UserFactory()
         for person in (opted_out, no_address, organizer):
             city_follow(user=person, city=berlin)
-        email_preferences_update(user=opted_out, values={"digest": False})
-        not_following = verified_email(UserFactory()).user
+        not_following = MailableUserFactory()
         quiet_city = CityFactory(name="Lagos", country="Nigeria", timezone="Africa/Lagos")
-        lagos_fan = verified_email(UserFactory()).user
+        lagos_fan = MailableUserFactory()
         city_follow(user=lagos_fan, city=quiet_city)  # nothing there this week
         assert not_following and lagos_fan
         smtp_mailer.messages.clear()
@@ -227,7 +226,7 @@ def test_fan_out_and_composing_take_queries_independent_of_size(
     def run(followers: int, tweetups: int) -> tuple[int, int]:
         OutgoingMessage.objects.filter(kind=Kind.DIGEST).delete()
         for _ in range(followers):
-            city_follow(user=verified_email(UserFactory()).user, city=berlin)
+            city_follow(user=MailableUserFactory(), city=berlin)
         for n in range(tweetups):
             send_now(
                 tweetup_create,

@@ -18,8 +18,7 @@ from notifications.models import Broadcast, Kind, OutgoingMessage
 from notifications.outbox import broadcast_expand
 from notifications.preferences import city_follow, email_preferences_update
 from notifications.sweep import outbox_sweep
-from tests.factories import UserFactory
-from tests.fixtures_mail import verified_email
+from tests.factories import MailableUserFactory, OutgoingMessageFactory
 from tests.notifications.conftest import details, tasks_lost
 
 pytestmark = pytest.mark.django_db
@@ -27,11 +26,9 @@ Status = OutgoingMessage.Status
 
 
 @pytest.fixture
-def queued(berlin_tweetup, guest, django_capture_on_commit_callbacks):
+def queued(berlin_tweetup, guest):
     """A confirmation in the outbox whose send task was never run (as if Redis lost it)."""
-    with django_capture_on_commit_callbacks(execute=False):
-        rsvp_set(user=guest, tweetup=berlin_tweetup, status="going")
-    return OutgoingMessage.objects.get(kind=Kind.CONFIRMATION)
+    return OutgoingMessageFactory(recipient=guest, tweetup=berlin_tweetup)
 
 
 def later(seconds: int):
@@ -57,7 +54,7 @@ class TestIdempotence:
     def test_expanding_a_broadcast_twice_writes_each_message_once(
         self, organizer, berlin, django_capture_on_commit_callbacks, smtp_mailer, celery_eager
     ):
-        fans = [verified_email(UserFactory()).user for _ in range(3)]
+        fans = [MailableUserFactory() for _ in range(3)]
         for fan in fans:
             city_follow(user=fan, city=berlin)
         with django_capture_on_commit_callbacks(execute=False):
@@ -166,7 +163,7 @@ class TestSweep:
     def test_expands_a_broadcast_whose_task_was_lost(
         self, organizer, berlin, django_capture_on_commit_callbacks, smtp_mailer, celery_eager
     ):
-        fan = verified_email(UserFactory()).user
+        fan = MailableUserFactory()
         city_follow(user=fan, city=berlin)
         with django_capture_on_commit_callbacks(execute=False):  # Redis flushed
             tweetup_create(organizer=organizer, details=details(berlin))
@@ -178,7 +175,7 @@ class TestSweep:
         self, organizer, berlin, django_capture_on_commit_callbacks, settings
     ):
         # A fan-out whose tasks are all still waiting in the queue behind each other.
-        fans = [verified_email(UserFactory()).user for _ in range(3)]
+        fans = [MailableUserFactory() for _ in range(3)]
         for fan in fans:
             city_follow(user=fan, city=berlin)
         with django_capture_on_commit_callbacks(execute=False):
@@ -300,7 +297,7 @@ def test_the_admin_lists_messages_and_retries_failed_ones(
 def test_a_worker_keeps_one_smtp_connection_and_replaces_a_dead_one(
     send_now, berlin_tweetup, smtp_mailer, django_capture_on_commit_callbacks
 ):
-    people = [verified_email(UserFactory()).user for _ in range(3)]
+    people = [MailableUserFactory() for _ in range(3)]
     for person in people:
         send_now(rsvp_set, user=person, tweetup=berlin_tweetup, status="going")
     assert len(smtp_mailer.messages) == 3
@@ -310,7 +307,7 @@ def test_a_worker_keeps_one_smtp_connection_and_replaces_a_dead_one(
 
     # The connection dies while the worker is idle (as when the server times it out).
     smtp._this_thread.backend.connection.sock.shutdown(socket.SHUT_RDWR)
-    late = verified_email(UserFactory()).user
+    late = MailableUserFactory()
     send_now(rsvp_set, user=late, tweetup=berlin_tweetup, status="going")
     assert len(smtp_mailer.messages) == 4
     assert len(set(smtp_mailer.peers)) == 2

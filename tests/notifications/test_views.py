@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from notifications.models import Broadcast, CityFollow, EmailPreferences, Kind
 from notifications.preferences import mail_address
-from tests.fixtures_mail import verified_email
+from tests.factories import CityFollowFactory, EmailAddressFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,13 +58,13 @@ class TestAddresses:
         assert "me@example.com" in settings_page.text and "Verified" in settings_page.text
 
     def test_remove_an_address(self, client, user):
-        verified_email(user, "old@example.com")
+        EmailAddressFactory(user=user, email="old@example.com")
         client.force_login(user)
         client.post(reverse("account_email"), {"email": "old@example.com", "action_remove": ""})
         assert not EmailAddress.objects.filter(user=user).exists()
 
     def test_make_a_second_address_the_one_mail_goes_to(self, client, user):
-        verified_email(user, "old@example.com")
+        EmailAddressFactory(user=user, email="old@example.com")
         new = EmailAddress.objects.create(user=user, email="new@example.com", verified=False)
         client.force_login(user)
         page = words(client.get(reverse("account_email")))
@@ -169,7 +169,7 @@ class TestFollowingCities:
         self, client, user, berlin, django_assert_max_num_queries
     ):
         client.force_login(user)
-        CityFollow.objects.create(user=user, city=berlin)
+        CityFollowFactory(user=user, city=berlin)
         client.get(berlin.get_absolute_url())
         with django_assert_max_num_queries(4):  # session, user, city, one page
             assert "Following Berlin" in client.get(berlin.get_absolute_url()).text

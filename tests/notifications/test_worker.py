@@ -8,9 +8,8 @@ from django.utils import timezone
 from events.services import rsvp_set, tweetup_create
 from notifications.models import OutgoingMessage
 from notifications.preferences import city_follow
-from tests.factories import UserFactory
+from tests.factories import MailableUserFactory
 from tests.fixtures_celery import wait_until
-from tests.fixtures_mail import verified_email
 from tests.notifications.conftest import details, tasks_lost
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -19,7 +18,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 def test_the_sweep_sends_what_a_flushed_redis_lost(
     celery_workers, smtp_server, organizer, guest, berlin
 ):
-    fans = [verified_email(UserFactory()).user for _ in range(3)]
+    fans = [MailableUserFactory() for _ in range(3)]
     for fan in fans:
         city_follow(user=fan, city=berlin)
     # Every task these changes enqueue is lost, as if Redis had been flushed.
