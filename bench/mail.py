@@ -84,7 +84,7 @@ from accounts.models import User  # noqa: E402
 from events.models import City, Rsvp, Tweetup  # noqa: E402
 from events.services import TweetupDetails, tweetup_create  # noqa: E402
 from notifications.delivery import outgoing_message_send  # noqa: E402
-from notifications.models import Broadcast, CityFollow, Kind, OutgoingMessage  # noqa: E402
+from notifications.models import Broadcast, CityFollow, MessageKind, OutgoingMessage  # noqa: E402
 from notifications.outbox import broadcast_expand  # noqa: E402
 from notifications.tasks import send_outgoing_message  # noqa: E402
 from tweetups.celery import app  # noqa: E402
@@ -213,7 +213,7 @@ def main() -> None:
     finally:
         stop_process_group(worker, timeout=30)
 
-    broadcast = Broadcast.objects.get(tweetup=tweetup, kind=Kind.NEW_TWEETUP)
+    broadcast = Broadcast.objects.get(tweetup=tweetup, kind=MessageKind.NEW_TWEETUP)
     expansion = (broadcast.expanded_at - broadcast.created_at).total_seconds()
     sent = OutgoingMessage.objects.filter(broadcast=broadcast, status="sent").count()
     total = finished - started

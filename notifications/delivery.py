@@ -21,7 +21,7 @@ from notifications.mail import compose
 from notifications.models import (
     DIGEST_PERIOD,
     EmailPreferences,
-    Kind,
+    MessageKind,
     OutgoingMessage,
     digest_tweetups,
     reminder_lead,
@@ -111,7 +111,7 @@ def _why_not(message: OutgoingMessage) -> tuple[str, str | None]:
         return f"{message.category} turned off", None
     if not message.recipient.is_active:
         return "account inactive", None
-    if message.kind == Kind.DIGEST:
+    if message.kind == MessageKind.DIGEST:
         reason = _why_no_digest(message)
     else:
         reason = _why_not_about_tweetup(message)
@@ -134,27 +134,27 @@ def _why_no_digest(message: OutgoingMessage) -> str:
 def _why_not_about_tweetup(message: OutgoingMessage) -> str:
     tweetup = message.tweetup
     kind = message.kind
-    if kind != Kind.CANCELLATION and tweetup.is_cancelled:
+    if kind != MessageKind.CANCELLATION and tweetup.is_cancelled:
         return "the tweetup was cancelled"
-    if kind not in (Kind.CANCELLATION, Kind.ORGANIZER_MESSAGE) and tweetup.is_past:
+    if kind not in (MessageKind.CANCELLATION, MessageKind.ORGANIZER_MESSAGE) and tweetup.is_past:
         return "the tweetup is over"
-    if kind == Kind.REMINDER and tweetup.starts_at > timezone.now() + reminder_lead():
+    if kind == MessageKind.REMINDER and tweetup.starts_at > timezone.now() + reminder_lead():
         # Moved to a later day before its reminder went out: reminders_schedule writes
         # a new one when the new date comes near.
         return "the tweetup moved later"
-    if kind in (Kind.CONFIRMATION, Kind.PROMOTION, Kind.REMINDER):
+    if kind in (MessageKind.CONFIRMATION, MessageKind.PROMOTION, MessageKind.REMINDER):
         going = Rsvp.objects.filter(
             tweetup=tweetup, user_id=message.recipient_id, status=Rsvp.Status.GOING
         ).exists()
         if not going:
             return "no longer going"
     if (
-        kind == Kind.CHANGE
+        kind == MessageKind.CHANGE
         and message.revision < tweetup.revision
         and OutgoingMessage.objects.filter(
             recipient_id=message.recipient_id,
             tweetup=tweetup,
-            kind__in=[Kind.CHANGE, Kind.CANCELLATION],
+            kind__in=[MessageKind.CHANGE, MessageKind.CANCELLATION],
             revision__gt=message.revision,
         ).exists()
     ):

@@ -23,18 +23,18 @@ from notifications.links import rsvp_links, site_url, unsubscribe_url
 from notifications.models import (
     DIGEST_PERIOD,
     Category,
-    Kind,
+    MessageKind,
     OutgoingMessage,
     digest_tweetups,
 )
 
 # Kinds whose mail carries Going · Maybe · Can't go buttons.
 RSVP_BUTTON_KINDS = {
-    Kind.CONFIRMATION,
-    Kind.REMINDER,
-    Kind.NEW_TWEETUP,
-    Kind.PROMOTION,
-    Kind.CHANGE,
+    MessageKind.CONFIRMATION,
+    MessageKind.REMINDER,
+    MessageKind.NEW_TWEETUP,
+    MessageKind.PROMOTION,
+    MessageKind.CHANGE,
 }
 # The iCalendar PARTSTAT for each RSVP that gets an invitation. Waitlisted people have no
 # seat, so no event for their calendar until a promotion sends one.
@@ -44,15 +44,15 @@ RSVP_PARTSTAT = {Rsvp.Status.GOING: "ACCEPTED", Rsvp.Status.MAYBE: "TENTATIVE"}
 def _reason(message: OutgoingMessage) -> str:
     """Why this person gets this mail, for the footer."""
     match message.kind:
-        case Kind.CONFIRMATION:
+        case MessageKind.CONFIRMATION:
             return "You get this because you said you're going to this tweetup."
-        case Kind.REMINDER:
+        case MessageKind.REMINDER:
             return "You get this because you're going to this tweetup."
-        case Kind.PROMOTION:
+        case MessageKind.PROMOTION:
             return "You get this because you were on this tweetup's waitlist."
-        case Kind.NEW_TWEETUP:
+        case MessageKind.NEW_TWEETUP:
             return f"You get this because you follow {message.tweetup.city.name} on Tweetups."
-        case Kind.ORGANIZER_MESSAGE:
+        case MessageKind.ORGANIZER_MESSAGE:
             return (
                 "You get this because you answered this tweetup's RSVP. "
                 "The organizer wrote it; Tweetups sent it."
@@ -99,19 +99,19 @@ def _subject(message: OutgoingMessage) -> str:
     title = " ".join(tweetup.title.split())  # headers take no line breaks
     when = f"{tweetup.local_starts_at:%a %-d %b}"
     match message.kind:
-        case Kind.CONFIRMATION:
+        case MessageKind.CONFIRMATION:
             return f"You're going: {title} ({when})"
-        case Kind.REMINDER:
+        case MessageKind.REMINDER:
             return f"Tomorrow: {title}" if _is_tomorrow(tweetup) else f"Coming up: {title}"
-        case Kind.CHANGE:
+        case MessageKind.CHANGE:
             return f"Changed: {title} is now {when}"
-        case Kind.CANCELLATION:
+        case MessageKind.CANCELLATION:
             return f"Cancelled: {title} ({when})"
-        case Kind.PROMOTION:
+        case MessageKind.PROMOTION:
             return f"A seat opened up: you're going to {title}"
-        case Kind.NEW_TWEETUP:
+        case MessageKind.NEW_TWEETUP:
             return f"New in {tweetup.city.name}: {title} ({when})"
-        case Kind.ORGANIZER_MESSAGE:
+        case MessageKind.ORGANIZER_MESSAGE:
             subject = " ".join(message.broadcast.subject.split())
             return f"{subject} · {title}"
     raise ValueError(message.kind)
@@ -156,7 +156,7 @@ def compose(message: OutgoingMessage, *, address: str) -> EmailMultiAlternatives
         "settings_url": site_url(reverse("notifications:settings")),
         "site_url": settings.SITE_URL,
     }
-    if message.kind == Kind.DIGEST:
+    if message.kind == MessageKind.DIGEST:
         context |= _digest_context(message)
         subject = _digest_subject(context["cities"], len(context["items"]))
     else:
@@ -207,7 +207,7 @@ def _tweetup_mail_context(message: OutgoingMessage) -> dict:
     """What a mail about one tweetup shows, and the calendar file it carries, if any."""
     tweetup, recipient = message.tweetup, message.recipient
     rsvp_status = None
-    if message.kind == Kind.CHANGE:  # sent to people going, maybe and waitlisted
+    if message.kind == MessageKind.CHANGE:  # sent to people going, maybe and waitlisted
         rsvp_status = (
             Rsvp.objects.filter(tweetup=tweetup, user=recipient)
             .values_list("status", flat=True)
@@ -241,11 +241,11 @@ def _calendar_method(kind: str, rsvp_status: str | None) -> tuple[str | None, st
     also reaches people who said maybe, whose calendar gets the event as tentative, and
     people on the waitlist, who get none: they have no seat yet.
     """
-    if kind == Kind.CANCELLATION:
+    if kind == MessageKind.CANCELLATION:
         return "CANCEL", None
-    if kind in (Kind.CONFIRMATION, Kind.PROMOTION):
+    if kind in (MessageKind.CONFIRMATION, MessageKind.PROMOTION):
         return "REQUEST", RSVP_PARTSTAT[Rsvp.Status.GOING]
-    if kind == Kind.CHANGE and rsvp_status in RSVP_PARTSTAT:
+    if kind == MessageKind.CHANGE and rsvp_status in RSVP_PARTSTAT:
         return "REQUEST", RSVP_PARTSTAT[rsvp_status]
     return None, None
 

@@ -6,25 +6,27 @@ is written if and only if the change commits; its tasks are enqueued on commit.
 
 from events.models import Rsvp, Tweetup
 from notifications.broadcast_tasks import expand_broadcast
-from notifications.models import Broadcast, Kind
+from notifications.models import Broadcast, MessageKind
 from notifications.outbox import messages_create
 
 
 def notices_for_rsvp(*, tweetup: Tweetup, rsvp: Rsvp) -> None:
     """A confirmation with a calendar invitation when someone is now going."""
     if rsvp.status == Rsvp.Status.GOING:
-        messages_create(users=[rsvp.user_id], kind=Kind.CONFIRMATION, tweetup=tweetup)
+        messages_create(users=[rsvp.user_id], kind=MessageKind.CONFIRMATION, tweetup=tweetup)
 
 
 def notices_for_promotion(*, tweetup: Tweetup, rsvps: list[Rsvp]) -> None:
     """ "A seat opened up, you're going" for each person moved off the waitlist."""
     if rsvps:
-        messages_create(users=[r.user_id for r in rsvps], kind=Kind.PROMOTION, tweetup=tweetup)
+        messages_create(
+            users=[r.user_id for r in rsvps], kind=MessageKind.PROMOTION, tweetup=tweetup
+        )
 
 
 def notices_for_new_tweetup(*, tweetup: Tweetup) -> None:
     """Tell the people who follow the tweetup's city."""
-    _broadcast_create(kind=Kind.NEW_TWEETUP, tweetup=tweetup, revision=0)
+    _broadcast_create(kind=MessageKind.NEW_TWEETUP, tweetup=tweetup, revision=0)
 
 
 # What a change notice is about; a new title or description alone doesn't warrant a mail.
@@ -40,12 +42,12 @@ def notices_for_tweetup_change(*, tweetup: Tweetup) -> None:
     """
     before = Tweetup.objects.filter(pk=tweetup.pk).values(*NOTICEABLE_FIELDS).first()
     if before and any(before[f] != getattr(tweetup, f) for f in NOTICEABLE_FIELDS):
-        _broadcast_create(kind=Kind.CHANGE, tweetup=tweetup, revision=tweetup.revision)
+        _broadcast_create(kind=MessageKind.CHANGE, tweetup=tweetup, revision=tweetup.revision)
 
 
 def notices_for_cancellation(*, tweetup: Tweetup) -> None:
     """A cancellation notice (with METHOD:CANCEL) to everyone who said they might come."""
-    _broadcast_create(kind=Kind.CANCELLATION, tweetup=tweetup, revision=tweetup.revision)
+    _broadcast_create(kind=MessageKind.CANCELLATION, tweetup=tweetup, revision=tweetup.revision)
 
 
 def _broadcast_create(*, kind: str, tweetup: Tweetup, revision: int) -> None:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from events.models import Tweetup
 from notifications.broadcast_tasks import expand_broadcast
-from notifications.models import Broadcast, Kind
+from notifications.models import Broadcast, MessageKind
 
 
 class OrganizerMessageLimit(ValidationError):
@@ -38,7 +38,7 @@ def organizer_message_send(
     recent = list(
         Broadcast.objects.filter(
             tweetup=tweetup,
-            kind=Kind.ORGANIZER_MESSAGE,
+            kind=MessageKind.ORGANIZER_MESSAGE,
             created_at__gt=now - timedelta(days=1),
         )
         .order_by("created_at")
@@ -51,7 +51,7 @@ def organizer_message_send(
             f"at {next_at:%H:%M} {next_at.tzname()} on {next_at:%a %-d %b}."
         )
     broadcast = Broadcast.objects.create(
-        kind=Kind.ORGANIZER_MESSAGE,
+        kind=MessageKind.ORGANIZER_MESSAGE,
         tweetup=tweetup,
         revision=tweetup.revision,
         author=author,

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from events.models import Rsvp, Tweetup
-from notifications.models import KIND_CATEGORY, Broadcast, CityFollow, Kind, OutgoingMessage
+from notifications.models import KIND_CATEGORY, Broadcast, CityFollow, MessageKind, OutgoingMessage
 from notifications.preferences import wanting, with_verified_email
 from notifications.tasks import send_outgoing_message
 
@@ -46,14 +46,15 @@ def messages_create(*, users: list[int], kind: str, tweetup: Tweetup) -> None:
 def _audience(broadcast: Broadcast):
     """The users a broadcast is for, before preferences and addresses are applied."""
     tweetup = broadcast.tweetup
-    if broadcast.kind == Kind.NEW_TWEETUP:
+    if broadcast.kind == MessageKind.NEW_TWEETUP:
         people = CityFollow.objects.filter(city_id=tweetup.city_id).values("user_id")
     else:
+        might_come = [Rsvp.Status.GOING, Rsvp.Status.WAITLISTED, Rsvp.Status.MAYBE]
         statuses = {
-            Kind.REMINDER: [Rsvp.Status.GOING],
-            Kind.CHANGE: [Rsvp.Status.GOING, Rsvp.Status.WAITLISTED, Rsvp.Status.MAYBE],
-            Kind.CANCELLATION: [Rsvp.Status.GOING, Rsvp.Status.WAITLISTED, Rsvp.Status.MAYBE],
-            Kind.ORGANIZER_MESSAGE: [Rsvp.Status.GOING]
+            MessageKind.REMINDER: [Rsvp.Status.GOING],
+            MessageKind.CHANGE: might_come,
+            MessageKind.CANCELLATION: might_come,
+            MessageKind.ORGANIZER_MESSAGE: [Rsvp.Status.GOING]
             + ([Rsvp.Status.MAYBE] if broadcast.include_maybe else [])
             + ([Rsvp.Status.WAITLISTED] if broadcast.include_waitlisted else []),
         }[broadcast.kind]

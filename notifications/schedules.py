@@ -13,7 +13,7 @@ from notifications.models import (
     DIGEST_PERIOD,
     Broadcast,
     Category,
-    Kind,
+    MessageKind,
     OutgoingMessage,
     digest_week,
     reminder_lead,
@@ -36,7 +36,7 @@ def reminders_schedule(*, now=None) -> list[int]:
     lead = reminder_lead()
     reminded = Broadcast.objects.filter(
         tweetup=OuterRef("pk"),
-        kind=Kind.REMINDER,
+        kind=MessageKind.REMINDER,
         created_at__gte=OuterRef("starts_at") - lead,
     )
     due = list(
@@ -47,14 +47,14 @@ def reminders_schedule(*, now=None) -> list[int]:
     )
     Broadcast.objects.bulk_create(
         [
-            Broadcast(kind=Kind.REMINDER, tweetup_id=pk, revision=revision, created_at=now)
+            Broadcast(kind=MessageKind.REMINDER, tweetup_id=pk, revision=revision, created_at=now)
             for pk, revision in due
         ],
         ignore_conflicts=True,
     )
     pending = list(
         Broadcast.objects.filter(
-            kind=Kind.REMINDER,
+            kind=MessageKind.REMINDER,
             expanded_at__isnull=True,
             tweetup_id__in=[pk for pk, _ in due],
         ).values_list("pk", flat=True)
@@ -80,7 +80,9 @@ def digests_schedule(*, now=None) -> list[int]:
         is_active=True,
     ).exclude(
         Exists(
-            OutgoingMessage.objects.filter(recipient=OuterRef("pk"), kind=Kind.DIGEST, week=week)
+            OutgoingMessage.objects.filter(
+                recipient=OuterRef("pk"), kind=MessageKind.DIGEST, week=week
+            )
         )
     )
     recipients = wanting(with_verified_email(people), Category.DIGEST)
@@ -91,14 +93,14 @@ def digests_schedule(*, now=None) -> list[int]:
             [
                 # created_at starts the digest's week: it lists what starts in the 7 days after.
                 OutgoingMessage(
-                    recipient_id=pk, kind=Kind.DIGEST, revision=0, week=week, created_at=now
+                    recipient_id=pk, kind=MessageKind.DIGEST, revision=0, week=week, created_at=now
                 )
                 for pk in chunk
             ],
             ignore_conflicts=True,
         )
         ids += OutgoingMessage.objects.filter(
-            kind=Kind.DIGEST,
+            kind=MessageKind.DIGEST,
             week=week,
             recipient_id__in=chunk,
             status=OutgoingMessage.Status.QUEUED,

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from events.models import City, Rsvp, Tweetup
-from notifications.models import CityFollow, EmailPreferences, Kind, OutgoingMessage
+from notifications.models import CityFollow, EmailPreferences, MessageKind, OutgoingMessage
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -109,13 +109,13 @@ class OutgoingMessageFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     recipient = factory.SubFactory(MailableUserFactory)
-    kind = Kind.CONFIRMATION
+    kind = MessageKind.CONFIRMATION
     tweetup = factory.SubFactory(TweetupFactory)
     revision = factory.LazyAttribute(lambda m: m.tweetup.revision)
 
     @factory.post_generation
     def recipient_going(obj, create, extracted, **kwargs):
-        if create and obj.kind == Kind.CONFIRMATION:
+        if create and obj.kind == MessageKind.CONFIRMATION:
             Rsvp.objects.get_or_create(
                 tweetup=obj.tweetup, user=obj.recipient, defaults={"status": "going"}
             )

@@ -12,7 +12,7 @@ from events.calendar import tweetup_uid
 from events.models import Rsvp, Tweetup
 from events.services import rsvp_set, tweetup_cancel, tweetup_create, tweetup_update
 from events.templatetags.tweetup_tags import local_when
-from notifications.models import Broadcast, CityFollow, Kind, OutgoingMessage
+from notifications.models import Broadcast, CityFollow, MessageKind, OutgoingMessage
 from notifications.organizer_messages import organizer_message_send
 from notifications.outbox import broadcast_expand
 from notifications.preferences import city_follow
@@ -148,7 +148,7 @@ class TestChangesAndCancellation:
         new = details(berlin_tweetup.city, starts_at=berlin_tweetup.starts_at, title="Renamed")
         send_now(tweetup_update, tweetup=berlin_tweetup, actor=organizer, details=new)
         assert len(smtp_mailer.messages) == 1  # just the confirmation
-        assert not Broadcast.objects.filter(kind=Kind.CHANGE).exists()
+        assert not Broadcast.objects.filter(kind=MessageKind.CHANGE).exists()
 
     def test_cancellation_carries_the_reason_and_method_cancel(
         self, send_now, berlin_tweetup, organizer, guest, smtp_mailer
@@ -243,7 +243,7 @@ class TestChangesAndCancellation:
         assert "Seats: 20" in mail_part(mail, "text/plain")
         assert "<strong>Seats:</strong> 20" in mail_part(mail, "text/html")
         assert invitation(mail)[1].events[0].decoded("SEQUENCE") == 1
-        assert OutgoingMessage.objects.filter(kind=Kind.CHANGE, revision=1).count() == 1
+        assert OutgoingMessage.objects.filter(kind=MessageKind.CHANGE, revision=1).count() == 1
 
 
 class TestPromotionNewTweetupReminderMessage:
@@ -278,7 +278,7 @@ class TestPromotionNewTweetupReminderMessage:
         assert "Olga Organizer is organizing" in mail_part(mail, "text/plain")
         assert len([u for u in mail_links(mail) if "/e/rsvp/" in u]) == 3
         assert "text/calendar" not in [p.get_content_type() for p in mail.walk()]
-        broadcast = Broadcast.objects.get(kind=Kind.NEW_TWEETUP, tweetup=tweetup)
+        broadcast = Broadcast.objects.get(kind=MessageKind.NEW_TWEETUP, tweetup=tweetup)
         assert broadcast.expanded_at is not None
         assert CityFollow.objects.filter(city=berlin).count() == 4
 
@@ -306,7 +306,7 @@ class TestPromotionNewTweetupReminderMessage:
             f"Tomorrow: {tweetup.title}",
             f"Coming up: {tweetup.title}",
         )
-        assert OutgoingMessage.objects.filter(kind=Kind.REMINDER).count() == 1
+        assert OutgoingMessage.objects.filter(kind=MessageKind.REMINDER).count() == 1
 
     def test_organizer_message_to_going_and_optionally_maybe(
         self, send_now, berlin_tweetup, organizer, guest, smtp_mailer
@@ -385,7 +385,7 @@ class TestPromotionNewTweetupReminderMessage:
             )
         with pytest.raises(ValidationError, match="2 messages a day"):
             organizer_message_send(tweetup=berlin_tweetup, author=organizer, subject="3", body="x")
-        assert Broadcast.objects.filter(kind=Kind.ORGANIZER_MESSAGE).count() == 2
+        assert Broadcast.objects.filter(kind=MessageKind.ORGANIZER_MESSAGE).count() == 2
 
     def test_only_the_organizer_can_message(self, berlin_tweetup, guest):
         from django.core.exceptions import PermissionDenied
@@ -438,7 +438,7 @@ class TestReminders:
         first, second = reminders_sent(smtp_mailer)
         assert second["To"] == f"{guest.username}@example.com"
         assert sorted(
-            OutgoingMessage.objects.filter(kind=Kind.REMINDER, status="sent").values_list(
+            OutgoingMessage.objects.filter(kind=MessageKind.REMINDER, status="sent").values_list(
                 "revision", flat=True
             )
         ) == [0, 1]
@@ -458,7 +458,7 @@ class TestReminders:
         send_now(reminders_schedule)
         # The reminder went out within a day of the new start; the change notice says when.
         assert len(reminders_sent(smtp_mailer)) == 1
-        assert Broadcast.objects.filter(kind=Kind.REMINDER).count() == 1
+        assert Broadcast.objects.filter(kind=MessageKind.REMINDER).count() == 1
 
     def test_a_reminder_still_unsent_when_the_tweetup_moves_later_waits_for_the_new_date(
         self, send_now, organizer, guest, berlin, smtp_mailer, django_capture_on_commit_callbacks
@@ -472,11 +472,11 @@ class TestReminders:
             reminders_schedule()
         moved = details(berlin, starts_at=soon + timedelta(days=3))
         send_now(tweetup_update, tweetup=tweetup, actor=organizer, details=moved)
-        (lost,) = Broadcast.objects.filter(kind=Kind.REMINDER)
+        (lost,) = Broadcast.objects.filter(kind=MessageKind.REMINDER)
         send_now(broadcast_expand, broadcast_id=lost.pk)  # the sweep finds it
 
         assert reminders_sent(smtp_mailer) == []
-        message = OutgoingMessage.objects.get(kind=Kind.REMINDER)
+        message = OutgoingMessage.objects.get(kind=MessageKind.REMINDER)
         assert message.status == "skipped" and message.last_error == "the tweetup moved later"
 
         days_pass(3)

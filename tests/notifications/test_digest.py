@@ -17,7 +17,7 @@ from events.templatetags.tweetup_tags import local_when
 from notifications import periodic
 from notifications.delivery import outgoing_message_send
 from notifications.mail import compose
-from notifications.models import EmailPreferences, Kind, OutgoingMessage, digest_week
+from notifications.models import EmailPreferences, MessageKind, OutgoingMessage, digest_week
 from notifications.preferences import city_follow
 from notifications.schedules import digests_schedule
 from notifications.tokens import rsvp_token_read
@@ -164,13 +164,15 @@ class TestTheDigest:
         send_now(digests_schedule)
         send_now(periodic.send_weekly_digests.delay)  # the beat's task, as a worker runs it
         assert len(digests(smtp_mailer)) == 1
-        (row,) = OutgoingMessage.objects.filter(kind=Kind.DIGEST)
+        (row,) = OutgoingMessage.objects.filter(kind=MessageKind.DIGEST)
         assert row.week == digest_week(timezone.now()) and row.week.weekday() == 0
         assert row.tweetup is None and row.status == OutgoingMessage.Status.SENT
 
         send_now(digests_schedule, now=timezone.now() + timedelta(days=7))
         assert len(digests(smtp_mailer)) == 2
-        weeks = OutgoingMessage.objects.filter(kind=Kind.DIGEST).values_list("week", flat=True)
+        weeks = OutgoingMessage.objects.filter(kind=MessageKind.DIGEST).values_list(
+            "week", flat=True
+        )
         assert sorted(weeks) == [row.week, row.week + timedelta(days=7)]
 
     def test_only_people_with_something_coming_up_who_can_and_want_to_hear(
@@ -191,7 +193,7 @@ class TestTheDigest:
 
         # The organizer of every tweetup this week knows about them: nothing for them.
         assert [m["To"] for m in digests(smtp_mailer)] == [f"{fan.username}@example.com"]
-        assert OutgoingMessage.objects.filter(kind=Kind.DIGEST).count() == 1
+        assert OutgoingMessage.objects.filter(kind=MessageKind.DIGEST).count() == 1
 
     def test_nothing_left_by_sending_time_sends_nothing(
         self, week, fan, organizer, smtp_mailer, django_capture_on_commit_callbacks, send_now
@@ -201,7 +203,7 @@ class TestTheDigest:
         for key in ("berlin", "tokyo"):
             send_now(tweetup_cancel, tweetup=week[key], actor=organizer, reason="Rain.")
         smtp_mailer.messages.clear()
-        message = OutgoingMessage.objects.get(kind=Kind.DIGEST)
+        message = OutgoingMessage.objects.get(kind=MessageKind.DIGEST)
         assert outgoing_message_send(message_id=message.pk).status == "skipped"
         message.refresh_from_db()
         assert message.last_error == "nothing left in the week's digest"
@@ -224,7 +226,7 @@ def test_fan_out_and_composing_take_queries_independent_of_size(
     send_now, organizer, berlin, django_capture_on_commit_callbacks
 ):
     def run(followers: int, tweetups: int) -> tuple[int, int]:
-        OutgoingMessage.objects.filter(kind=Kind.DIGEST).delete()
+        OutgoingMessage.objects.filter(kind=MessageKind.DIGEST).delete()
         for _ in range(followers):
             city_follow(user=MailableUserFactory(), city=berlin)
         for n in range(tweetups):
@@ -239,7 +241,7 @@ def test_fan_out_and_composing_take_queries_independent_of_size(
         ):
             digests_schedule()
         message = (
-            OutgoingMessage.objects.filter(kind=Kind.DIGEST)
+            OutgoingMessage.objects.filter(kind=MessageKind.DIGEST)
             .select_related("recipient", "tweetup", "broadcast")
             .first()
         )

@@ -14,7 +14,7 @@ from events.services import rsvp_set, tweetup_create
 from notifications import delivery, tasks
 from notifications.broadcast_tasks import expand_broadcast
 from notifications.delivery import DUPLICATES_AFTER_CRASH, outgoing_message_send
-from notifications.models import Broadcast, Kind, OutgoingMessage
+from notifications.models import Broadcast, MessageKind, OutgoingMessage
 from notifications.outbox import broadcast_expand
 from notifications.preferences import city_follow, email_preferences_update
 from notifications.sweep import outbox_sweep
@@ -48,7 +48,7 @@ class TestIdempotence:
     ):
         for status in ("going", "not_going", "going"):
             send_now(rsvp_set, user=guest, tweetup=berlin_tweetup, status=status)
-        assert OutgoingMessage.objects.filter(kind=Kind.CONFIRMATION).count() == 1
+        assert OutgoingMessage.objects.filter(kind=MessageKind.CONFIRMATION).count() == 1
         assert len(smtp_mailer.messages) == 1
 
     def test_expanding_a_broadcast_twice_writes_each_message_once(
@@ -59,7 +59,7 @@ class TestIdempotence:
             city_follow(user=fan, city=berlin)
         with django_capture_on_commit_callbacks(execute=False):
             tweetup = tweetup_create(organizer=organizer, details=details(berlin))
-        broadcast = Broadcast.objects.get(tweetup=tweetup, kind=Kind.NEW_TWEETUP)
+        broadcast = Broadcast.objects.get(tweetup=tweetup, kind=MessageKind.NEW_TWEETUP)
         with django_capture_on_commit_callbacks(execute=True):
             assert broadcast_expand(broadcast_id=broadcast.pk) == 3
         Broadcast.objects.filter(pk=broadcast.pk).update(expanded_at=None)  # as if it crashed

@@ -8,7 +8,7 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
 
-from notifications.models import Broadcast, CityFollow, EmailPreferences, Kind
+from notifications.models import Broadcast, CityFollow, EmailPreferences, MessageKind
 from notifications.preferences import mail_address
 from tests.factories import CityFollowFactory, EmailAddressFactory
 
@@ -200,7 +200,7 @@ class TestOrganizerMessages:
         assert second.status_code == 400
         assert "You can send 1 messages a day" in text(second)
         assert "Typed text is kept." in second.text
-        assert Broadcast.objects.filter(kind=Kind.ORGANIZER_MESSAGE).count() == 1
+        assert Broadcast.objects.filter(kind=MessageKind.ORGANIZER_MESSAGE).count() == 1
 
     def test_bad_input_is_shown_next_to_the_field(self, client, tweetup):
         client.force_login(tweetup.organizer)
