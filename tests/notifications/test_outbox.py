@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from events.services import rsvp_set, tweetup_create
+from events.services import rsvp_set, tweetup_cancel, tweetup_create
 from notifications import delivery, tasks
 from notifications.broadcast_tasks import expand_broadcast
 from notifications.delivery import DUPLICATES_AFTER_CRASH, outgoing_message_send
@@ -20,6 +20,7 @@ from notifications.preferences import city_follow, email_preferences_update
 from notifications.sweep import outbox_sweep
 from tests.factories import MailableUserFactory, OutgoingMessageFactory
 from tests.notifications.conftest import details, tasks_lost
+from tweetups import page_cache
 
 pytestmark = pytest.mark.django_db
 Status = OutgoingMessage.Status
@@ -67,6 +68,26 @@ class TestIdempotence:
             broadcast_expand(broadcast_id=broadcast.pk)
         assert OutgoingMessage.objects.filter(broadcast=broadcast).count() == 3
         assert len(smtp_mailer.messages) == 3
+
+
+class TestWrittenWithTheChange:
+    @pytest.mark.parametrize("change", ["rsvp", "cancel"])
+    def test_a_notice_is_written_only_if_its_change_commits(
+        self, change, berlin_tweetup, organizer, guest, monkeypatch
+    ):
+        def fail_late(tweetup, **kwargs):  # the last step of each service, after its signal
+            raise RuntimeError("the change fails after its notice was written")
+
+        monkeypatch.setattr(page_cache, "forget_tweetup", fail_late)
+        with pytest.raises(RuntimeError):
+            if change == "rsvp":
+                rsvp_set(user=guest, tweetup=berlin_tweetup, status="going")
+            else:
+                tweetup_cancel(tweetup=berlin_tweetup, actor=organizer, reason="Rain.")
+        assert not OutgoingMessage.objects.exists()
+        assert list(Broadcast.objects.values_list("kind", flat=True)) == [
+            MessageKind.NEW_TWEETUP  # from when the tweetup was made
+        ]
 
 
 class TestFailures:
