@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from events.services import rsvp_set, tweetup_cancel, tweetup_create
 from notifications import delivery, tasks
@@ -88,6 +89,30 @@ class TestWrittenWithTheChange:
         assert list(Broadcast.objects.values_list("kind", flat=True)) == [
             MessageKind.NEW_TWEETUP  # from when the tweetup was made
         ]
+
+
+class TestBrokerDown:
+    def test_the_change_stands_and_the_message_waits_for_the_sweep(
+        self, berlin_tweetup, guest, django_capture_on_commit_callbacks
+    ):
+        refused = mock.Mock(side_effect=OperationalError("Error 111 connecting to Redis"))
+        with (
+            mock.patch.object(tasks.send_outgoing_message, "delay", refused),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            rsvp = rsvp_set(user=guest, tweetup=berlin_tweetup, status="going")
+        assert refused.call_count == 1
+        assert rsvp.status == "going"
+        assert OutgoingMessage.objects.get().status == Status.QUEUED
+
+    def test_a_batch_stops_at_the_first_refusal(self, django_capture_on_commit_callbacks):
+        refused = mock.Mock(side_effect=OperationalError("Error 111 connecting to Redis"))
+        with (
+            mock.patch.object(tasks.send_outgoing_message, "delay", refused),
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+        ):
+            tasks.send_outgoing_message.delay_each_on_commit([1, 2, 3])
+        assert len(callbacks) == 1 and refused.call_count == 1
 
 
 class TestFailures:
