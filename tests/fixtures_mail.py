@@ -5,6 +5,7 @@
   `.wait_for(n)` blocks until n mails arrived (no sleeping).
 - `smtp_mailer`: `smtp_server`, with MAILERS["default"] pointing Django at it.
 - `mail_links(message)`: every URL in a mail's HTML and text parts, and its headers.
+- `invitation(message)`: the attached .ics's iTIP method and the parsed calendar.
 
 Celery in-process is tests/fixtures_celery.py's `celery_eager`.
 """
@@ -22,6 +23,7 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
+from icalendar import Calendar
 
 URL_RE = re.compile(r"https?://[^\s\"'<>]+")
 
@@ -107,3 +109,10 @@ def mail_part(message: EmailMessage, content_type: str) -> str:
         if part.get_content_type() == content_type:
             return part.get_content()
     raise AssertionError(f"no {content_type} part")
+
+
+def invitation(message):
+    """The attached .ics, parsed back with icalendar."""
+    (part,) = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    assert part.get_filename().endswith(".ics")
+    return part.get_param("method"), Calendar.from_ical(part.get_content())
