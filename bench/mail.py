@@ -83,8 +83,10 @@ from django.utils import timezone  # noqa: E402
 from accounts.models import User  # noqa: E402
 from events.models import City, Rsvp, Tweetup  # noqa: E402
 from events.services import TweetupDetails, tweetup_create  # noqa: E402
-from notifications import services  # noqa: E402
-from notifications.models import Broadcast, CityFollow, Kind, OutgoingMessage  # noqa: E402
+from notifications.delivery import outgoing_message_send  # noqa: E402
+from notifications.models import Broadcast, CityFollow, MessageKind, OutgoingMessage  # noqa: E402
+from notifications.outbox import broadcast_expand  # noqa: E402
+from notifications.tasks import send_outgoing_message  # noqa: E402
 from tweetups.celery import app  # noqa: E402
 
 
@@ -211,7 +213,7 @@ def main() -> None:
     finally:
         stop_process_group(worker, timeout=30)
 
-    broadcast = Broadcast.objects.get(tweetup=tweetup, kind=Kind.NEW_TWEETUP)
+    broadcast = Broadcast.objects.get(tweetup=tweetup, kind=MessageKind.NEW_TWEETUP)
     expansion = (broadcast.expanded_at - broadcast.created_at).total_seconds()
     sent = OutgoingMessage.objects.filter(broadcast=broadcast, status="sent").count()
     total = finished - started
@@ -224,7 +226,7 @@ def main() -> None:
     sample_started = time.monotonic()
     with CaptureQueriesContext(connection) as ctx:
         for pk in sample:
-            services.outgoing_message_send(message_id=pk)
+            outgoing_message_send(message_id=pk)
     in_process_ms = (time.monotonic() - sample_started) * 1000 / len(sample)
     per_message = len(ctx.captured_queries) / len(sample)
     query_ms = sum(float(q["time"]) for q in ctx.captured_queries) * 1000 / len(sample)
@@ -236,10 +238,10 @@ def main() -> None:
     # The expansion's queries: the same broadcast expanded again, sends not enqueued.
     OutgoingMessage.objects.filter(broadcast=broadcast).delete()
     Broadcast.objects.filter(pk=broadcast.pk).update(expanded_at=None)
-    services._enqueue = lambda task_name, ids: None
+    send_outgoing_message.delay = lambda message_id: None
     expand_started = time.monotonic()
     with CaptureQueriesContext(connection) as ctx:
-        written = services.broadcast_expand(broadcast_id=broadcast.pk)
+        written = broadcast_expand(broadcast_id=broadcast.pk)
     expand_in_process = time.monotonic() - expand_started
     smtp.stop()
 

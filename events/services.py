@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
+from events import signals
 from events.models import City, Rsvp, Tweetup
-from notifications import services as notifications
 from tweetups import page_cache
 
 
@@ -75,7 +75,7 @@ def tweetup_create(*, organizer: User, details: TweetupDetails) -> Tweetup:
         ) from exc
     Rsvp.objects.create(tweetup=tweetup, user=organizer, status=Rsvp.Status.GOING)
     _store_going_count(tweetup)
-    notifications.notices_for_new_tweetup(tweetup=tweetup)
+    signals.tweetup_created.send(sender=Tweetup, tweetup=tweetup)
     page_cache.forget_tweetup(tweetup)
     return tweetup
 
@@ -101,7 +101,7 @@ def tweetup_update(*, tweetup: Tweetup, actor: User, details: TweetupDetails) ->
     for field, value in vars(details).items():
         setattr(tweetup, field, value)
     tweetup.revision += 1
-    notifications.notices_for_tweetup_change(tweetup=tweetup)  # compares with the stored row
+    signals.tweetup_changing.send(sender=Tweetup, tweetup=tweetup)  # before the save
     tweetup.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
@@ -130,7 +130,7 @@ def tweetup_cancel(*, tweetup: Tweetup, actor: User, reason: str) -> Tweetup:
     tweetup.save(
         update_fields=["status", "cancel_reason", "cancelled_at", "revision", "updated_at"]
     )
-    notifications.notices_for_cancellation(tweetup=tweetup)
+    signals.tweetup_cancelled.send(sender=Tweetup, tweetup=tweetup)
     page_cache.forget_tweetup(tweetup)
     return tweetup
 
@@ -158,7 +158,7 @@ def _promote_waitlist(tweetup: Tweetup) -> list[Rsvp]:
         rsvp.waitlist_position = None
         rsvp.updated_at = now
     Rsvp.objects.bulk_update(promoted, ["status", "waitlist_position", "updated_at"])
-    notifications.notices_for_promotion(tweetup=tweetup, rsvps=promoted)
+    signals.waitlist_promoted.send(sender=Tweetup, tweetup=tweetup, rsvps=promoted)
     return promoted
 
 
@@ -208,7 +208,7 @@ def rsvp_set(*, user: User, tweetup: Tweetup, status: str) -> Rsvp:
         _promote_waitlist(tweetup)
     if was_going or rsvp.status == Rsvp.Status.GOING:
         _store_going_count(tweetup)
-    notifications.notices_for_rsvp(tweetup=tweetup, rsvp=rsvp)
+    signals.rsvp_changed.send(sender=Rsvp, tweetup=tweetup, rsvp=rsvp)
     page_cache.forget_tweetup(tweetup)
     return rsvp
 

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from notifications.models import Broadcast, CityFollow, EmailPreferences, OutgoingMessage
-from notifications.services import outgoing_messages_retry
+from notifications.outbox import outgoing_messages_retry
 
 
 @admin.register(OutgoingMessage)

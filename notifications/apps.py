@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = "Email notifications"
+
+    def ready(self):
+        from notifications import receivers  # noqa: F401  connects the receivers

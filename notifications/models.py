@@ -5,8 +5,8 @@ same transaction as the change people hear about, a Celery task per row sends it
 beat sweep re-enqueues whatever is still unsent, so a lost task loses no mail. Notices
 that go to many people are one `Broadcast` row first, expanded into messages by a task.
 
-The style guide puts email preferences in accounts/; they live here so this app owns all
-of its migrations while other work changes accounts/ and events/ at the same time.
+Email preferences live here, not in accounts/: only mail reads them, so every table about
+mail is this app's.
 """
 
 from datetime import UTC, date, datetime, timedelta
@@ -32,7 +32,7 @@ class Category(models.TextChoices):
     DIGEST = "digest", "Weekly digest of tweetups in cities I follow"
 
 
-class Kind(models.TextChoices):
+class MessageKind(models.TextChoices):
     CONFIRMATION = "confirmation", "RSVP confirmation"
     REMINDER = "reminder", "Reminder"
     CHANGE = "change", "Change notice"
@@ -44,14 +44,14 @@ class Kind(models.TextChoices):
 
 
 KIND_CATEGORY = {
-    Kind.CONFIRMATION: Category.CONFIRMATIONS,
-    Kind.REMINDER: Category.REMINDERS,
-    Kind.CHANGE: Category.CHANGES,
-    Kind.CANCELLATION: Category.CHANGES,
-    Kind.PROMOTION: Category.PROMOTIONS,
-    Kind.NEW_TWEETUP: Category.NEW_IN_CITY,
-    Kind.ORGANIZER_MESSAGE: Category.ORGANIZER,
-    Kind.DIGEST: Category.DIGEST,
+    MessageKind.CONFIRMATION: Category.CONFIRMATIONS,
+    MessageKind.REMINDER: Category.REMINDERS,
+    MessageKind.CHANGE: Category.CHANGES,
+    MessageKind.CANCELLATION: Category.CHANGES,
+    MessageKind.PROMOTION: Category.PROMOTIONS,
+    MessageKind.NEW_TWEETUP: Category.NEW_IN_CITY,
+    MessageKind.ORGANIZER_MESSAGE: Category.ORGANIZER,
+    MessageKind.DIGEST: Category.DIGEST,
 }
 
 
@@ -152,6 +152,11 @@ class CityFollow(models.Model):
         return f"{self.user} follows {self.city.name}"
 
 
+def reminder_lead() -> timedelta:
+    """How long before a tweetup starts its reminder goes out."""
+    return timedelta(hours=settings.NOTIFICATIONS_REMINDER_LEAD_HOURS)
+
+
 DIGEST_PERIOD = timedelta(days=7)
 
 
@@ -182,7 +187,7 @@ class Broadcast(models.Model):
     re-enqueues expansions still pending, so the fan-out survives a lost task.
     """
 
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    kind = models.CharField(max_length=32, choices=MessageKind.choices)
     tweetup = models.ForeignKey(Tweetup, on_delete=models.CASCADE, related_name="broadcasts")
     revision = models.PositiveIntegerField(
         help_text="The tweetup's revision this notice is about (0 for once-only notices)."
@@ -249,7 +254,7 @@ class OutgoingMessage(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outgoing_messages"
     )
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    kind = models.CharField(max_length=32, choices=MessageKind.choices)
     tweetup = models.ForeignKey(
         Tweetup,
         on_delete=models.CASCADE,
@@ -321,4 +326,4 @@ class OutgoingMessage(models.Model):
 
     @property
     def category(self) -> Category:
-        return KIND_CATEGORY[Kind(self.kind)]
+        return KIND_CATEGORY[MessageKind(self.kind)]

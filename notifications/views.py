@@ -15,12 +15,12 @@ from events.models import City, Rsvp, Tweetup
 from events.services import RsvpClosed, rsvp_set, waitlist_rank
 from notifications.forms import EmailPreferencesForm, FollowForm, OrganizerMessageForm
 from notifications.models import Category, CityFollow, EmailPreferences
-from notifications.services import (
+from notifications.organizer_messages import organizer_message_send
+from notifications.preferences import (
     city_follow,
     city_unfollow,
     email_category_unsubscribe,
     email_preferences_update,
-    organizer_message_send,
 )
 from notifications.tokens import (
     RSVP_CHOICES,

@@ -1,10 +1,12 @@
 from datetime import timedelta
 
 import factory
+from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.models import User
 from events.models import City, Rsvp, Tweetup
+from notifications.models import CityFollow, EmailPreferences, MessageKind, OutgoingMessage
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -57,4 +59,63 @@ class TweetupFactory(factory.django.DjangoModelFactory):
             obj.going_count = 1
             Rsvp.objects.get_or_create(
                 tweetup=obj, user=obj.organizer, defaults={"status": "going"}
+            )
+
+
+class EmailAddressFactory(factory.django.DjangoModelFactory):
+    """A verified primary address (allauth's), so mail can go to its user."""
+
+    class Meta:
+        model = EmailAddress
+
+    user = factory.SubFactory(UserFactory)
+    email = factory.LazyAttribute(lambda a: f"{a.user.username}@example.com")
+    verified = True
+    primary = True
+
+
+class MailableUserFactory(UserFactory):
+    """A user with a verified primary address: someone notifications can reach."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    email_address = factory.RelatedFactory(EmailAddressFactory, factory_related_name="user")
+
+
+class EmailPreferencesFactory(factory.django.DjangoModelFactory):
+    """Every category on unless turned off: EmailPreferencesFactory(user=u, digest=False)."""
+
+    class Meta:
+        model = EmailPreferences
+        django_get_or_create = ("user",)
+
+    user = factory.SubFactory(MailableUserFactory)
+
+
+class CityFollowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CityFollow
+
+    user = factory.SubFactory(MailableUserFactory)
+    city = factory.SubFactory(CityFactory)
+
+
+class OutgoingMessageFactory(factory.django.DjangoModelFactory):
+    """A queued confirmation to someone going; its task was never enqueued."""
+
+    class Meta:
+        model = OutgoingMessage
+        skip_postgeneration_save = True
+
+    recipient = factory.SubFactory(MailableUserFactory)
+    kind = MessageKind.CONFIRMATION
+    tweetup = factory.SubFactory(TweetupFactory)
+    revision = factory.LazyAttribute(lambda m: m.tweetup.revision)
+
+    @factory.post_generation
+    def recipient_going(obj, create, extracted, **kwargs):
+        if create and obj.kind == MessageKind.CONFIRMATION:
+            Rsvp.objects.get_or_create(
+                tweetup=obj.tweetup, user=obj.recipient, defaults={"status": "going"}
             )

@@ -160,7 +160,8 @@ class CeleryWorkers:
         """Queue a task by name, as beat or another process would."""
         from celery import Celery
 
-        producer = Celery("tweetups-test-producer", broker=self.broker_url)
+        # Not the current app: shared tasks would resolve to it for the rest of the run.
+        producer = Celery("tweetups-test-producer", broker=self.broker_url, set_as_current=False)
         try:
             producer.send_task(task_name, args=args)
         finally:

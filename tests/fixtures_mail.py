@@ -4,8 +4,8 @@
   (email.message.EmailMessage), `.refuse_next(code, times)` makes it answer with an error,
   `.wait_for(n)` blocks until n mails arrived (no sleeping).
 - `smtp_mailer`: `smtp_server`, with MAILERS["default"] pointing Django at it.
-- `verified_email(user, address)`: give a user a verified primary address.
 - `mail_links(message)`: every URL in a mail's HTML and text parts, and its headers.
+- `invitation(message)`: the attached .ics's iTIP method and the parsed calendar.
 
 Celery in-process is tests/fixtures_celery.py's `celery_eager`.
 """
@@ -23,6 +23,7 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
+from icalendar import Calendar
 
 URL_RE = re.compile(r"https?://[^\s\"'<>]+")
 
@@ -90,13 +91,6 @@ def smtp_mailer(settings, smtp_server):
     return smtp_server
 
 
-def verified_email(user, address: str | None = None):
-    from allauth.account.models import EmailAddress
-
-    address = address or f"{user.username}@example.com"
-    return EmailAddress.objects.create(user=user, email=address, verified=True, primary=True)
-
-
 def mail_links(message: EmailMessage) -> list[str]:
     """Every URL a person (or a link scanner) could open from this mail."""
     found = []
@@ -115,3 +109,10 @@ def mail_part(message: EmailMessage, content_type: str) -> str:
         if part.get_content_type() == content_type:
             return part.get_content()
     raise AssertionError(f"no {content_type} part")
+
+
+def invitation(message):
+    """The attached .ics, parsed back with icalendar."""
+    (part,) = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    assert part.get_filename().endswith(".ics")
+    return part.get_param("method"), Calendar.from_ical(part.get_content())

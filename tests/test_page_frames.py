@@ -10,7 +10,7 @@ from django.test import Client
 
 from events.models import Rsvp
 from events.services import rsvp_set
-from notifications.services import city_follow
+from notifications.preferences import city_follow
 from tests.factories import TweetupFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -279,7 +279,7 @@ NOTIFICATIONS_RETRY_MAX_SECONDS = 900  # below Redis's visibility timeout (see C
 NOTIFICATIONS_SWEEP_GRACE_SECONDS = 300
 NOTIFICATIONS_SWEEP_BATCH = 5000
 # A worker that claimed a message and has not marked it sent this long after is presumed
-# dead; the message is sent again (at most one duplicate: notifications/services.py).
+# dead; the message is sent again (at most one duplicate: notifications/delivery.py).
 NOTIFICATIONS_SEND_LEASE_SECONDS = 300
 NOTIFICATIONS_ORGANIZER_MESSAGES_PER_DAY = env.int(
     "NOTIFICATIONS_ORGANIZER_MESSAGES_PER_DAY", default=3
@@ -287,19 +287,19 @@ NOTIFICATIONS_ORGANIZER_MESSAGES_PER_DAY = env.int(
 CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),
     "notifications-sweep-outbox": {
-        "task": "notifications.tasks.sweep_outbox",
+        "task": "notifications.periodic.sweep_outbox",
         "schedule": 120,
         "options": {"expires": 120},
     },
     "notifications-schedule-reminders": {
-        "task": "notifications.tasks.schedule_reminders",
+        "task": "notifications.periodic.schedule_reminders",
         "schedule": 600,
         "options": {"expires": 600},
     },
     # Mondays 08:00 UTC (CELERY_TIMEZONE). One digest per person and week, so a late or
     # repeated run sends nothing twice; one that waited past the morning is dropped.
     "notifications-weekly-digest": {
-        "task": "notifications.tasks.send_weekly_digests",
+        "task": "notifications.periodic.send_weekly_digests",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
         "options": {"expires": 6 * 3600},
     },

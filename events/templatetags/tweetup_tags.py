@@ -5,36 +5,20 @@ from urllib.parse import quote_plus
 
 from django import template
 
+from events.local_time import local_when, zone_label
 from events.models import Tweetup
 from events.tweet_text import tweet_html
 
 register = template.Library()
 
 
-def _zone_label(moment: datetime) -> str:
-    return moment.tzname() or ""
-
-
-@register.filter
-def local_when(tweetup: Tweetup) -> str:
-    """'Tue 1 Dec 2026 · 19:00–22:00 CET', in the city's zone."""
-    start, end = tweetup.local_starts_at, tweetup.local_ends_at
-    day = start.strftime("%a %-d %b %Y")
-    if start.date() == end.date():
-        span = f"{start:%H:%M}–{end:%H:%M}"
-        zone = (
-            _zone_label(start)
-            if _zone_label(start) == _zone_label(end)
-            else (f"{_zone_label(start)}/{_zone_label(end)}")
-        )
-        return f"{day} · {span} {zone}"
-    return f"{day} {start:%H:%M} {_zone_label(start)} – {end:%a %-d %b %H:%M} {_zone_label(end)}"
+register.filter(local_when)
 
 
 @register.filter
 def local_start(tweetup: Tweetup) -> str:
     start = tweetup.local_starts_at
-    return f"{start:%a %-d %b} · {start:%H:%M} {_zone_label(start)}"
+    return f"{start:%a %-d %b} · {start:%H:%M} {zone_label(start)}"
 
 
 @register.filter
@@ -68,4 +52,4 @@ def city_time(moment: datetime | None, tweetup: Tweetup) -> str:
     local = moment.astimezone(tweetup.city.tzinfo)
     today = datetime.now(tweetup.city.tzinfo).date()
     prefix = "" if local.date() == today else f"{local:%-d %b}, "
-    return f"{prefix}{local:%H:%M} {_zone_label(local)}"
+    return f"{prefix}{local:%H:%M} {zone_label(local)}"

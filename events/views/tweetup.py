@@ -130,8 +130,9 @@ def _rsvp_message(rsvp: Rsvp) -> str:
 @require_safe
 def tweetup_calendar(request, slug):
     tweetup = tweetup_or_404(slug)
+    url = request.build_absolute_uri(tweetup.get_absolute_url())
     response = HttpResponse(
-        tweetup_ics(tweetup, request), content_type="text/calendar; charset=utf-8"
+        tweetup_ics(tweetup, url=url), content_type="text/calendar; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{tweetup.slug}.ics"'
     return response

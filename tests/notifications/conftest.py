@@ -1,11 +1,14 @@
+from contextlib import contextmanager
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.utils import timezone
 
 from events.services import TweetupDetails, tweetup_create
-from tests.factories import UserFactory
-from tests.fixtures_mail import verified_email
+from notifications.broadcast_tasks import expand_broadcast
+from notifications.tasks import send_outgoing_message
+from tests.factories import MailableUserFactory
 
 
 @pytest.fixture
@@ -19,14 +22,24 @@ def send_now(django_capture_on_commit_callbacks, celery_eager, smtp_mailer):
     return run
 
 
+@contextmanager
+def tasks_lost():
+    """Every notification task enqueued meanwhile is lost, as if Redis had been flushed."""
+    with (
+        mock.patch.object(send_outgoing_message, "delay"),
+        mock.patch.object(expand_broadcast, "delay"),
+    ):
+        yield
+
+
 @pytest.fixture
 def organizer(db):
-    return verified_email(UserFactory(display_name="Olga Organizer")).user
+    return MailableUserFactory(display_name="Olga Organizer")
 
 
 @pytest.fixture
 def guest(db):
-    return verified_email(UserFactory(display_name="Gus Guest")).user
+    return MailableUserFactory(display_name="Gus Guest")
 
 
 def winter_evening(days_ahead: int = 10):

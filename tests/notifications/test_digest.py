@@ -14,18 +14,15 @@ from django.utils import timezone
 
 from events.services import rsvp_set, tweetup_cancel, tweetup_create
 from events.templatetags.tweetup_tags import local_when
-from notifications import tasks
+from notifications import periodic
+from notifications.delivery import outgoing_message_send
 from notifications.mail import compose
-from notifications.models import EmailPreferences, Kind, OutgoingMessage, digest_week
-from notifications.services import (
-    city_follow,
-    digests_schedule,
-    email_preferences_update,
-    outgoing_message_send,
-)
+from notifications.models import EmailPreferences, MessageKind, OutgoingMessage, digest_week
+from notifications.preferences import city_follow
+from notifications.schedules import digests_schedule
 from notifications.tokens import rsvp_token_read
-from tests.factories import CityFactory, UserFactory
-from tests.fixtures_mail import mail_links, mail_part, verified_email
+from tests.factories import CityFactory, EmailPreferencesFactory, MailableUserFactory, UserFactory
+from tests.fixtures_mail import mail_links, mail_part
 from tests.notifications.conftest import details
 from tests.notifications.test_email_links import link_path, open_every_link, snapshot, writes
 
@@ -65,7 +62,7 @@ def week(send_now, organizer, berlin, tokyo):
 @pytest.fixture
 def fan(berlin, tokyo):
     """Follows Berlin and Tokyo, with a verified address."""
-    person = verified_email(UserFactory(display_name="Fran Fan")).user
+    person = MailableUserFactory(display_name="Fran Fan")
     city_follow(user=person, city=berlin)
     city_follow(user=person, city=tokyo)
     return person
@@ -165,28 +162,29 @@ class TestTheDigest:
         smtp_mailer.messages.clear()
         send_now(digests_schedule)
         send_now(digests_schedule)
-        send_now(tasks.send_weekly_digests.delay)  # the beat's task, as a worker runs it
+        send_now(periodic.send_weekly_digests.delay)  # the beat's task, as a worker runs it
         assert len(digests(smtp_mailer)) == 1
-        (row,) = OutgoingMessage.objects.filter(kind=Kind.DIGEST)
+        (row,) = OutgoingMessage.objects.filter(kind=MessageKind.DIGEST)
         assert row.week == digest_week(timezone.now()) and row.week.weekday() == 0
         assert row.tweetup is None and row.status == OutgoingMessage.Status.SENT
 
         send_now(digests_schedule, now=timezone.now() + timedelta(days=7))
         assert len(digests(smtp_mailer)) == 2
-        weeks = OutgoingMessage.objects.filter(kind=Kind.DIGEST).values_list("week", flat=True)
+        weeks = OutgoingMessage.objects.filter(kind=MessageKind.DIGEST).values_list(
+            "week", flat=True
+        )
         assert sorted(weeks) == [row.week, row.week + timedelta(days=7)]
 
     def test_only_people_with_something_coming_up_who_can_and_want_to_hear(
         self, send_now, week, fan, organizer, berlin, tokyo, smtp_mailer
     ):
-        opted_out = verified_email(UserFactory()).user
+        opted_out = EmailPreferencesFactory(digest=False).user
         no_address = UserFactory()
         for person in (opted_out, no_address, organizer):
             city_follow(user=person, city=berlin)
-        email_preferences_update(user=opted_out, values={"digest": False})
-        not_following = verified_email(UserFactory()).user
+        not_following = MailableUserFactory()
         quiet_city = CityFactory(name="Lagos", country="Nigeria", timezone="Africa/Lagos")
-        lagos_fan = verified_email(UserFactory()).user
+        lagos_fan = MailableUserFactory()
         city_follow(user=lagos_fan, city=quiet_city)  # nothing there this week
         assert not_following and lagos_fan
         smtp_mailer.messages.clear()
@@ -195,7 +193,7 @@ class TestTheDigest:
 
         # The organizer of every tweetup this week knows about them: nothing for them.
         assert [m["To"] for m in digests(smtp_mailer)] == [f"{fan.username}@example.com"]
-        assert OutgoingMessage.objects.filter(kind=Kind.DIGEST).count() == 1
+        assert OutgoingMessage.objects.filter(kind=MessageKind.DIGEST).count() == 1
 
     def test_nothing_left_by_sending_time_sends_nothing(
         self, week, fan, organizer, smtp_mailer, django_capture_on_commit_callbacks, send_now
@@ -205,7 +203,7 @@ class TestTheDigest:
         for key in ("berlin", "tokyo"):
             send_now(tweetup_cancel, tweetup=week[key], actor=organizer, reason="Rain.")
         smtp_mailer.messages.clear()
-        message = OutgoingMessage.objects.get(kind=Kind.DIGEST)
+        message = OutgoingMessage.objects.get(kind=MessageKind.DIGEST)
         assert outgoing_message_send(message_id=message.pk).status == "skipped"
         message.refresh_from_db()
         assert message.last_error == "nothing left in the week's digest"
@@ -218,7 +216,8 @@ def test_the_preference_is_on_by_default():
 
 def test_beat_runs_it_on_monday_mornings_utc():
     entry = django_settings.CELERY_BEAT_SCHEDULE["notifications-weekly-digest"]
-    assert entry["task"] == "notifications.tasks.send_weekly_digests"
+    assert entry["task"] == periodic.send_weekly_digests.name
+    assert entry["task"] == "notifications.periodic.send_weekly_digests"
     assert entry["schedule"] == crontab(minute=0, hour=8, day_of_week="mon")
     assert django_settings.CELERY_TIMEZONE == "UTC"
 
@@ -227,9 +226,9 @@ def test_fan_out_and_composing_take_queries_independent_of_size(
     send_now, organizer, berlin, django_capture_on_commit_callbacks
 ):
     def run(followers: int, tweetups: int) -> tuple[int, int]:
-        OutgoingMessage.objects.filter(kind=Kind.DIGEST).delete()
+        OutgoingMessage.objects.filter(kind=MessageKind.DIGEST).delete()
         for _ in range(followers):
-            city_follow(user=verified_email(UserFactory()).user, city=berlin)
+            city_follow(user=MailableUserFactory(), city=berlin)
         for n in range(tweetups):
             send_now(
                 tweetup_create,
@@ -242,7 +241,7 @@ def test_fan_out_and_composing_take_queries_independent_of_size(
         ):
             digests_schedule()
         message = (
-            OutgoingMessage.objects.filter(kind=Kind.DIGEST)
+            OutgoingMessage.objects.filter(kind=MessageKind.DIGEST)
             .select_related("recipient", "tweetup", "broadcast")
             .first()
         )

@@ -15,11 +15,13 @@ from django.utils import timezone
 from events.models import Rsvp, Tweetup
 from events.services import rsvp_set, tweetup_cancel, tweetup_create, tweetup_update
 from notifications.models import Broadcast, CityFollow, EmailPreferences, OutgoingMessage
-from notifications.services import city_follow, organizer_message_send, reminders_schedule
+from notifications.organizer_messages import organizer_message_send
+from notifications.preferences import city_follow
+from notifications.schedules import reminders_schedule
 from notifications.tokens import rsvp_token_make, unsubscribe_token_make
 from notifications.views import RSVP_COOKIE
-from tests.factories import TweetupFactory, UserFactory
-from tests.fixtures_mail import mail_links, verified_email
+from tests.factories import MailableUserFactory, TweetupFactory, UserFactory
+from tests.fixtures_mail import mail_links
 from tests.notifications.conftest import details
 
 pytestmark = pytest.mark.django_db
@@ -78,8 +80,8 @@ def open_every_link(mails, client: Client) -> int:
 @pytest.fixture
 def every_kind_of_mail(send_now, organizer, berlin, smtp_mailer, settings):
     """One tweetup that has sent every kind of mail to two people, and those mails."""
-    follower = verified_email(UserFactory(display_name="Fran Follower")).user
-    second = verified_email(UserFactory(display_name="Sam Second")).user
+    follower = MailableUserFactory(display_name="Fran Follower")
+    second = MailableUserFactory(display_name="Sam Second")
     city_follow(user=follower, city=berlin)
     tweetup = send_now(tweetup_create, organizer=organizer, details=details(berlin, capacity=2))
     send_now(rsvp_set, user=follower, tweetup=tweetup, status="going")  # confirmation
@@ -327,14 +329,14 @@ class TestRefusedLinks:
         self.assert_refused(page, 410, "was cancelled")
         assert "Snowed in." in text(page)
 
-    def test_refused_when_the_user_was_deleted(self, token, guest, client):
-        guest.delete()
-        self.assert_refused(client.get(link_path(token), follow=True), 410, "account is gone")
-
-    def test_refused_when_the_tweetup_was_deleted(self, token, berlin_tweetup, client):
-        berlin_tweetup.delete()
-        page = client.get(link_path(token), follow=True)
-        self.assert_refused(page, 410, "no longer exists")
+    @pytest.mark.parametrize(
+        ("deleted", "why"), [("guest", "account is gone"), ("berlin_tweetup", "no longer exists")]
+    )
+    def test_refused_when_the_user_or_the_tweetup_was_deleted(
+        self, token, deleted, why, request, client
+    ):
+        request.getfixturevalue(deleted).delete()
+        self.assert_refused(client.get(link_path(token), follow=True), 410, why)
 
     def test_the_token_less_pages_without_a_cookie(self, client):
         for name in ("notifications:rsvp_confirm", "notifications:rsvp_done"):

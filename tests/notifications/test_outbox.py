@@ -9,32 +9,28 @@ import pytest
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
-from events.services import rsvp_set, tweetup_create
-from notifications import services, tasks
-from notifications.models import Broadcast, Kind, OutgoingMessage
-from notifications.services import (
-    DUPLICATES_AFTER_CRASH,
-    broadcast_expand,
-    city_follow,
-    email_preferences_update,
-    outbox_sweep,
-    outgoing_message_send,
-)
-from tests.factories import UserFactory
-from tests.fixtures_mail import verified_email
-from tests.notifications.conftest import details
+from events.services import rsvp_set, tweetup_cancel, tweetup_create
+from notifications import delivery, tasks
+from notifications.broadcast_tasks import expand_broadcast
+from notifications.delivery import DUPLICATES_AFTER_CRASH, outgoing_message_send
+from notifications.models import Broadcast, MessageKind, OutgoingMessage
+from notifications.outbox import broadcast_expand
+from notifications.preferences import city_follow, email_preferences_update
+from notifications.sweep import outbox_sweep
+from tests.factories import MailableUserFactory, OutgoingMessageFactory
+from tests.notifications.conftest import details, tasks_lost
+from tweetups import page_cache
 
 pytestmark = pytest.mark.django_db
 Status = OutgoingMessage.Status
 
 
 @pytest.fixture
-def queued(berlin_tweetup, guest, django_capture_on_commit_callbacks):
+def queued(berlin_tweetup, guest):
     """A confirmation in the outbox whose send task was never run (as if Redis lost it)."""
-    with django_capture_on_commit_callbacks(execute=False):
-        rsvp_set(user=guest, tweetup=berlin_tweetup, status="going")
-    return OutgoingMessage.objects.get(kind=Kind.CONFIRMATION)
+    return OutgoingMessageFactory(recipient=guest, tweetup=berlin_tweetup)
 
 
 def later(seconds: int):
@@ -54,18 +50,18 @@ class TestIdempotence:
     ):
         for status in ("going", "not_going", "going"):
             send_now(rsvp_set, user=guest, tweetup=berlin_tweetup, status=status)
-        assert OutgoingMessage.objects.filter(kind=Kind.CONFIRMATION).count() == 1
+        assert OutgoingMessage.objects.filter(kind=MessageKind.CONFIRMATION).count() == 1
         assert len(smtp_mailer.messages) == 1
 
     def test_expanding_a_broadcast_twice_writes_each_message_once(
         self, organizer, berlin, django_capture_on_commit_callbacks, smtp_mailer, celery_eager
     ):
-        fans = [verified_email(UserFactory()).user for _ in range(3)]
+        fans = [MailableUserFactory() for _ in range(3)]
         for fan in fans:
             city_follow(user=fan, city=berlin)
         with django_capture_on_commit_callbacks(execute=False):
             tweetup = tweetup_create(organizer=organizer, details=details(berlin))
-        broadcast = Broadcast.objects.get(tweetup=tweetup, kind=Kind.NEW_TWEETUP)
+        broadcast = Broadcast.objects.get(tweetup=tweetup, kind=MessageKind.NEW_TWEETUP)
         with django_capture_on_commit_callbacks(execute=True):
             assert broadcast_expand(broadcast_id=broadcast.pk) == 3
         Broadcast.objects.filter(pk=broadcast.pk).update(expanded_at=None)  # as if it crashed
@@ -73,6 +69,50 @@ class TestIdempotence:
             broadcast_expand(broadcast_id=broadcast.pk)
         assert OutgoingMessage.objects.filter(broadcast=broadcast).count() == 3
         assert len(smtp_mailer.messages) == 3
+
+
+class TestWrittenWithTheChange:
+    @pytest.mark.parametrize("change", ["rsvp", "cancel"])
+    def test_a_notice_is_written_only_if_its_change_commits(
+        self, change, berlin_tweetup, organizer, guest, monkeypatch
+    ):
+        def fail_late(tweetup, **kwargs):  # the last step of each service, after its signal
+            raise RuntimeError("the change fails after its notice was written")
+
+        monkeypatch.setattr(page_cache, "forget_tweetup", fail_late)
+        with pytest.raises(RuntimeError):
+            if change == "rsvp":
+                rsvp_set(user=guest, tweetup=berlin_tweetup, status="going")
+            else:
+                tweetup_cancel(tweetup=berlin_tweetup, actor=organizer, reason="Rain.")
+        assert not OutgoingMessage.objects.exists()
+        assert list(Broadcast.objects.values_list("kind", flat=True)) == [
+            MessageKind.NEW_TWEETUP  # from when the tweetup was made
+        ]
+
+
+class TestBrokerDown:
+    def test_the_change_stands_and_the_message_waits_for_the_sweep(
+        self, berlin_tweetup, guest, django_capture_on_commit_callbacks
+    ):
+        refused = mock.Mock(side_effect=OperationalError("Error 111 connecting to Redis"))
+        with (
+            mock.patch.object(tasks.send_outgoing_message, "delay", refused),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            rsvp = rsvp_set(user=guest, tweetup=berlin_tweetup, status="going")
+        assert refused.call_count == 1
+        assert rsvp.status == "going"
+        assert OutgoingMessage.objects.get().status == Status.QUEUED
+
+    def test_a_batch_stops_at_the_first_refusal(self, django_capture_on_commit_callbacks):
+        refused = mock.Mock(side_effect=OperationalError("Error 111 connecting to Redis"))
+        with (
+            mock.patch.object(tasks.send_outgoing_message, "delay", refused),
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+        ):
+            tasks.send_outgoing_message.delay_each_on_commit([1, 2, 3])
+        assert len(callbacks) == 1 and refused.call_count == 1
 
 
 class TestFailures:
@@ -130,7 +170,7 @@ class TestCrashBetweenSmtpAndCommit:
     def test_the_retry_sends_at_most_one_duplicate(self, queued, smtp_mailer, celery_eager):
         # The worker dies after the SMTP server accepted the mail, before "sent" commits.
         with (
-            mock.patch.object(services, "_mark_sent", side_effect=SystemExit("worker killed")),
+            mock.patch.object(delivery, "_mark_sent", side_effect=SystemExit("worker killed")),
             pytest.raises(SystemExit),
         ):
             outgoing_message_send(message_id=queued.pk)
@@ -169,7 +209,7 @@ class TestSweep:
     def test_expands_a_broadcast_whose_task_was_lost(
         self, organizer, berlin, django_capture_on_commit_callbacks, smtp_mailer, celery_eager
     ):
-        fan = verified_email(UserFactory()).user
+        fan = MailableUserFactory()
         city_follow(user=fan, city=berlin)
         with django_capture_on_commit_callbacks(execute=False):  # Redis flushed
             tweetup_create(organizer=organizer, details=details(berlin))
@@ -181,14 +221,17 @@ class TestSweep:
         self, organizer, berlin, django_capture_on_commit_callbacks, settings
     ):
         # A fan-out whose tasks are all still waiting in the queue behind each other.
-        fans = [verified_email(UserFactory()).user for _ in range(3)]
+        fans = [MailableUserFactory() for _ in range(3)]
         for fan in fans:
             city_follow(user=fan, city=berlin)
         with django_capture_on_commit_callbacks(execute=False):
             tweetup = tweetup_create(organizer=organizer, details=details(berlin))
             broadcast_expand(broadcast_id=tweetup.broadcasts.get().pk)
         grace = settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS
-        with mock.patch.object(services, "_enqueue") as enqueue:
+        with (
+            mock.patch.object(tasks.send_outgoing_message, "delay_each") as enqueue,
+            mock.patch.object(expand_broadcast, "delay_each"),
+        ):
             sweeps = [
                 outbox_sweep(now=later(seconds))["messages"]
                 for seconds in (grace + 10, grace + 130, grace + 250, 2 * grace + 20)
@@ -196,20 +239,20 @@ class TestSweep:
         # Enqueued once past the grace period, left alone by the sweeps every two minutes
         # after, and again once another grace period went by with the rows still unsent.
         assert sweeps == [3, 0, 0, 3]
-        sent = [c.args for c in enqueue.call_args_list if c.args[0] == "send_outgoing_message"]
-        assert [len(ids) for _, ids in sent] == [3, 0, 0, 3]
+        sent = [c.args for c in enqueue.call_args_list]
+        assert [len(ids) for (ids,) in sent] == [3, 0, 0, 3]
         assert set(OutgoingMessage.objects.values_list("status", flat=True)) == {Status.QUEUED}
 
     def test_an_abandoned_send_is_enqueued_once_per_grace_period(
         self, queued, settings, smtp_mailer
     ):
         with (
-            mock.patch.object(services, "_mark_sent", side_effect=SystemExit("worker killed")),
+            mock.patch.object(delivery, "_mark_sent", side_effect=SystemExit("worker killed")),
             pytest.raises(SystemExit),
         ):
             outgoing_message_send(message_id=queued.pk)
         lease = settings.NOTIFICATIONS_SEND_LEASE_SECONDS
-        with mock.patch.object(services, "_enqueue"):
+        with tasks_lost():
             assert outbox_sweep(now=later(lease + 10))["messages"] == 1
             queued.refresh_from_db()
             assert queued.status == Status.QUEUED and queued.attempts == 1  # its tries count
@@ -254,7 +297,7 @@ class TestSkips:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_on_one_message_send_it_once(smtp_mailer, organizer, guest, berlin):
-    with mock.patch.object(services, "_enqueue"):
+    with tasks_lost():
         tweetup = tweetup_create(organizer=organizer, details=details(berlin))
         rsvp_set(user=guest, tweetup=tweetup, status="going")
     message = OutgoingMessage.objects.get()
@@ -300,18 +343,28 @@ def test_the_admin_lists_messages_and_retries_failed_ones(
 def test_a_worker_keeps_one_smtp_connection_and_replaces_a_dead_one(
     send_now, berlin_tweetup, smtp_mailer, django_capture_on_commit_callbacks
 ):
-    people = [verified_email(UserFactory()).user for _ in range(3)]
+    people = [MailableUserFactory() for _ in range(3)]
     for person in people:
         send_now(rsvp_set, user=person, tweetup=berlin_tweetup, status="going")
     assert len(smtp_mailer.messages) == 3
     assert len(set(smtp_mailer.peers)) == 1  # one SMTP session for all three
 
-    from notifications import mail
+    from notifications import smtp
 
     # The connection dies while the worker is idle (as when the server times it out).
-    mail._open.backend.connection.sock.shutdown(socket.SHUT_RDWR)
-    late = verified_email(UserFactory()).user
+    smtp._this_thread.backend.connection.sock.shutdown(socket.SHUT_RDWR)
+    late = MailableUserFactory()
     send_now(rsvp_set, user=late, tweetup=berlin_tweetup, status="going")
     assert len(smtp_mailer.messages) == 4
     assert len(set(smtp_mailer.peers)) == 2
     assert OutgoingMessage.objects.filter(status=Status.SENT).count() == 4
+
+
+def test_every_beat_entry_names_a_task_the_worker_registers(settings):
+    from tweetups.celery import app
+
+    app.loader.import_default_modules()  # what a worker does on start: autodiscovery
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert entry["task"] in app.tasks, name
+    for task in ("notifications.tasks.send_outgoing_message", expand_broadcast.name):
+        assert task in app.tasks

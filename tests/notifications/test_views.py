@@ -8,9 +8,9 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
 
-from notifications.models import Broadcast, CityFollow, EmailPreferences, Kind
-from notifications.services import mail_address
-from tests.fixtures_mail import verified_email
+from notifications.models import Broadcast, CityFollow, EmailPreferences, MessageKind
+from notifications.preferences import mail_address
+from tests.factories import CityFollowFactory, EmailAddressFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,13 +58,13 @@ class TestAddresses:
         assert "me@example.com" in settings_page.text and "Verified" in settings_page.text
 
     def test_remove_an_address(self, client, user):
-        verified_email(user, "old@example.com")
+        EmailAddressFactory(user=user, email="old@example.com")
         client.force_login(user)
         client.post(reverse("account_email"), {"email": "old@example.com", "action_remove": ""})
         assert not EmailAddress.objects.filter(user=user).exists()
 
     def test_make_a_second_address_the_one_mail_goes_to(self, client, user):
-        verified_email(user, "old@example.com")
+        EmailAddressFactory(user=user, email="old@example.com")
         new = EmailAddress.objects.create(user=user, email="new@example.com", verified=False)
         client.force_login(user)
         page = words(client.get(reverse("account_email")))
@@ -169,7 +169,7 @@ class TestFollowingCities:
         self, client, user, berlin, django_assert_max_num_queries
     ):
         client.force_login(user)
-        CityFollow.objects.create(user=user, city=berlin)
+        CityFollowFactory(user=user, city=berlin)
         client.get(berlin.get_absolute_url())
         with django_assert_max_num_queries(4):  # session, user, city, one page
             assert "Following Berlin" in client.get(berlin.get_absolute_url()).text
@@ -200,7 +200,7 @@ class TestOrganizerMessages:
         assert second.status_code == 400
         assert "You can send 1 messages a day" in text(second)
         assert "Typed text is kept." in second.text
-        assert Broadcast.objects.filter(kind=Kind.ORGANIZER_MESSAGE).count() == 1
+        assert Broadcast.objects.filter(kind=MessageKind.ORGANIZER_MESSAGE).count() == 1
 
     def test_bad_input_is_shown_next_to_the_field(self, client, tweetup):
         client.force_login(tweetup.organizer)

@@ -1,19 +1,16 @@
 """A real Celery worker on Redis: mail whose tasks were lost still goes out, once."""
 
 from datetime import timedelta
-from unittest import mock
 
 import pytest
 from django.utils import timezone
 
 from events.services import rsvp_set, tweetup_create
-from notifications import services
 from notifications.models import OutgoingMessage
-from notifications.services import city_follow
-from tests.factories import UserFactory
+from notifications.preferences import city_follow
+from tests.factories import MailableUserFactory
 from tests.fixtures_celery import wait_until
-from tests.fixtures_mail import verified_email
-from tests.notifications.conftest import details
+from tests.notifications.conftest import details, tasks_lost
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -21,11 +18,11 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 def test_the_sweep_sends_what_a_flushed_redis_lost(
     celery_workers, smtp_server, organizer, guest, berlin
 ):
-    fans = [verified_email(UserFactory()).user for _ in range(3)]
+    fans = [MailableUserFactory() for _ in range(3)]
     for fan in fans:
         city_follow(user=fan, city=berlin)
     # Every task these changes enqueue is lost, as if Redis had been flushed.
-    with mock.patch.object(services, "_enqueue"):
+    with tasks_lost():
         tweetup = tweetup_create(organizer=organizer, details=details(berlin))
         rsvp_set(user=guest, tweetup=tweetup, status="going")
     assert OutgoingMessage.objects.count() == 1  # the confirmation; the broadcast waits
@@ -39,7 +36,7 @@ def test_the_sweep_sends_what_a_flushed_redis_lost(
         EMAIL_URL=f"smtp://{smtp_server.host}:{smtp_server.port}",
         SITE_URL="http://tweetups.test",
     )
-    celery_workers.send("notifications.tasks.sweep_outbox")
+    celery_workers.send("notifications.periodic.sweep_outbox")
     # The sweep expands the new-tweetup broadcast and sends the confirmation; the messages
     # the expansion writes are enqueued by it at once.
     mails = smtp_server.wait_for(4, timeout=60)
@@ -51,8 +48,8 @@ def test_the_sweep_sends_what_a_flushed_redis_lost(
         what="every row marked sent",
     )
     # Two more sweeps find nothing left to send.
-    celery_workers.send("notifications.tasks.sweep_outbox")
-    celery_workers.send("notifications.tasks.sweep_outbox")
+    celery_workers.send("notifications.periodic.sweep_outbox")
+    celery_workers.send("notifications.periodic.sweep_outbox")
 
     def sweeps_done():
         return sum("sweep_outbox" in line and "succeeded" in line for line in worker.lines)
