@@ -141,6 +141,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "tweetups.celery:Scheduler"  # creates var/ (the broker folders: ditto)
 # At-least-once delivery: a task is acknowledged only once it has finished, goes back to the
 # queue if its worker dies, and a worker reserves one task at a time. The hard time limit and
 # the longest countdown a task is rescheduled with (X's 15-minute rate window) stay well
