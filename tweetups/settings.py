@@ -159,8 +159,17 @@ if REDIS_URL:
 X_CLIENT_ID = env("X_CLIENT_ID", default="tweetups-dev")
 X_CLIENT_SECRET = env("X_CLIENT_SECRET", default="tweetups-dev-secret")
 X_BEARER_TOKEN = env("X_BEARER_TOKEN", default="tweetups-dev-bearer")
-X_AUTHORIZE_URL = env("X_AUTHORIZE_URL", default="https://x.com/i/oauth2/authorize")
-X_API_BASE_URL = env("X_API_BASE_URL", default="https://api.x.com").rstrip("/")
+# The development client and token above work only with the X emulator that `make run`
+# starts, so while they are in use the X URLs default to it: a `manage.py sync_hashtags` in
+# another terminal reaches the same emulator as the site. Your own X app's credentials make
+# them default to X.
+X_EMULATOR_URL = "http://127.0.0.1:8010"
+if (X_CLIENT_ID, X_BEARER_TOKEN) == ("tweetups-dev", "tweetups-dev-bearer"):
+    _x_site, _x_api = X_EMULATOR_URL, X_EMULATOR_URL
+else:
+    _x_site, _x_api = "https://x.com", "https://api.x.com"
+X_AUTHORIZE_URL = env("X_AUTHORIZE_URL", default=f"{_x_site}/i/oauth2/authorize")
+X_API_BASE_URL = env("X_API_BASE_URL", default=_x_api).rstrip("/")
 
 # Not SOCIALACCOUNT_ONLY: allauth's email management (add, verify, remove an address) needs
 # its account URLs. The site stays password-free: signup is closed (AccountAdapter), our
