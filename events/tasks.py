@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from events import sync
 from events.x_client import XTransientError
+from tweetups import heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ def _backoff(retries: int) -> int:
 @shared_task
 def sync_cycle() -> dict:
     """Plan one sync cycle and queue a `sync_batch` task per query (X is not asked here)."""
+    heartbeat.sync_cycle_ran()  # beat and a worker are alive: /readyz and organizers see it
     # A batch still queued several cycles later is stale: later cycles have planned its
     # tweetups again (they only count as synced once read), so a backlog can't snowball.
     expires = settings.X_SYNC_INTERVAL_SECONDS * 5
