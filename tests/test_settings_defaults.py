@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 EMULATOR = "http://127.0.0.1:8010"
 
@@ -14,7 +16,7 @@ def fresh_settings(*names: str, **environment: str) -> dict:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("X_", "DJANGO_"))}
     script = (
         "import json; from tweetups import settings as s; "
-        f"print(json.dumps({{n: getattr(s, n) for n in {names!r}}}))"
+        f"print(json.dumps({{n: getattr(s, n) for n in {names!r}}}, default=str))"
     )
     done = subprocess.run(
         [sys.executable, "-c", script],
@@ -49,3 +51,26 @@ def test_with_your_own_x_app_the_urls_are_xs():
         ]
         == "http://xemulator:8010"
     )
+
+
+def test_the_outbox_sweep_is_configured_from_the_environment():
+    found = fresh_settings(
+        "CELERY_BEAT_SCHEDULE",
+        "NOTIFICATIONS_SWEEP_GRACE_SECONDS",
+        "CELERY_TASK_ANNOTATIONS",
+        NOTIFICATIONS_SWEEP_INTERVAL_SECONDS="45",
+        NOTIFICATIONS_SWEEP_GRACE_SECONDS="100",
+        NOTIFICATIONS_SEND_LEASE_SECONDS="200",
+    )
+
+    assert found["CELERY_BEAT_SCHEDULE"]["notifications-sweep-outbox"]["schedule"] == 45
+    assert found["NOTIFICATIONS_SWEEP_GRACE_SECONDS"] == 100
+    send = found["CELERY_TASK_ANNOTATIONS"]["notifications.tasks.send_outgoing_message"]
+    assert send["time_limit"] < 200
+
+
+def test_a_lease_too_short_for_a_send_is_refused():
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        fresh_settings("NOTIFICATIONS_SEND_LEASE_SECONDS", NOTIFICATIONS_SEND_LEASE_SECONDS="20")
+
+    assert "NOTIFICATIONS_SEND_LEASE_SECONDS must be at least 45" in refused.value.stderr

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -283,12 +284,31 @@ NOTIFICATIONS_REMINDER_LEAD_HOURS = env.int("NOTIFICATIONS_REMINDER_LEAD_HOURS",
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
 NOTIFICATIONS_RETRY_BASE_SECONDS = 60
 NOTIFICATIONS_RETRY_MAX_SECONDS = 900  # below Redis's visibility timeout (see Celery above)
-# A queued message whose task has not run this long after it was due is enqueued again.
-NOTIFICATIONS_SWEEP_GRACE_SECONDS = 300
+# Mail lost with the broker (a flushed Redis) or with a killed worker goes out again: a beat
+# job every NOTIFICATIONS_SWEEP_INTERVAL_SECONDS re-enqueues a queued message whose task has
+# not run NOTIFICATIONS_SWEEP_GRACE_SECONDS after it was due, and one a worker claimed and
+# has not marked sent NOTIFICATIONS_SEND_LEASE_SECONDS later. So it is sent at most
+# grace + interval (90 s) or lease + interval (120 s) after the broker is back.
+NOTIFICATIONS_SWEEP_INTERVAL_SECONDS = env.int("NOTIFICATIONS_SWEEP_INTERVAL_SECONDS", default=30)
+NOTIFICATIONS_SWEEP_GRACE_SECONDS = env.int("NOTIFICATIONS_SWEEP_GRACE_SECONDS", default=60)
 NOTIFICATIONS_SWEEP_BATCH = 5000
-# A worker that claimed a message and has not marked it sent this long after is presumed
-# dead; the message is sent again (at most one duplicate: notifications/services.py).
-NOTIFICATIONS_SEND_LEASE_SECONDS = 300
+NOTIFICATIONS_SEND_LEASE_SECONDS = env.int("NOTIFICATIONS_SEND_LEASE_SECONDS", default=90)
+# A send is stopped before its lease runs out, so when the sweep hands a message to another
+# worker the one that had it is gone: at most one duplicate per message that was in flight
+# (notifications/services.py). SMTP waits up to 10 s per step (MAILERS above); a send takes
+# a handful of steps.
+_send_time_limit = NOTIFICATIONS_SEND_LEASE_SECONDS - 15
+if _send_time_limit < 30:
+    raise ImproperlyConfigured(
+        "NOTIFICATIONS_SEND_LEASE_SECONDS must be at least 45: a send needs time to finish "
+        "before another worker may take its message."
+    )
+CELERY_TASK_ANNOTATIONS = {
+    "notifications.tasks.send_outgoing_message": {
+        "soft_time_limit": _send_time_limit - 10,
+        "time_limit": _send_time_limit,
+    },
+}
 NOTIFICATIONS_ORGANIZER_MESSAGES_PER_DAY = env.int(
     "NOTIFICATIONS_ORGANIZER_MESSAGES_PER_DAY", default=3
 )
@@ -296,8 +316,8 @@ CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),
     "notifications-sweep-outbox": {
         "task": "notifications.tasks.sweep_outbox",
-        "schedule": 120,
-        "options": {"expires": 120},
+        "schedule": NOTIFICATIONS_SWEEP_INTERVAL_SECONDS,
+        "options": {"expires": NOTIFICATIONS_SWEEP_INTERVAL_SECONDS},
     },
     "notifications-schedule-reminders": {
         "task": "notifications.tasks.schedule_reminders",
