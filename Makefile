@@ -11,7 +11,8 @@ MIN_PYTHON := 3.12
 .PHONY: run test lint lint-code lint-style bench clean distclean
 
 # SQLite and the file-system Celery broker unless DATABASE_URL / REDIS_URL are set. bin/dev
-# sets DJANGO_DEBUG=true and the X emulator's URLs unless the environment already has them.
+# sets DJANGO_DEBUG=true, the development inbox and a quick sync unless the environment
+# already has them; the X URLs point at the emulator by default (tweetups/settings.py).
 run: $(VENV)/.runtime-installed
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo

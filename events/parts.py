@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from events.models import ATTENDEES_SHOWN, City, HashtagSync, Rsvp, Tweet, Tweetup
 from events.pagination import page_of
+from tweetups import heartbeat
 
 
 def home_makers() -> dict[str, Callable[[], Any]]:
@@ -114,9 +115,12 @@ def wall_page(tweetup: Tweetup, *, organizer=False, big=False, before=None, afte
         posts = list(posts[: per_page + 1])
         has_older = len(posts) > per_page
         posts = posts[:per_page]
-    sync = None
-    if organizer:
+    sync = next_read_at = None
+    if organizer or not posts and after is None and before is None:
         sync = HashtagSync.objects.filter(tweetup=tweetup).first()
+        # An empty wall says when X is read next (hourly a week out, every 6 hours before).
+        if sync and sync.next_sync_at and sync.next_sync_at > timezone.now():
+            next_read_at = sync.next_sync_at
     return {
         "tweetup": tweetup,
         "posts": posts,
@@ -125,7 +129,9 @@ def wall_page(tweetup: Tweetup, *, organizer=False, big=False, before=None, afte
         "newest_id": posts[0].x_id if posts else after,
         "is_organizer": organizer,
         "show_sync": organizer,
-        "sync": sync,
+        "sync": sync if organizer else None,
+        "sync_pulse": heartbeat.sync_pulse() if organizer else None,
+        "next_read_at": next_read_at,
         "big": big,
         "poll_seconds": settings.WALL_POLL_SECONDS,
     }

@@ -14,6 +14,7 @@ from django.utils import timezone
 from events.sync.cycle import sync_cycle_plan
 from events.sync.errors import XTransientError
 from events.sync.reading import sync_failed, sync_tweetups
+from tweetups import heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ def _backoff(retries: int) -> int:
 @shared_task
 def sync_cycle() -> dict:
     """Plan one sync cycle and queue a `sync_batch` task per query (X is not asked here)."""
+    heartbeat.sync_cycle_ran()  # beat and a worker are alive: /readyz and organizers see it
     plan = sync_cycle_plan()
     # A batch still queued several cycles later is stale: later cycles have planned its
     # tweetups again (they only count as synced once read), so a backlog can't snowball.

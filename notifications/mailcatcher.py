@@ -5,13 +5,15 @@ calendar invitations can be tried without a real mail account:
 
     python -m notifications.mailcatcher --smtp 127.0.0.1:1025 --web 127.0.0.1:8025
 
-Every message is also written to var/mail/ as an .eml file. Standard library plus
-aiosmtpd; no Django.
+The page shows the newest MAX_KEPT messages; every message is also written to var/mail/ as
+an .eml file of its own, and those are never dropped. Standard library plus aiosmtpd; no
+Django.
 """
 
 import argparse
 import email
 import html
+import itertools
 import logging
 import threading
 from datetime import datetime
@@ -29,7 +31,10 @@ class Inbox:
     def __init__(self, folder: Path):
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.messages: list[tuple[str, bytes]] = []  # (received at, raw)
+        # Numbered in the order received, from 1; a number stays with its message (and its
+        # page, /m/<number>) when older ones leave the page.
+        self.messages: list[tuple[int, str, bytes]] = []  # (number, received at, raw)
+        self.received = 0
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
@@ -37,20 +42,31 @@ class Inbox:
         now = datetime.now().astimezone()  # the developer's local time
         stamp = now.strftime("%Y-%m-%d %H:%M:%S")
         with self.lock:
-            self.messages.append((stamp, raw))
+            self.received += 1
+            number = self.received
+            self.messages.append((number, stamp, raw))
             del self.messages[:-MAX_KEPT]
-            number = len(self.messages)
-        name = f"{now:%Y%m%d-%H%M%S}-{number:04d}.eml"
-        (self.folder / name).write_bytes(raw)
+        self._write(f"{now:%Y%m%d-%H%M%S}-{number:06d}", raw)
         parsed = email.message_from_bytes(raw, policy=policy.default)
         print(f"mail to {parsed['To']}: {parsed['Subject']}", flush=True)
         return "250 Message accepted for delivery"
 
+    def _write(self, name: str, raw: bytes) -> None:
+        """A file of its own: never over another, say one a previous run left at that name."""
+        for attempt in itertools.count(1):
+            path = self.folder / (f"{name}.eml" if attempt == 1 else f"{name}-{attempt}.eml")
+            try:
+                with path.open("xb") as file:
+                    file.write(raw)
+                return
+            except FileExistsError:
+                continue
+
     def get(self, number: int):
         with self.lock:
-            if 1 <= number <= len(self.messages):
-                stamp, raw = self.messages[number - 1]
-                return stamp, raw, email.message_from_bytes(raw, policy=policy.default)
+            for kept, stamp, raw in self.messages:
+                if kept == number:
+                    return stamp, raw, email.message_from_bytes(raw, policy=policy.default)
         return None
 
 
@@ -101,17 +117,21 @@ def make_handler(inbox: Inbox):
 
         def list_page(self):
             with inbox.lock:
-                rows = list(enumerate(inbox.messages, start=1))
+                rows, received = list(inbox.messages), inbox.received
             items = []
-            for number, (stamp, raw) in reversed(rows):
+            for number, stamp, raw in reversed(rows):
                 msg = email.message_from_bytes(raw, policy=policy.default)
                 items.append(
                     f"<tr><td>{html.escape(stamp)}</td><td>{html.escape(str(msg['To']))}</td>"
                     f'<td><a href="/m/{number}">{html.escape(str(msg["Subject"]))}</a></td></tr>'
                 )
+            older = ""
+            if received > len(rows):
+                older = f" (the last {len(rows)} here; all of them in {inbox.folder})"
             body = (
                 "<h1>Tweetups development inbox</h1>"
-                f"<p>{len(rows)} messages, newest first. Reload to see new ones.</p>"
+                f"<p>{received} messages, newest first{html.escape(older)}. "
+                "Reload to see new ones.</p>"
                 "<table><tr><th>Received</th><th>To</th><th>Subject</th></tr>"
                 + "".join(items)
                 + "</table>"

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -143,6 +144,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "tweetups.celery:Scheduler"  # creates var/ (the broker folders: ditto)
 # At-least-once delivery: a task is acknowledged only once it has finished, goes back to the
 # queue if its worker dies, and a worker reserves one task at a time. The hard time limit and
 # the longest countdown a task is rescheduled with (X's 15-minute rate window) stay well
@@ -160,8 +162,17 @@ if REDIS_URL:
 X_CLIENT_ID = env("X_CLIENT_ID", default="tweetups-dev")
 X_CLIENT_SECRET = env("X_CLIENT_SECRET", default="tweetups-dev-secret")
 X_BEARER_TOKEN = env("X_BEARER_TOKEN", default="tweetups-dev-bearer")
-X_AUTHORIZE_URL = env("X_AUTHORIZE_URL", default="https://x.com/i/oauth2/authorize")
-X_API_BASE_URL = env("X_API_BASE_URL", default="https://api.x.com").rstrip("/")
+# The development client and token above work only with the X emulator that `make run`
+# starts, so while they are in use the X URLs default to it: a `manage.py sync_hashtags` in
+# another terminal reaches the same emulator as the site. Your own X app's credentials make
+# them default to X.
+X_EMULATOR_URL = "http://127.0.0.1:8010"
+if (X_CLIENT_ID, X_BEARER_TOKEN) == ("tweetups-dev", "tweetups-dev-bearer"):
+    _x_site, _x_api = X_EMULATOR_URL, X_EMULATOR_URL
+else:
+    _x_site, _x_api = "https://x.com", "https://api.x.com"
+X_AUTHORIZE_URL = env("X_AUTHORIZE_URL", default=f"{_x_site}/i/oauth2/authorize")
+X_API_BASE_URL = env("X_API_BASE_URL", default=_x_api).rstrip("/")
 
 # Not SOCIALACCOUNT_ONLY: allauth's email management (add, verify, remove an address) needs
 # its account URLs. The site stays password-free: signup is closed (AccountAdapter), our
@@ -275,12 +286,31 @@ NOTIFICATIONS_REMINDER_LEAD_HOURS = env.int("NOTIFICATIONS_REMINDER_LEAD_HOURS",
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
 NOTIFICATIONS_RETRY_BASE_SECONDS = 60
 NOTIFICATIONS_RETRY_MAX_SECONDS = 900  # below Redis's visibility timeout (see Celery above)
-# A queued message whose task has not run this long after it was due is enqueued again.
-NOTIFICATIONS_SWEEP_GRACE_SECONDS = 300
+# Mail lost with the broker (a flushed Redis) or with a killed worker goes out again: a beat
+# job every NOTIFICATIONS_SWEEP_INTERVAL_SECONDS re-enqueues a queued message whose task has
+# not run NOTIFICATIONS_SWEEP_GRACE_SECONDS after it was due, and one a worker claimed and
+# has not marked sent NOTIFICATIONS_SEND_LEASE_SECONDS later. So it is sent at most
+# grace + interval (90 s) or lease + interval (120 s) after the broker is back.
+NOTIFICATIONS_SWEEP_INTERVAL_SECONDS = env.int("NOTIFICATIONS_SWEEP_INTERVAL_SECONDS", default=30)
+NOTIFICATIONS_SWEEP_GRACE_SECONDS = env.int("NOTIFICATIONS_SWEEP_GRACE_SECONDS", default=60)
 NOTIFICATIONS_SWEEP_BATCH = 5000
-# A worker that claimed a message and has not marked it sent this long after is presumed
-# dead; the message is sent again (at most one duplicate: notifications/delivery.py).
-NOTIFICATIONS_SEND_LEASE_SECONDS = 300
+NOTIFICATIONS_SEND_LEASE_SECONDS = env.int("NOTIFICATIONS_SEND_LEASE_SECONDS", default=90)
+# A send is stopped before its lease runs out, so when the sweep hands a message to another
+# worker the one that had it is gone: at most one duplicate per message that was in flight
+# (notifications/delivery.py). SMTP waits up to 10 s per step (MAILERS above); a send takes
+# a handful of steps.
+_send_time_limit = NOTIFICATIONS_SEND_LEASE_SECONDS - 15
+if _send_time_limit < 30:
+    raise ImproperlyConfigured(
+        "NOTIFICATIONS_SEND_LEASE_SECONDS must be at least 45: a send needs time to finish "
+        "before another worker may take its message."
+    )
+CELERY_TASK_ANNOTATIONS = {
+    "notifications.tasks.send_outgoing_message": {
+        "soft_time_limit": _send_time_limit - 10,
+        "time_limit": _send_time_limit,
+    },
+}
 NOTIFICATIONS_ORGANIZER_MESSAGES_PER_DAY = env.int(
     "NOTIFICATIONS_ORGANIZER_MESSAGES_PER_DAY", default=3
 )
@@ -288,8 +318,8 @@ CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),
     "notifications-sweep-outbox": {
         "task": "notifications.periodic.sweep_outbox",
-        "schedule": 120,
-        "options": {"expires": 120},
+        "schedule": NOTIFICATIONS_SWEEP_INTERVAL_SECONDS,
+        "options": {"expires": NOTIFICATIONS_SWEEP_INTERVAL_SECONDS},
     },
     "notifications-schedule-reminders": {
         "task": "notifications.periodic.schedule_reminders",
@@ -338,6 +368,7 @@ SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = True  # forms carry the token, and htmx gets it from <body hx-headers>
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^readyz$"]  # monitors ask the app server directly, over HTTP
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

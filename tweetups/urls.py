@@ -5,6 +5,7 @@ from accounts import views as account_views
 from tweetups import views as site_views
 
 urlpatterns = [
+    path("readyz", site_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/login/", account_views.sign_in, name="account_login"),
     # allauth's account URLs are on for email management; the site has no passwords and

@@ -135,8 +135,9 @@ class DemoActivity:
     """Posts a demo post on one of the hashtags every `interval` seconds, in a thread.
 
     It starts with a few posts per hashtag from the last hour, so a wall is not empty while
-    the first interval passes. Authors are the demo accounts that are not protected (X's
-    search leaves protected accounts out).
+    the first interval passes. Authors are the demo accounts (DEMO_USERS) that are not
+    protected (X's search leaves protected accounts out); never an account someone created
+    on the consent screen, who would find posts on the site they never wrote.
     """
 
     def __init__(
@@ -157,7 +158,8 @@ class DemoActivity:
         self._thread: threading.Thread | None = None
 
     def _authors(self) -> list[str]:
-        return [u.username for u in self.state.all_users() if not u.protected]
+        demo_ids = {user["id"] for user in DEMO_USERS}
+        return [u.username for u in self.state.all_users() if u.id in demo_ids and not u.protected]
 
     def post_one(self, *, seconds_ago: float = 0.0) -> None:
         authors = self._authors()

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import HashtagSync, Rsvp, Tweet, TweetupTweet, XAuthor
+from events.templatetags.tweetup_tags import city_time
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -248,3 +249,52 @@ def test_a_burst_bigger_than_one_poll_arrives_over_several_polls(client, tweetup
 def test_the_organizer_sees_that_the_wall_has_not_synced_yet(client, tweetup, user):
     client.force_login(user)
     assert "Not synced yet" in client.get(tweetup.get_absolute_url()).text
+
+
+def test_the_organizer_is_told_when_syncing_has_stopped(client, tweetup, user, settings):
+    from tweetups import heartbeat
+
+    client.force_login(user)
+    heartbeat.sync_cycle_ran(timezone.now() - timedelta(seconds=settings.X_SYNC_INTERVAL_SECONDS))
+    assert "Syncing has stopped" not in client.get(tweetup.get_absolute_url()).text
+
+    settings.X_SYNC_INTERVAL_SECONDS = 120
+    heartbeat.sync_cycle_ran(timezone.now() - timedelta(minutes=12, seconds=5))
+    html = client.get(tweetup.get_absolute_url()).text
+    assert "Syncing has stopped: no cycle has run for 12 minutes." in html
+    client.force_login(UserFactory())
+    assert "Syncing has stopped" not in client.get(tweetup.get_absolute_url()).text
+
+
+def test_a_problem_a_later_read_put_behind_it_is_not_shown(client, tweetup, user):
+    now = timezone.now()
+    sync = HashtagSync.objects.create(
+        tweetup=tweetup,
+        hashtag=tweetup.hashtag,
+        status=HashtagSync.Status.OK,
+        last_error="Could not reach X; retrying shortly.",
+        error_at=now - timedelta(minutes=10),
+        last_synced_at=now - timedelta(minutes=2),
+    )
+    client.force_login(user)
+    assert "Could not reach X" not in client.get(tweetup.get_absolute_url()).text
+
+    # Still the latest word: a failed run after the last good read.
+    HashtagSync.objects.filter(pk=sync.pk).update(error_at=now - timedelta(minutes=1))
+    html = client.get(tweetup.get_absolute_url()).text
+    assert "Last problem" in html and "Could not reach X" in html
+
+
+def test_an_empty_wall_says_when_x_is_read_next(client, tweetup):
+    next_read = timezone.now() + timedelta(minutes=50)
+    HashtagSync.objects.create(
+        tweetup=tweetup,
+        hashtag=tweetup.hashtag,
+        last_synced_at=timezone.now() - timedelta(minutes=10),
+        next_sync_at=next_read,
+    )
+
+    html = client.get(tweetup.get_absolute_url()).text
+
+    assert f"after the next read from X, at {city_time(next_read, tweetup)}." in html
+    assert "within a few minutes" not in html

@@ -228,19 +228,22 @@ class TestSweep:
             tweetup = tweetup_create(organizer=organizer, details=details(berlin))
             broadcast_expand(broadcast_id=tweetup.broadcasts.get().pk)
         grace = settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS
+        every = settings.NOTIFICATIONS_SWEEP_INTERVAL_SECONDS
+        within = list(range(grace + 10 + every, 2 * grace + 10, every))
+        assert within  # the sweep runs at least once within a grace period
         with (
             mock.patch.object(tasks.send_outgoing_message, "delay_each") as enqueue,
             mock.patch.object(expand_broadcast, "delay_each"),
         ):
             sweeps = [
                 outbox_sweep(now=later(seconds))["messages"]
-                for seconds in (grace + 10, grace + 130, grace + 250, 2 * grace + 20)
+                for seconds in (grace + 10, *within, 2 * grace + 20)
             ]
-        # Enqueued once past the grace period, left alone by the sweeps every two minutes
-        # after, and again once another grace period went by with the rows still unsent.
-        assert sweeps == [3, 0, 0, 3]
+        # Enqueued once past the grace period, left alone by the sweeps within the next
+        # one, and again once another grace period went by with the rows still unsent.
+        assert sweeps == [3, *[0] * len(within), 3]
         sent = [c.args for c in enqueue.call_args_list]
-        assert [len(ids) for (ids,) in sent] == [3, 0, 0, 3]
+        assert [len(ids) for (ids,) in sent] == sweeps
         assert set(OutgoingMessage.objects.values_list("status", flat=True)) == {Status.QUEUED}
 
     def test_an_abandoned_send_is_enqueued_once_per_grace_period(
@@ -252,19 +255,22 @@ class TestSweep:
         ):
             outgoing_message_send(message_id=queued.pk)
         lease = settings.NOTIFICATIONS_SEND_LEASE_SECONDS
+        every = settings.NOTIFICATIONS_SWEEP_INTERVAL_SECONDS
         with tasks_lost():
             assert outbox_sweep(now=later(lease + 10))["messages"] == 1
             queued.refresh_from_db()
             assert queued.status == Status.QUEUED and queued.attempts == 1  # its tries count
-            assert outbox_sweep(now=later(lease + 130))["messages"] == 0
+            assert outbox_sweep(now=later(lease + 10 + every))["messages"] == 0
             grace = settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS
             assert outbox_sweep(now=later(lease + grace + 20))["messages"] == 1
 
-    def test_retries_wait_for_their_time(self, queued, smtp_mailer, celery_eager):
+    def test_retries_wait_for_their_time(self, queued, smtp_mailer, celery_eager, settings):
         smtp_mailer.refuse_next()
         outgoing_message_send(message_id=queued.pk)
-        assert outbox_sweep(now=later(120))["messages"] == 0  # due at +60, grace 300
-        assert outbox_sweep(now=later(400))["messages"] == 1
+        due = settings.NOTIFICATIONS_RETRY_BASE_SECONDS  # the first retry's wait
+        grace = settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS
+        assert outbox_sweep(now=later(due + grace - 10))["messages"] == 0
+        assert outbox_sweep(now=later(due + grace + 10))["messages"] == 1
         assert len(smtp_mailer.messages) == 1
 
 

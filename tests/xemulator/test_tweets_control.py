@@ -373,6 +373,20 @@ def test_demo_activity_keeps_posting_until_stopped():
     assert tweets[-1].created_ms < tweets[0].created_ms - 50_000
 
 
+def test_demo_activity_posts_only_as_the_demo_accounts():
+    state = EmulatorState()
+    # Someone signed in at the consent screen with a handle of their own.
+    newcomer = state.add_user(username="newbie_tester", name="Newbie")
+
+    activity = DemoActivity(state, ["Live"], 60, backlog_per_hashtag=50, rng=random.Random(3))
+    for _ in range(50):
+        activity.post_one()
+
+    authors = {state.users[t.author_id].username for t in state.all_tweets()}
+    assert authors == DEMO_AUTHORS
+    assert newcomer.username not in authors
+
+
 @pytest.mark.parametrize("template", DEMO_TEXTS)
 def test_every_demo_text_is_a_valid_post_carrying_its_hashtag(template):
     rng = random.Random()

@@ -19,7 +19,6 @@ from accounts.models import User
 from accounts.services import user_update_from_x
 from events.models import City, Rsvp, Tweetup
 from events.services import TweetupDetails, rsvp_set, tweetup_cancel, tweetup_create, tweetup_update
-from xemulator.demo import DEMO_USERS as EMULATOR_DEMO_USERS
 
 # The provider id allauth stores X sign-ins under (accounts.x.provider.XProvider keeps it).
 X_PROVIDER_ID = "twitter_oauth2"
@@ -40,7 +39,19 @@ CITIES = [
     ("sydney", "Sydney", "Australia", "Australia/Sydney"),
 ]
 
-# People in the demo who are not among the emulator's accounts: (X id, handle, display name).
+# The X emulator's demo accounts (xemulator/demo.py), so that signing in there as one of them
+# lands on the seeded user: (X id, handle, display name). Written out rather than imported,
+# as this command only writes rows and runs where the emulator isn't installed;
+# tests/events/test_seed_demo.py checks the two lists agree.
+EMULATOR_X_USERS = [
+    ("1460000000000000001", "maya_okafor", "Maya Okafor"),
+    ("1460000000000000002", "jonasweber", "Jonas Weber"),
+    ("1460000000000000003", "priya_codes", "Priya Raman"),
+    ("1460000000000000004", "luciafdez", "Lucía Fernández"),
+    ("1460000000000000005", "samcarter", "Sam Carter"),
+    ("1460000000000000006", "kenji_sato", "Kenji Sato"),
+]
+# People in the demo who are not among the emulator's accounts.
 EXTRA_X_USERS = [
     ("1402881934567219201", "tomhughes_ldn", "Tom Hughes"),
     ("1417765803210473472", "mayapatel", "Maya Patel"),
@@ -53,23 +64,19 @@ EXTRA_X_USERS = [
     ("1528873310984339457", "marcorossi", "Marco Rossi"),
     ("1531447096237682690", "hannahlee", "Hannah Lee"),
 ]
-PROFILE_FIELDS = ("id", "username", "name", "profile_image_url")
 
 
 def demo_profiles() -> list[dict]:
-    """X profiles as /2/users/me returns them: the emulator's demo accounts first, so that
-    signing in there as one of them lands on the seeded user, then the extra people."""
-    emulator = [{key: user[key] for key in PROFILE_FIELDS} for user in EMULATOR_DEMO_USERS]
-    extra = [
+    """X profiles as /2/users/me returns them: the emulator's demo accounts, then the rest."""
+    return [
         {
             "id": x_id,
             "username": handle,
             "name": name,
             "profile_image_url": f"https://pbs.twimg.com/profile_images/{x_id}/{handle}_normal.jpg",
         }
-        for x_id, handle, name in EXTRA_X_USERS
+        for x_id, handle, name in EMULATOR_X_USERS + EXTRA_X_USERS
     ]
-    return emulator + extra
 
 
 @dataclass(frozen=True)
