@@ -1,13 +1,27 @@
 import logging
 
-from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.adapter import DefaultAccountAdapter, get_adapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.providers.base import AuthProcess
 from allauth.socialaccount.providers.base.constants import AuthError
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import User
 from accounts.services import user_update_from_x
 
 logger = logging.getLogger(__name__)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address as allauth's rate limits see it (django-axes uses it too)."""
+    try:
+        return get_adapter().get_client_ip(request)
+    except PermissionDenied:  # no address at all, e.g. the test client's force_login()
+        return None
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -33,6 +47,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return user_update_from_x(user=user, profile=sociallogin.account.extra_data)
 
     def pre_social_login(self, request, sociallogin):
+        if sociallogin.state.get("process") == AuthProcess.CONNECT:
+            self._refuse_connect(request, sociallogin)
         if not sociallogin.is_existing:
             # The X id is the identity: a user we already hold for it (imported, or whose
             # social account row was lost) signs in as that user instead of failing on x_id.
@@ -42,6 +58,31 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         # A returning user: refresh handle, name and avatar from the profile X just sent.
         if sociallogin.is_existing:
             user_update_from_x(user=sociallogin.user, profile=sociallogin.account.extra_data)
+
+    def _refuse_connect(self, request, sociallogin):
+        # One site account, one X account: the X id is the identity (User.x_id), so a
+        # second X account attached through allauth's ?process=connect would make two X
+        # accounts sign in as one person, and flip x_id to whichever was used last.
+        handle = sociallogin.account.extra_data.get("username", "")
+        mine = getattr(request.user, "x_username", "")
+        if sociallogin.account.uid == getattr(request.user, "x_id", None):
+            text = f"@{handle} is already the X account you sign in with."
+        else:
+            text = (
+                f"Your Tweetups account stays with @{mine}: one X account per person. "
+                f"To use @{handle}, sign out and sign in with it instead."
+                if mine
+                else f"To use @{handle}, sign in with it."
+            )
+        messages.warning(request, text)
+        # allauth checked `next` when the sign-in started; keep it a path all the same.
+        next_url = sociallogin.state.get("next") or "/"
+        if not (
+            next_url.startswith("/")
+            and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()})
+        ):
+            next_url = "/"
+        raise ImmediateHttpResponse(HttpResponseRedirect(next_url))
 
     def on_authentication_error(
         self, request, provider, error=None, exception=None, extra_context=None

@@ -4,6 +4,7 @@ Every value a deployment changes is an environment variable; the defaults are th
 embedded ones `make run` uses (SQLite, a file-system Celery broker, the X emulator).
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.twitter_oauth2",
+    "axes",
     "accounts",
     "events",
     "notifications",
@@ -58,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: answers locked-out logins
 ]
 
 ROOT_URLCONF = "tweetups.urls"
@@ -92,7 +95,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: counts failed password logins (only /admin/ takes a password) and refuses
+    # a locked-out client before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "events:home"
 
@@ -190,7 +198,9 @@ SOCIALACCOUNT_EMAIL_REQUIRED = False
 SOCIALACCOUNT_QUERY_EMAIL = False
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_LOGIN_ON_GET = False  # starting the sign-in takes a POST with a CSRF token
-SOCIALACCOUNT_STORE_TOKENS = True
+# Nothing reads X on a user's behalf yet: keep no access or refresh token. A feature that
+# needs one stores it encrypted at rest (accounts/migrations/0002 dropped the old rows).
+SOCIALACCOUNT_STORE_TOKENS = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_USER_MODEL_EMAIL_FIELD = "email"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
@@ -202,6 +212,24 @@ SOCIALACCOUNT_PROVIDERS = {
         "SCOPE": ["users.read", "tweet.read", "offline.access"],
     }
 }
+# Sign-in starts per client address per window (accounts/x/views.py): each writes a
+# session row. People at one venue share a network, so a window allows a room's worth.
+SIGN_IN_RATE_LIMIT = env.int("SIGN_IN_RATE_LIMIT", default=30)
+SIGN_IN_RATE_WINDOW_SECONDS = env.int("SIGN_IN_RATE_WINDOW_SECONDS", default=60)
+# Proxies in front of the site that append to X-Forwarded-For (0: use REMOTE_ADDR); read
+# by allauth's client address, which the sign-in limit and django-axes both use.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# django-axes: password guesses on /admin/login/. Attempts live in the database, so a
+# Redis outage neither opens nor closes the door; a lock lifts after the cool-off, or at
+# once with `manage.py axes_reset_ip IP`.
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_ONLY_ADMIN_SITE = True  # X sign-ins take no password and are limited by allauth
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins (every X sign-in) need no row
+AXES_LOCKOUT_TEMPLATE = "429.html"
+AXES_CLIENT_IP_CALLABLE = "accounts.adapters.client_ip"  # the address allauth limits
 
 
 # --- Email ----------------------------------------------------------------------
@@ -380,4 +408,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # django-axes logs every sign-in at INFO; lockouts and failures are warnings.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

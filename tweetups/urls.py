@@ -9,8 +9,18 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", account_views.sign_in, name="account_login"),
     # allauth's account URLs are on for email management; the site has no passwords and
-    # no sign-up of its own, so these answer 404 before allauth sees them.
-    re_path(r"^accounts/(?:signup|password|reauthenticate|login/code)/", site_views.page_not_found),
+    # no sign-up of its own, so these answer 404 before allauth sees them. So does the
+    # list of connected accounts (3rdparty/): one X account per person, nothing to manage.
+    re_path(
+        r"^accounts/(?:signup|password|reauthenticate|login/code|3rdparty/$)",
+        site_views.page_not_found,
+    ),
+    # A link never signs anyone out: not allauth's view, which does on GET.
+    re_path(
+        r"^accounts/confirm-email/(?P<key>[-:\w]+)/$",
+        account_views.confirm_email,
+        name="account_confirm_email",
+    ),
     path("accounts/", include("allauth.urls")),
     path("", include("notifications.urls")),
     path("", include("events.urls")),

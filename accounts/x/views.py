@@ -3,8 +3,11 @@ from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from allauth.socialaccount.providers.twitter_oauth2.views import TwitterOAuth2Adapter
 from django.conf import settings
+from django.shortcuts import render
 
+from accounts.adapters import client_ip
 from accounts.x.formats import X_ID_RE, X_USERNAME_RE
+from tweetups import ratelimit
 
 
 def profile_problem(profile: object) -> str | None:
@@ -69,7 +72,23 @@ def oauth2_login(request, *args, **kwargs):
     # a HEAD, as link checkers send, must show the confirm page like a GET instead.
     if request.method == "HEAD":
         request.method = "GET"
+    if request.method != "GET" and not _may_start_sign_in(request):
+        response = render(request, "429.html", status=429)
+        response["Retry-After"] = str(settings.SIGN_IN_RATE_WINDOW_SECONDS)
+        return response
     return _oauth2_login(request, *args, **kwargs)
+
+
+def _may_start_sign_in(request) -> bool:
+    # Each start writes its state into a new session row: bound them per client address.
+    # allauth 65 rate-limits its password login but not a provider's login start; and our
+    # shared limiter, unlike allauth's, lets people in when Redis is away.
+    return ratelimit.hit(
+        scope="x-sign-in",
+        key=client_ip(request) or "unknown",
+        limit=settings.SIGN_IN_RATE_LIMIT,
+        window_seconds=settings.SIGN_IN_RATE_WINDOW_SECONDS,
+    )
 
 
 oauth2_callback = OAuth2CallbackView.adapter_view(XOAuth2Adapter)

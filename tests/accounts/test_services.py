@@ -59,3 +59,21 @@ def test_user_update_from_x_fits_long_values_into_their_columns():
     user = user_update_from_x(user=User(), profile=profile)
 
     assert user.display_name == "N" * 100
+
+
+@pytest.mark.parametrize(
+    ("avatar", "kept"),
+    [
+        (
+            "http://pbs.twimg.com/profile_images/1/a_normal.jpg",
+            "https://pbs.twimg.com/profile_images/1/a_normal.jpg",
+        ),
+        ("HTTP://pbs.twimg.com/a.jpg", "https://pbs.twimg.com/a.jpg"),
+        ("https://pbs.twimg.com/a.jpg", "https://pbs.twimg.com/a.jpg"),
+        ("http://pbs.twimg.com/" + "a" * 479, ""),  # 500 characters once it says https
+    ],
+)
+def test_user_update_from_x_keeps_avatars_as_https(avatar, kept):
+    user = user_update_from_x(user=User(), profile={**PROFILE, "profile_image_url": avatar})
+
+    assert user.avatar_url == kept
