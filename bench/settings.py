@@ -23,6 +23,7 @@ DATABASES = {
         ),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": DATABASES["default"].get("OPTIONS", {}),  # noqa: F405 (the bounded waits)
     }
 }
 

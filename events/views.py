@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,6 +36,7 @@ from events.services import (
 )
 from events.sync import tweet_hide
 from tweetups import page_cache, ratelimit
+from tweetups.middleware import database_busy, with_retry_after
 
 
 @require_safe
@@ -207,19 +209,27 @@ def rsvp(request, slug):
         except (RsvpClosed, ValidationError) as exc:
             status = 409
             messages.error(request, " ".join(exc.messages))
+        except OperationalError as exc:
+            if not (request.htmx and database_busy(exc)):
+                raise  # a plain POST gets the 503 page (tweetups.middleware)
+            status = 503
+            messages.error(
+                request, "Lots of people are answering right now. Please try again in a moment."
+            )
         else:
             messages.success(request, _rsvp_message(result))
     if not request.htmx:
         if status == 429:
             return render(request, "events/rate_limited.html", {"tweetup": tweetup}, status=429)
         return redirect(tweetup)
-    # htmx is configured (base.html) to swap 4xx fragments, so the message shows in place.
-    return render(
+    # htmx is configured (base.html) to swap 4xx and 503 fragments: the message shows in place.
+    response = render(
         request,
         "events/tweetup_detail.html#rsvp_panel",
         _tweetup_context(request, _get_tweetup(slug)),
         status=status,
     )
+    return with_retry_after(response) if status == 503 else response
 
 
 def _rsvp_message(rsvp: Rsvp) -> str:
