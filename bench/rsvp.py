@@ -142,7 +142,44 @@ def start_gunicorn(port: int) -> subprocess.Popen:
     raise RuntimeError("gunicorn did not answer within 30 s")
 
 
-def one_round(port: int, path: str, cookies: list[str], csrf: str) -> dict:
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(server: subprocess.Popen) -> tuple[list[int], list[int]]:
+    """gunicorn's processes, and the PostgreSQL backends serving the bench database."""
+    gunicorn = [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and _pgid(int(entry.name)) == server.pid
+    ]
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        backends = [pid for (pid,) in cursor.fetchall()]
+    return gunicorn, backends
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
+def one_round(port: int, path: str, cookies: list[str], csrf: str, method: str = "POST") -> dict:
     body = urlencode({"status": "going", "csrfmiddlewaretoken": csrf})
     barrier = threading.Barrier(len(cookies) + 1)
     latencies: list[float] = [0.0] * len(cookies)
@@ -161,7 +198,7 @@ def one_round(port: int, path: str, cookies: list[str], csrf: str) -> dict:
         barrier.wait()
         start = time.perf_counter()
         try:
-            conn.request("POST", path, body=body, headers=headers)
+            conn.request(method, path, body=body if method == "POST" else None, headers=headers)
             response = conn.getresponse()
             response.read()
             statuses[i] = response.status
@@ -224,11 +261,18 @@ def main() -> None:
         f"{'round':<6}{'RSVPs/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'going':>7}{'waitlist':>9}"
         f"{'stored':>8}  overbooked  line kept  statuses"
     )
-    rates = []
+    rates, cpu_per_rsvp = [], []
     try:
         for number in range(1, args.rounds + 1):
             reset(tweetup)
+            gunicorn, backends = server_pids(server)
+            before = cpu_seconds(gunicorn), cpu_seconds(backends)
             result = one_round(port, path, cookies, csrf)
+            # Backends the round opened were not in the list: counted from the next round.
+            after = cpu_seconds(gunicorn), cpu_seconds(backends)
+            cpu_per_rsvp.append(
+                [(b - a) * 1000 / args.users for a, b in zip(before, after, strict=True)]
+            )
             state = check(tweetup)
             rates.append(result["rate"])
             statuses = ", ".join(
@@ -240,9 +284,22 @@ def main() -> None:
                 f"  {'YES' if state['overbooked'] else 'no':<10}  "
                 f"{'yes' if state['line_in_order'] else 'NO':<9}  {statuses}"
             )
+        floor = one_round(port, "/_bench/bare-signed-in/", cookies, csrf, method="GET")
     finally:
         stop_process_group(server, timeout=15)
     print(f"best {max(rates):.0f} RSVPs/s, median {statistics.median(rates):.0f}")
+    print(
+        f"the floor, the same {args.users} people GETting a bare signed-in view at once: "
+        f"{floor['rate']:.0f} req/s, p50 {floor['p50']:.0f} ms, p99 {floor['p99']:.0f} ms"
+    )
+    # The machine's other work slows the rounds; CPU time per RSVP mostly isn't. Round 1
+    # misses the backends it opened, so the figure is from the later rounds.
+    web, database = cpu_per_rsvp[-1]
+    print(
+        f"CPU per RSVP (last round): gunicorn {web:.2f} ms, PostgreSQL {database:.2f} ms: "
+        f"on {os.cpu_count()} idle cores at most ~{os.cpu_count() * 1000 / (web + database):.0f}"
+        " RSVPs/s (the client's own CPU not counted)"
+    )
     print(f"load average at end: {load_average()}")
 
 
