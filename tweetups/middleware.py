@@ -1,8 +1,10 @@
-"""A request that waited too long on the database answers 503 and asks to be retried."""
+"""Requests the site can't serve as asked: a 400 for input no view should see, a 503 for
+one that waited too long on the database."""
 
 import logging
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.db import OperationalError
 from django.shortcuts import render
 
@@ -46,3 +48,16 @@ class DatabaseBusyMiddleware:
             # the fragment the request asked for.
             response["HX-Reswap"] = "none"
         return response
+
+
+def reject_nul_in_query(get_response):
+    """400 for a NUL byte in the query string: PostgreSQL can't take one in a string, so any
+    view that looks the value up would fail with a 500. No real link carries one."""
+
+    def middleware(request):
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise BadRequest("NUL byte in the query string")
+        return get_response(request)
+
+    return middleware

@@ -1,6 +1,17 @@
 from django.shortcuts import render
 
 
+def bad_request(request, exception=None):
+    # Not Django's default, which is wrapped in requires_csrf_token: that runs the CSRF check
+    # again, and reads the body that just failed to parse (a form POST in UTF-16), so a 500.
+    return render(request, "errors/400.html", status=400)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the form was sent without its token (usually a lost cookie)."""
+    return render(request, "errors/403_csrf.html", status=403)
+
+
 def permission_denied(request, exception=None):
     return render(request, "errors/403.html", status=403)
 
