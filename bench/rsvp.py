@@ -142,16 +142,21 @@ def start_gunicorn(port: int) -> subprocess.Popen:
     raise RuntimeError("gunicorn did not answer within 30 s")
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the processes have used (Linux /proc)."""
-    total = 0
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds each process has used (Linux /proc)."""
+    used = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # gone
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two snapshots by the processes in both."""
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
 
 
 def server_pids(server: subprocess.Popen) -> tuple[list[int], list[int]]:
@@ -271,7 +276,7 @@ def main() -> None:
             # Backends the round opened were not in the list: counted from the next round.
             after = cpu_seconds(gunicorn), cpu_seconds(backends)
             cpu_per_rsvp.append(
-                [(b - a) * 1000 / args.users for a, b in zip(before, after, strict=True)]
+                [cpu_used(a, b) * 1000 / args.users for a, b in zip(before, after, strict=True)]
             )
             state = check(tweetup)
             rates.append(result["rate"])

@@ -237,7 +237,7 @@ def rsvp_set(*, user: User, tweetup: Tweetup, status: str) -> Rsvp:
 
     Everything is read first, without a lock; then one conditional UPDATE of the tweetup's
     seat count takes a seat, so its row is locked from that statement to the commit, not
-    across the whole decision: one hot tweetup takes hundreds of RSVPs a second. A full
+    across the whole decision, and RSVPs to a hot tweetup wait less on each other. A full
     tweetup, and a seat given up (it goes to the first in line), lock the row before they
     decide: the waitlist is in the order of those turns, and the count is never overshot
     (a CHECK constraint backs it). Each write checks the row still holds what was read.
