@@ -137,6 +137,7 @@ def test_a_nul_byte_in_the_query_is_a_400_in_the_site_look(client, user, path, s
 
     assert response.status_code == 400
     assert _in_site_look(response)
+    assert ("Sign out" in response.text) is signed_in  # the header still knows who you are
 
 
 @pytest.mark.parametrize("charset", ["latin-1", "utf-16"])
