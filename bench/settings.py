@@ -23,6 +23,11 @@ DATABASES = {
         ),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+        # The web's bounded waits, as tweetups.settings sets them for PostgreSQL.
+        "OPTIONS": {
+            "options": f"-c lock_timeout={DB_LOCK_TIMEOUT_MS}"  # noqa: F405
+            f" -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"  # noqa: F405
+        },
     }
 }
 

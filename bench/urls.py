@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include(site_urls)),
 ]
 
+handler400 = site_urls.handler400
 handler403 = site_urls.handler403
 handler404 = site_urls.handler404
 handler500 = site_urls.handler500

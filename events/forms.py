@@ -1,6 +1,6 @@
 import re
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -16,6 +16,9 @@ from events.models import (
 from events.services import TweetupDetails
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+# How far ahead a tweetup may be planned. Also keeps every stored time far from the ends of
+# Python's calendar, where converting between zones (or adding the sync's margins) overflows.
+MAX_AHEAD = timedelta(days=2 * 365)
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -25,10 +28,20 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(format=LOCAL_INPUT_FORMAT, **kwargs)
 
 
+class OutOfRange(ValueError):
+    """A wall-clock time so close to year 1 or 9999 that it has no UTC instant."""
+
+
 def city_local(naive: datetime, tz: zoneinfo.ZoneInfo) -> datetime | None:
-    """The instant a wall-clock time names in `tz`; None when clocks skip over it (DST)."""
+    """The instant a wall-clock time names in `tz`; None when clocks skip over it (DST).
+
+    Raises OutOfRange at the ends of the calendar (0001-01-01 in Berlin is in year 0 UTC).
+    """
     aware = naive.replace(tzinfo=tz)
-    round_trip = aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    try:
+        round_trip = aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    except OverflowError as exc:
+        raise OutOfRange(naive) from exc
     return aware if round_trip == naive else None
 
 
@@ -100,7 +113,12 @@ class TweetupForm(forms.Form):
                 continue
             # The field read the typed wall-clock time in UTC; re-read it in the city's zone.
             naive = timezone.make_naive(value, UTC)
-            local = city_local(naive, city.tzinfo)
+            try:
+                local = city_local(naive, city.tzinfo)
+            except OutOfRange:
+                self.add_error(field, "Pick a date within the next two years.")
+                cleaned.pop(field, None)
+                continue
             if local is None:
                 self.add_error(
                     field,
@@ -114,9 +132,31 @@ class TweetupForm(forms.Form):
             self.add_error("ends_at", "The end must be after the start.")
         elif starts and ends and ends - starts > MAX_DURATION:
             self.add_error("ends_at", "A tweetup can last at most 3 days.")
-        if starts and self.instance is None and starts <= timezone.now():
-            self.add_error("starts_at", "Pick a time in the future.")
+        self._check_dates_against_now(starts, ends)
         return cleaned
+
+    def _check_dates_against_now(self, starts: datetime | None, ends: datetime | None) -> None:
+        """Within the next two years; and a tweetup that hasn't happened yet can't be moved
+        into the past (one under way keeps its start, but can't be ended early)."""
+        now = timezone.now()
+        if starts and starts > now + MAX_AHEAD:
+            self.add_error("starts_at", "Pick a date within the next two years.")
+        if self.instance is None:
+            if starts and starts <= now:
+                self.add_error("starts_at", "Pick a time in the future.")
+            return
+        if starts and self.instance.starts_at > now and starts <= now:
+            self.add_error(
+                "starts_at",
+                "This tweetup hasn't happened yet, so it can't be moved into the past. "
+                "Pick a time in the future, or cancel it.",
+            )
+        elif ends and self.instance.ends_at > now and ends <= now:
+            self.add_error(
+                "ends_at",
+                "This tweetup hasn't ended yet, so its end must be in the future. "
+                "To call it off, cancel it.",
+            )
 
     def details(self) -> TweetupDetails:
         data = self.cleaned_data

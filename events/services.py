@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -162,51 +162,116 @@ def _promote_waitlist(tweetup: Tweetup) -> list[Rsvp]:
     return promoted
 
 
-@transaction.atomic
-def rsvp_set(*, user: User, tweetup: Tweetup, status: str) -> Rsvp:
-    """Say going / maybe / not going. Going past capacity joins the waitlist.
+class _LostRace(Exception):
+    """The same person's other RSVP request wrote first: decide again on what it wrote."""
 
-    The tweetup row is locked for the whole decision, so simultaneous RSVPs queue up
-    behind each other and the seat count can never be overshot.
-    """
-    if status not in {Rsvp.Status.GOING, Rsvp.Status.MAYBE, Rsvp.Status.NOT_GOING}:
-        raise ValidationError("Choose going, maybe or not going.")
+
+def _rsvp_locked(tweetup: Tweetup) -> Tweetup:
+    """The tweetup, its row locked until the commit, and still taking RSVPs."""
     # of=("self",): lock the tweetup only. Locking the joined city row too would queue
     # RSVPs to every tweetup in the city, and block new tweetups there, behind this one.
     tweetup = (
         Tweetup.objects.select_for_update(of=("self",)).select_related("city").get(pk=tweetup.pk)
     )
+    _rsvp_guard_open(tweetup)
+    return tweetup
+
+
+def _rsvp_guard_open(tweetup: Tweetup) -> None:
     if not tweetup.accepts_rsvps:
         reason = "was cancelled" if tweetup.is_cancelled else "is over"
         raise RsvpClosed(f"This tweetup {reason}; it takes no more RSVPs.")
-    if user.pk == tweetup.organizer_id and status != Rsvp.Status.GOING:
-        raise ValidationError("You're organizing this tweetup, so you're going.")
 
-    rsvp = Rsvp.objects.filter(tweetup=tweetup, user=user).first()
-    was_going = rsvp is not None and rsvp.status == Rsvp.Status.GOING
-    if rsvp is None:
-        rsvp = Rsvp(tweetup=tweetup, user=user)
 
-    if status == Rsvp.Status.GOING:
-        if was_going or (rsvp.pk and rsvp.status == Rsvp.Status.WAITLISTED):
-            return rsvp  # already going, or already in line: keep the place
-        going = tweetup.rsvps.going().count()
-        if tweetup.capacity is not None and going >= tweetup.capacity:
-            last = tweetup.rsvps.aggregate(last=Max("waitlist_position"))["last"] or 0
-            rsvp.status = Rsvp.Status.WAITLISTED
-            rsvp.waitlist_position = last + 1
-        else:
-            rsvp.status = Rsvp.Status.GOING
-            rsvp.waitlist_position = None
+def _rsvp_take_seat(tweetup: Tweetup) -> bool:
+    """One seat more, if one is free and the tweetup still takes RSVPs: one statement."""
+    return bool(
+        Tweetup.objects.filter(
+            Q(capacity__isnull=True) | Q(going_count__lt=F("capacity")),
+            pk=tweetup.pk,
+            status=Tweetup.Status.SCHEDULED,
+            ends_at__gt=timezone.now(),
+        ).update(going_count=F("going_count") + 1)
+    )
+
+
+def _rsvp_write(rsvp: Rsvp, *, status: str, position: int | None, was: str | None) -> Rsvp:
+    """Store the answer, provided the row still holds what the decision read (`was`)."""
+    rsvp.status, rsvp.waitlist_position = status, position
+    if rsvp.pk is None:
+        try:
+            rsvp.save()
+        except IntegrityError as exc:  # rsvp_one_per_user: the other request inserted first
+            raise _LostRace from exc
+        return rsvp
+    rsvp.updated_at = timezone.now()
+    if not Rsvp.objects.filter(pk=rsvp.pk, status=was).update(
+        status=status, waitlist_position=position, updated_at=rsvp.updated_at
+    ):
+        raise _LostRace
+    return rsvp
+
+
+def _rsvp_join(tweetup: Tweetup, rsvp: Rsvp) -> Tweetup:
+    """Going: a seat if one is free, else the next place in line. Returns the tweetup,
+    locked if the row had to be read under the lock."""
+    was = rsvp.status if rsvp.pk else None
+    if _rsvp_take_seat(tweetup):
+        _rsvp_write(rsvp, status=Rsvp.Status.GOING, position=None, was=was)
+        return tweetup
+    # Full, or closed since it was read: decide with the row held, so the line's order is
+    # the order of these turns (and a seat freed meanwhile is taken, not queued for).
+    tweetup = _rsvp_locked(tweetup)
+    if tweetup.capacity is None or tweetup.going_count < tweetup.capacity:
+        Tweetup.objects.filter(pk=tweetup.pk).update(going_count=F("going_count") + 1)
+        _rsvp_write(rsvp, status=Rsvp.Status.GOING, position=None, was=was)
     else:
-        if rsvp.pk and rsvp.status == status:
-            return rsvp
-        rsvp.status = status
-        rsvp.waitlist_position = None
-    rsvp.save()
+        last = tweetup.rsvps.aggregate(last=Max("waitlist_position"))["last"] or 0
+        _rsvp_write(rsvp, status=Rsvp.Status.WAITLISTED, position=last + 1, was=was)
+    return tweetup
+
+
+@transaction.atomic
+def rsvp_set(*, user: User, tweetup: Tweetup, status: str) -> Rsvp:
+    """Say going / maybe / not going. Going past capacity joins the waitlist.
+
+    Everything is read first, without a lock; then one conditional UPDATE of the tweetup's
+    seat count takes a seat, so its row is locked from that statement to the commit, not
+    across the whole decision, and RSVPs to a hot tweetup wait less on each other. A full
+    tweetup, and a seat given up (it goes to the first in line), lock the row before they
+    decide: the waitlist is in the order of those turns, and the count is never overshot
+    (a CHECK constraint backs it). Each write checks the row still holds what was read.
+    """
+    if status not in {Rsvp.Status.GOING, Rsvp.Status.MAYBE, Rsvp.Status.NOT_GOING}:
+        raise ValidationError("Choose going, maybe or not going.")
+    for attempt in range(3):
+        tweetup = Tweetup.objects.select_related("city").get(pk=tweetup.pk)
+        _rsvp_guard_open(tweetup)
+        if user.pk == tweetup.organizer_id and status != Rsvp.Status.GOING:
+            raise ValidationError("You're organizing this tweetup, so you're going.")
+        rsvp = Rsvp.objects.filter(tweetup=tweetup, user=user).first()
+        was_going = rsvp is not None and rsvp.status == Rsvp.Status.GOING
+        if rsvp is not None and (
+            rsvp.status == status
+            or (status == Rsvp.Status.GOING and rsvp.status == Rsvp.Status.WAITLISTED)
+        ):
+            return rsvp  # the same answer, or already in line: keep the place
+        rsvp = rsvp or Rsvp(tweetup=tweetup, user=user)
+        try:
+            with transaction.atomic():  # a savepoint: losing a race gives the seat back
+                if status == Rsvp.Status.GOING:
+                    tweetup = _rsvp_join(tweetup, rsvp)
+                else:
+                    if was_going:  # the seat goes to the first in line: a locked turn
+                        tweetup = _rsvp_locked(tweetup)
+                    was = rsvp.status if rsvp.pk else None
+                    _rsvp_write(rsvp, status=status, position=None, was=was)
+            break
+        except _LostRace as exc:
+            if attempt == 2:
+                raise ValidationError("Your answers crossed. Please try again.") from exc
     if was_going:
         _promote_waitlist(tweetup)
-    if was_going or rsvp.status == Rsvp.Status.GOING:
         _store_going_count(tweetup)
     signals.rsvp_changed.send(sender=Rsvp, tweetup=tweetup, rsvp=rsvp)
     page_cache.forget_tweetup(tweetup)

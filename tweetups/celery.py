@@ -5,6 +5,7 @@ from pathlib import Path
 from celery import Celery
 from celery.beat import PersistentScheduler
 from celery.contrib.django.task import DjangoTask
+from celery.signals import celeryd_init
 from django.db import transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tweetups.settings")
@@ -69,3 +70,17 @@ class Scheduler(PersistentScheduler):
     def _open_schedule(self):
         Path(self.schedule_filename).parent.mkdir(parents=True, exist_ok=True)
         return super()._open_schedule()
+
+
+@celeryd_init.connect
+def _longer_database_waits(**kwargs):
+    """Workers may wait on locks and statements longer than web requests (DB_WORKER_* in
+    settings). Set before the worker opens a connection, and inherited by its pool."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database.setdefault("OPTIONS", {})["options"] = (
+            f"-c lock_timeout={settings.DB_WORKER_LOCK_TIMEOUT_MS}"
+            f" -c statement_timeout={settings.DB_WORKER_STATEMENT_TIMEOUT_MS}"
+        )

@@ -60,6 +60,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Late, so their 400 and 503 pages have the person and the CSRF token.
+    "tweetups.middleware.reject_nul_in_query",
+    "tweetups.middleware.DatabaseBusyMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: answers locked-out logins
 ]
 
@@ -92,6 +95,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A web server, a worker and beat share the file: wait on locks instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Bounded waits on PostgreSQL: a web request gives up on a row lock after DB_LOCK_TIMEOUT_MS
+# and on any one statement after DB_STATEMENT_TIMEOUT_MS, and answers 503 with Retry-After
+# (tweetups/middleware.py) instead of holding a web worker while one row is locked.
+# Celery workers allow longer (DB_WORKER_*, applied in tweetups/celery.py). 0 is no limit:
+# run a long migration with DB_STATEMENT_TIMEOUT_MS=0.
+DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=3000)
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=10000)
+DB_WORKER_LOCK_TIMEOUT_MS = env.int("DB_WORKER_LOCK_TIMEOUT_MS", default=30000)
+DB_WORKER_STATEMENT_TIMEOUT_MS = env.int("DB_WORKER_STATEMENT_TIMEOUT_MS", default=120000)
+DB_BUSY_RETRY_AFTER_SECONDS = 5  # what a 503 for a lock or statement timeout asks clients
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c lock_timeout={DB_LOCK_TIMEOUT_MS} -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -394,6 +411,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_FAILURE_VIEW = "tweetups.views.csrf_failure"  # in the site's look, not Django's bare page
 CSRF_COOKIE_HTTPONLY = True  # forms carry the token, and htmx gets it from <body hx-headers>
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^readyz$"]  # monitors ask the app server directly, over HTTP

@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("events.urls")),
 ]
 
+handler400 = "tweetups.views.bad_request"
 handler403 = "tweetups.views.permission_denied"
 handler404 = "tweetups.views.page_not_found"
 handler500 = "tweetups.views.server_error"

@@ -6,6 +6,8 @@ from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import NoReverseMatch
+from django.views import csrf
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -86,3 +88,17 @@ def readyz(request):
         "sync": sync,
     }
     return JsonResponse(body, status=200 if ready else 503)
+
+
+def bad_request(request, exception=None):
+    # Not Django's default, which is wrapped in requires_csrf_token: that runs the CSRF check
+    # again, and reads the body that just failed to parse (a form POST in UTF-16), so a 500.
+    return render(request, "errors/400.html", status=400)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the form was sent without its token (usually a lost cookie)."""
+    try:
+        return render(request, "errors/403_csrf.html", status=403)
+    except NoReverseMatch:  # served under a URLconf without the site's pages (a test's own)
+        return csrf.csrf_failure(request, reason)

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -18,6 +19,7 @@ from events.parts import tweetup_makers, wall_page
 from events.services import RsvpClosed, rsvp_set, waitlist_rank
 from events.views.lookups import tweetup_or_404
 from tweetups import page_cache, ratelimit
+from tweetups.middleware import database_busy, with_retry_after
 from tweetups.page_frames import frame_page
 
 
@@ -107,14 +109,22 @@ def rsvp(request, slug):
         except (RsvpClosed, ValidationError) as exc:
             status = 409
             messages.error(request, " ".join(exc.messages))
+        except OperationalError as exc:
+            if not (request.htmx and database_busy(exc)):
+                raise  # a plain POST gets the 503 page (tweetups.middleware)
+            status = 503
+            messages.error(
+                request, "Lots of people are answering right now. Please try again in a moment."
+            )
         else:
             messages.success(request, _rsvp_message(result))
     if not request.htmx:
         if status == 429:
             return render(request, "events/rate_limited.html", {"tweetup": tweetup}, status=429)
         return redirect(tweetup)
-    # htmx is configured (base.html) to swap 4xx fragments, so the message shows in place.
-    return _rsvp_panel(request, slug, status=status)
+    # htmx is configured (base.html) to swap 4xx and 503 fragments: the message shows in place.
+    response = _rsvp_panel(request, slug, status=status)
+    return with_retry_after(response) if status == 503 else response
 
 
 def _rsvp_message(rsvp: Rsvp) -> str:

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -12,13 +12,21 @@ from tests.factories import CityFactory, TweetupFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+# Next year: tweetups are planned at most two years ahead (events/forms.py MAX_AHEAD).
+YEAR = timezone.now().year + 1
+
+
+def last_sunday_of_march(year: int) -> int:
+    """The day Berlin's clocks go forward."""
+    return max(day for day in range(25, 32) if date(year, 3, day).weekday() == 6)
+
 
 def form_data(city, **overrides):
     data = {
         "title": "Berlin X friends",
         "city": city.pk,
-        "starts_at": "2030-04-02T19:00",
-        "ends_at": "2030-04-02T22:00",
+        "starts_at": f"{YEAR}-04-02T19:00",
+        "ends_at": f"{YEAR}-04-02T22:00",
         "venue_name": "Café Kreuzberg",
         "venue_address": "Oranienstraße 1",
         "capacity": "10",
@@ -184,8 +192,8 @@ class TestOrganizing:
         tweetup = Tweetup.objects.get()
         assert response.status_code == 302
         assert response["Location"] == tweetup.get_absolute_url()
-        # 2 April 2030 is after the spring change (31 March): 19:00 CEST = 17:00 UTC.
-        assert tweetup.starts_at == timezone.datetime(2030, 4, 2, 17, 0, tzinfo=timezone.UTC)
+        # 2 April is after the spring change (the last Sunday of March): 19:00 CEST = 17:00 UTC.
+        assert tweetup.starts_at == timezone.datetime(YEAR, 4, 2, 17, 0, tzinfo=timezone.UTC)
         assert tweetup.hashtag == "BerlinXFriends"
         assert tweetup.organizer == user
         assert tweetup.rsvps.get().status == Rsvp.Status.GOING
@@ -208,21 +216,22 @@ class TestOrganizing:
 
     def test_nonexistent_local_time_is_refused(self, client, user, berlin):
         client.force_login(user)
-        # 31 March 2030, 02:30 does not exist in Berlin: clocks jump from 02:00 to 03:00.
-        data = form_data(berlin, starts_at="2030-03-31T02:30", ends_at="2030-03-31T05:00")
+        # 02:30 on the last Sunday of March doesn't exist in Berlin: 02:00 jumps to 03:00.
+        day = f"{YEAR}-03-{last_sunday_of_march(YEAR)}"
+        data = form_data(berlin, starts_at=f"{day}T02:30", ends_at=f"{day}T05:00")
         response = client.post(reverse("events:tweetup_new"), data)
         assert Tweetup.objects.count() == 0
         assert "the clocks skip that hour" in response.text
 
     def test_tweetup_longer_than_three_days_is_refused(self, client, user, berlin):
         client.force_login(user)
-        data = form_data(berlin, ends_at="2030-04-06T19:00")
+        data = form_data(berlin, ends_at=f"{YEAR}-04-06T19:00")
         response = client.post(reverse("events:tweetup_new"), data)
         assert "A tweetup can last at most 3 days." in response.text
         assert Tweetup.objects.count() == 0
 
     def test_hashtag_clash_is_a_field_error(self, client, user, berlin):
-        starts = timezone.datetime(2030, 4, 2, 17, 0, tzinfo=timezone.UTC)
+        starts = timezone.datetime(YEAR, 4, 2, 17, 0, tzinfo=timezone.UTC)
         TweetupFactory(
             city=berlin,
             hashtag="berlinxfriends",
