@@ -74,11 +74,11 @@ class Outage:
                 self._remember(keys)
 
     def _remember(self, keys) -> None:
-        room = MAX_UNWRITTEN_KEYS - len(self.unwritten)
-        keys = list(keys)
-        if len(keys) > room:
+        new = [key for key in keys if key not in self.unwritten]
+        room = max(MAX_UNWRITTEN_KEYS - len(self.unwritten), 0)
+        if len(new) > room:
             self.overflowed = True
-        self.unwritten.update(keys[: max(room, 0)])
+        self.unwritten.update(new[:room])
 
     def take_unwritten(self) -> tuple[list[str], bool]:
         with self.lock:
@@ -90,7 +90,7 @@ class Outage:
         with self.lock:
             reported, self.down, self.reported = self.reported, False, False
         if reported:
-            logger.warning("Redis cache reachable again")
+            logger.info("Redis cache reachable again")
 
 
 _outages: dict[tuple[str, ...], Outage] = {}
