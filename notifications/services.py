@@ -42,6 +42,7 @@ from notifications.models import (
     digest_week,
     followed_cities_cache_key,
 )
+from tweetups.celery import publish_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -343,11 +344,11 @@ def _broadcast_create(*, kind: str, tweetup: Tweetup, revision: int) -> None:
 def _enqueue_on_commit(task_name: str, ids: list[int]) -> None:
     """Enqueue one task per id once the transaction commits.
 
-    robust=True: if the broker is down the change still stands and the page still loads;
-    the rows wait in the database for the beat sweep.
+    If the broker is down the change still stands and the page still loads; the rows wait
+    in the database for the beat sweep (tweetups.celery.publish_on_commit).
     """
     if ids:
-        transaction.on_commit(lambda: _enqueue(task_name, ids), robust=True)
+        publish_on_commit(lambda: _enqueue(task_name, ids))
 
 
 def _enqueue(task_name: str, ids) -> None:
