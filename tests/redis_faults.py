@@ -5,6 +5,7 @@
   an `upstream` Redis it passes traffic through until `.hang()`, and again after `.heal()`.
   `give_up_after` seconds after it starts it closes every connection and stops listening,
   so a client without timeouts can't hang the test run; `.gave_up` says it had to.
+  `.accepted` counts the connections it took.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class FaultyRedis:
         self.upstream = urlsplit(upstream) if upstream else None
         self.passing = upstream is not None
         self.gave_up = False
+        self.accepted = 0  # connections so far
         self._lock = threading.Lock()
         self._held: list[socket.socket] = []  # client sockets, and upstream ones when passing
         self._forwarded: list[socket.socket] = []
@@ -73,6 +75,7 @@ class FaultyRedis:
             except OSError:  # closed
                 return
             with self._lock:
+                self.accepted += 1
                 self._held.append(client)
                 if not self.passing:
                     continue
