@@ -34,6 +34,15 @@ def _fresh_cache(settings, request):
 
 
 @pytest.fixture(autouse=True)
+def _broker_reachable(monkeypatch):
+    # A refused publish makes the process skip the broker for a few seconds
+    # (tweetups.celery.publish_on_commit): each test starts with a broker that answers.
+    import tweetups.celery
+
+    monkeypatch.setattr(tweetups.celery, "_broker", {"skip_until": 0.0, "logged_at": None})
+
+
+@pytest.fixture(autouse=True)
 def _marked_services(request):
     if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
         skip_or_fail("needs PostgreSQL: set DATABASE_URL=postgres://…")

@@ -1,5 +1,8 @@
 import functools
+import logging
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from celery import Celery
@@ -7,6 +10,7 @@ from celery.beat import PersistentScheduler
 from celery.contrib.django.task import DjangoTask
 from celery.signals import celeryd_init
 from django.db import transaction
+from kombu.exceptions import OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tweetups.settings")
 
@@ -14,13 +18,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tweetups.settings")
 class Task(DjangoTask):
     """Every task's class: enqueueing once a transaction commits never fails the request.
 
-    on_commit(robust=True): if the broker is down, the change still stands and the page
-    still loads; what the task would have done waits in the database for a sweep
+    If the broker is down or hung, the change still stands and the page still loads
+    (`publish_on_commit`); what the task would have done waits in the database for a sweep
     (notifications.sweep re-enqueues every unsent message and unexpanded broadcast).
     """
 
     def delay_on_commit(self, *args, **kwargs) -> None:
-        transaction.on_commit(functools.partial(self.delay, *args, **kwargs), robust=True)
+        publish_on_commit(functools.partial(self.delay, *args, **kwargs))
 
     def delay_each_on_commit(self, ids) -> None:
         """`delay(pk)` for each id once the transaction commits, in one callback.
@@ -29,7 +33,7 @@ class Task(DjangoTask):
         every id waiting out a connection timeout of its own.
         """
         if ids := list(ids):
-            transaction.on_commit(functools.partial(self.delay_each, ids), robust=True)
+            publish_on_commit(functools.partial(self.delay_each, ids))
 
     def delay_each(self, ids) -> None:
         for pk in ids:
@@ -84,3 +88,38 @@ def _longer_database_waits(**kwargs):
             f"-c lock_timeout={settings.DB_WORKER_LOCK_TIMEOUT_MS}"
             f" -c statement_timeout={settings.DB_WORKER_STATEMENT_TIMEOUT_MS}"
         )
+
+logger = logging.getLogger(__name__)
+BROKER_RETRY_SECONDS = 5.0  # how long a process publishes nothing after a failed publish
+BROKER_LOG_SECONDS = 60.0
+_broker = {"skip_until": 0.0, "logged_at": None}
+
+
+def publish_on_commit(publish: Callable[[], object]) -> None:
+    """Call `publish` (which enqueues tasks) once the current transaction commits, for
+    tasks whose rows a beat sweep finds again if they are never enqueued.
+
+    The change stands whatever happens to the publish. With the broker down or hung it gives
+    up within REDIS_TIMEOUT_SECONDS, the page still answers, and for the next few seconds
+    this process doesn't try again (a hung broker costs one timeout, not one per request).
+    The outage is logged once a minute; any other error with its traceback (robust).
+    """
+    transaction.on_commit(lambda: _publish(publish), robust=True)
+
+
+def _publish(publish: Callable[[], object]) -> None:
+    now = time.monotonic()
+    if now < _broker["skip_until"]:
+        return
+    try:
+        publish()
+    except OperationalError as error:  # kombu's "can't reach the broker"
+        _broker["skip_until"] = now + BROKER_RETRY_SECONDS
+        logged_at = _broker["logged_at"]
+        if logged_at is None or now - logged_at >= BROKER_LOG_SECONDS:
+            _broker["logged_at"] = now
+            logger.warning(
+                "Celery broker unreachable (%s): tasks wait for the sweep; trying again in %g s",
+                error,
+                BROKER_RETRY_SECONDS,
+            )

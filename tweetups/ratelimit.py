@@ -1,5 +1,10 @@
 """A fixed-window counter in the shared cache (Redis in production), so every web
-process sees the same count for a user."""
+process sees the same count for a user.
+
+It fails open: with Redis away the cache keeps nothing (tweetups/cache.py), `incr` finds
+no key, and every action counts as the window's first. Slowing abuse is not worth
+turning people away for.
+"""
 
 import time
 
@@ -13,7 +18,7 @@ def hit(*, scope: str, key: str, limit: int, window_seconds: int) -> bool:
     cache.add(cache_key, 0, timeout=window_seconds + 1)
     try:
         count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
+    except ValueError:  # expired between add and incr, or Redis is away
         cache.set(cache_key, 1, timeout=window_seconds + 1)
         count = 1
     return count <= limit

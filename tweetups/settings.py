@@ -143,6 +143,10 @@ WHITENOISE_USE_FINDERS = True
 
 # --- Redis, cache, Celery -------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# Redis is an accelerator, never a dependency of a page: a cache call (tweetups/cache.py) or
+# a publish to the broker that gets no answer within this gives up, and the site goes on
+# without it (cache misses fall through to the database; mail waits in the outbox).
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.1)
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "tweetups.cache.RedisCache", "LOCATION": REDIS_URL}}
@@ -181,7 +185,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 if REDIS_URL:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+        "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    }
+# A publish the broker doesn't take is tried once more, at once, then raises: enqueuing on
+# commit is robust (notifications/services.py), so the page still answers and the beat
+# sweep enqueues the outbox's mail again. Workers reconnect on their own schedule.
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0}
 
 # --- Sign in with X (django-allauth) ------------------------------------------
 X_CLIENT_ID = env("X_CLIENT_ID", default="tweetups-dev")
