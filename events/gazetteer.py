@@ -14,7 +14,7 @@ import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from functools import cached_property
+from functools import cached_property, lru_cache
 from heapq import nsmallest
 from itertools import islice
 from typing import NamedTuple
@@ -25,7 +25,7 @@ from django.utils.text import slugify
 # Longer input is cut here before any work: no city's name is longer.
 MAX_QUERY_CHARS = 100
 SUGGESTIONS = 8
-QUALIFIED_SCAN = 2000
+QUALIFIED_SCAN = 1000
 
 # Letters NFKD leaves whole but people type without their stroke or ligature.
 _FOLD = {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i"}
@@ -116,7 +116,15 @@ class Gazetteer:
             alternate.extend((other, rank) for other in others)
         self._primary, self._alternate = _Names(primary), _Names(alternate)
         self._by_id = {place.geoname_id: rank for rank, place in enumerate(self.places)}
-        self._folded_names: dict[str, str] = {}
+        # (country code, admin1) -> normalized country name, region name and admin1 code.
+        self._wheres = {
+            (p.country_code, p.admin1): (
+                normalize(p.country),
+                normalize(p.region),
+                p.admin1.casefold(),
+            )
+            for p in self.places
+        }
 
     @cached_property
     def _slug_counts(self) -> Counter:
@@ -144,6 +152,8 @@ class Gazetteer:
             (self._primary, self._primary.prefixed(name)),
             (self._alternate, self._alternate.prefixed(name)),
         ]
+        if self._names_nothing(qualifiers, prefix=True):
+            return []
         found: dict[int, None] = {}  # ranks, in order
         for names, (lo, hi) in tiers:
             if qualifiers:
@@ -177,21 +187,36 @@ class Gazetteer:
         """Whether each normalized qualifier ("oregon", "or", "us", "germany") names the
         place's region or country (or, with `prefix`, begins a name of one)."""
         place = self.places[rank]
-        names = (self._folded(place.region), self._folded(place.country))
-        codes = (place.admin1.casefold(), place.country_code.casefold())
-        for part in qualifiers:
-            if part in codes or part in names:
-                continue
-            if not (prefix and any(name.startswith(part) for name in names if name)):
-                return False
-        return True
+        return all(
+            place.country_code in countries or (place.country_code, place.admin1) in regions
+            for countries, regions in (self._places_named(q, prefix) for q in qualifiers)
+        )
 
-    def _folded(self, name: str) -> str:
-        # A few hundred countries and regions: normalized once each.
-        folded = self._folded_names.get(name)
-        if folded is None:
-            folded = self._folded_names[name] = normalize(name)
-        return folded
+    @cached_property
+    def _wheres(self) -> dict[tuple[str, str], tuple[str, str, str]]:
+        """(country code, admin1) -> normalized country name, region name, admin1 code."""
+        return {
+            (p.country_code, p.admin1): (
+                normalize(p.country),
+                normalize(p.region),
+                p.admin1.casefold(),
+            )
+            for p in self.places
+        }
+
+    @lru_cache(maxsize=256)  # noqa: B019 - one gazetteer per process, kept for its life
+    def _places_named(self, part: str, prefix: bool) -> tuple[frozenset, frozenset]:
+        """The country codes and (country code, admin1) pairs a qualifier names."""
+        countries, regions = set(), set()
+        for (code, admin1), (country, region, admin1_code) in self._wheres.items():
+            if part in (code.casefold(), country) or (prefix and country.startswith(part)):
+                countries.add(code)
+            if part in (admin1_code, region) or (prefix and region and region.startswith(part)):
+                regions.add((code, admin1))
+        return frozenset(countries), frozenset(regions)
+
+    def _names_nothing(self, qualifiers: list[str], prefix: bool) -> bool:
+        return any(self._places_named(q, prefix) == (frozenset(), frozenset()) for q in qualifiers)
 
     def slug_needs(self, place: Place) -> str:
         """How much a slug must say to tell this place from the gazetteer's others:
@@ -216,6 +241,13 @@ def _split(text: str) -> tuple[str, list[str]]:
 
 _loaded: Gazetteer | None = None
 _lock = threading.Lock()
+
+
+def warm_up() -> None:
+    """Start loading the gazetteer in the background, if it isn't yet: pages with a city
+    field call this, so it is ready by the time someone types a city."""
+    if _loaded is None and not _lock.locked():
+        threading.Thread(target=gazetteer, name="gazetteer-load", daemon=True).start()
 
 
 def gazetteer() -> Gazetteer:

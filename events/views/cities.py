@@ -6,6 +6,7 @@ from itertools import groupby
 
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
@@ -28,9 +29,15 @@ def city_index(request):
 # Its lists change when a tweetup is made, moved or cancelled: exactly when home's do.
 @page_cache.for_visitors("home")
 def city_browse(request):
+    listing = page_cache.parts("home", cities_by_country=cities_by_country)
+    return render(request, "events/city_browse.html", {"listing": listing["cities_by_country"]})
+
+
+def cities_by_country() -> str:
+    """Every city with upcoming tweetups, by country, with counts: one query, rendered."""
     now = timezone.now()
-    # One query: upcoming tweetups read from the (starts_at, id) index (an upcoming one
-    # started less than MAX_DURATION ago), counted per city.
+    # Upcoming tweetups read from the (starts_at, id) index (an upcoming one started less
+    # than MAX_DURATION ago), counted per city.
     cities = (
         City.objects.filter(
             tweetups__status=Tweetup.Status.SCHEDULED,
@@ -51,8 +58,8 @@ def city_browse(request):
                 "anchor": "country-" + "-".join(normalize(country).split()),
             }
         )
-    total = sum(country["count"] for country in countries)
-    return render(request, "events/city_browse.html", {"countries": countries, "total": total})
+    context = {"countries": countries, "total": sum(c["count"] for c in countries)}
+    return render_to_string("events/city_browse.html#listing", context)
 
 
 @require_safe

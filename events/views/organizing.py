@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from events.forms import CancelForm, TweetupForm
+from events.gazetteer import warm_up
 from events.models import City
 from events.places import choice_from_value, city_for_choice
 from events.services import tweetup_cancel, tweetup_create, tweetup_update
@@ -17,6 +18,7 @@ from events.views.lookups import organized_tweetup_or_403
 @require_http_methods(["GET", "POST"])
 @login_required
 def tweetup_new(request):
+    warm_up()  # for the city field's suggestions
     initial = {}
     if city_slug := request.GET.get("city"):
         initial["city"] = City.objects.filter(slug=city_slug).first()
@@ -44,6 +46,7 @@ def tweetup_edit(request, slug):
     if tweetup.is_cancelled:
         messages.error(request, "This tweetup is cancelled, so it can't be edited.")
         return redirect(tweetup)
+    warm_up()
     form = TweetupForm(request.POST or None, instance=tweetup)
     if request.method == "POST" and form.is_valid():
         try:
