@@ -3,8 +3,10 @@ import zoneinfo
 from datetime import UTC, datetime, timedelta
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils import timezone
 
+from events.gazetteer import MAX_QUERY_CHARS, normalize
 from events.models import (
     HASHTAG_NO_LETTER,
     HASHTAG_PATTERN,
@@ -13,6 +15,7 @@ from events.models import (
     Rsvp,
     Tweetup,
 )
+from events.places import CityChoice, choice_from_value, city_label, resolve_city
 from events.services import TweetupDetails
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -45,11 +48,45 @@ def city_local(naive: datetime, tz: zoneinfo.ZoneInfo) -> datetime | None:
     return aware if round_trip == naive else None
 
 
+def _still_names(text: str, choice: CityChoice) -> bool:
+    """Whether the typed text still fits a city picked earlier (it wasn't changed since)."""
+    typed = normalize(text.split(",")[0])
+    return (
+        not typed
+        or normalize(choice.name).startswith(typed)
+        or (normalize(text) == normalize(choice.label))
+    )
+
+
 class TweetupForm(forms.Form):
     """Create or edit a tweetup. Times are typed in the city's local time."""
 
     title = forms.CharField(max_length=120)
-    city = forms.ModelChoiceField(queryset=City.objects.all(), empty_label="Choose a city")
+    # The city is typed (an autocomplete with JavaScript) and resolved on the server: see
+    # _clean_city. `city` is a known row (from ?city=<slug>, or the tweetup being edited)
+    # and `place` the candidate picked when the typed name fits several cities.
+    city_query = forms.CharField(
+        label="City",
+        required=False,
+        max_length=MAX_QUERY_CHARS,
+        help_text="Start typing and pick your city, or type it as “City, Country”.",
+        error_messages={"max_length": "That's longer than any city's name."},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "hx-get": reverse_lazy("events:city_search"),
+                "hx-trigger": "input changed delay:200ms",
+                "hx-target": "#city-suggestions",
+                "hx-sync": "this:replace",
+                "data-city-input": "",
+            }
+        ),
+    )
+    city = forms.ModelChoiceField(
+        queryset=City.objects.all(), required=False, widget=forms.HiddenInput
+    )
+    place = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
     starts_at = forms.DateTimeField(
         label="Starts", widget=LocalDateTimeInput(), input_formats=[LOCAL_INPUT_FORMAT]
     )
@@ -80,6 +117,7 @@ class TweetupForm(forms.Form):
             kwargs["initial"] = {
                 "title": instance.title,
                 "city": instance.city_id,
+                "city_query": city_label(instance.city),
                 "starts_at": instance.local_starts_at.replace(tzinfo=None),
                 "ends_at": instance.local_ends_at.replace(tzinfo=None),
                 "venue_name": instance.venue_name,
@@ -88,7 +126,54 @@ class TweetupForm(forms.Form):
                 "hashtag": f"#{instance.hashtag}",
                 "description": instance.description,
             }
+        initial_city = kwargs.get("initial", {}).get("city")
+        if initial_city is not None and "city_query" not in kwargs["initial"]:
+            if not isinstance(initial_city, City):
+                initial_city = City.objects.filter(pk=initial_city).first()
+            kwargs["initial"]["city_query"] = city_label(initial_city) if initial_city else ""
         super().__init__(*args, **kwargs)
+        self.city_candidates: list[CityChoice] = []
+
+    def _clean_city(self, cleaned: dict) -> CityChoice | None:
+        """The city: the candidate picked, else the known row if the text still names it,
+        else the one city the text names; or an error (with candidates to pick from)."""
+        if "city_query" not in cleaned:
+            return None  # too long: the field has said so
+        # A hidden value that names no city (a city since deleted) gives way to the text.
+        self.errors.pop("city", None)
+        self.errors.pop("place", None)
+        text = cleaned["city_query"].strip()
+        picked = choice_from_value(cleaned.get("place") or "")
+        if picked is not None and _still_names(text, picked):
+            return self._resolved(picked)
+        row = cleaned.get("city")
+        if row is not None and (
+            not text or normalize(text) in (normalize(city_label(row)), normalize(row.name))
+        ):
+            return self._resolved(CityChoice(city=row))
+        if not normalize(text):
+            self.add_error("city_query", "Type your city's name and pick it from the list.")
+            return None
+        choice, self.city_candidates = resolve_city(text)
+        if choice is not None:
+            return self._resolved(choice)
+        if self.city_candidates:
+            self.add_error(
+                "city_query", f"More than one city fits “{text}”. Pick yours from the list."
+            )
+        else:
+            self.add_error(
+                "city_query",
+                f"We couldn't find a city called “{text}”. Check the spelling, or pick the "
+                "nearest town of over 15,000 people.",
+            )
+        return None
+
+    def _resolved(self, choice: CityChoice) -> CityChoice:
+        # If the form comes back (another field's error), it shows the city as understood.
+        self.data = self.data.copy()
+        self.data["city_query"], self.data["place"] = choice.label, choice.value
+        return choice
 
     def clean_hashtag(self) -> str:
         tag = self.cleaned_data["hashtag"].strip().removeprefix("#")
@@ -104,7 +189,7 @@ class TweetupForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        city = cleaned.get("city")
+        city = cleaned["city"] = self._clean_city(cleaned)
         if not city:
             return cleaned
         for field in ("starts_at", "ends_at"):
@@ -158,10 +243,11 @@ class TweetupForm(forms.Form):
                 "To call it off, cancel it.",
             )
 
-    def details(self) -> TweetupDetails:
+    def details(self, *, city: City) -> TweetupDetails:
+        """What to save, in `city`: the row for cleaned_data["city"] (places.city_for_choice)."""
         data = self.cleaned_data
         return TweetupDetails(
-            city=data["city"],
+            city=city,
             title=data["title"].strip(),
             venue_name=data["venue_name"].strip(),
             venue_address=data["venue_address"].strip(),

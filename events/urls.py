@@ -1,11 +1,12 @@
 from django.urls import path
 
-from events.views import listings, organizing, tweetup, wall
+from events.views import cities, listings, organizing, tweetup, wall
 
 app_name = "events"
 urlpatterns = [
     path("", listings.home, name="home"),
-    path("cities/", listings.city_pick, name="city_pick"),
+    path("cities/", cities.city_index, name="city_pick"),
+    path("cities/search/", cities.city_search, name="city_search"),
     path("c/<slug:slug>/", listings.city_detail, name="city"),
     path("mine/", listings.my_tweetups, name="my_tweetups"),
     path("new/", organizing.tweetup_new, name="tweetup_new"),

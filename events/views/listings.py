@@ -1,11 +1,11 @@
 """Where people browse: the home page, city pages and their own tweetups."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from events.models import City, Rsvp, Tweetup
+from events.models import Rsvp, Tweetup
 from events.pagination import page_number
 from events.parts import city_makers, home_makers, home_shared
 from tweetups import page_cache
@@ -29,13 +29,6 @@ def home(request):
         page=lambda parts: {"shared": home_shared(parts)},
         personal=my_next,
     )
-
-
-@require_safe
-def city_pick(request):
-    """The home page's city picker, without JavaScript."""
-    city = get_object_or_404(City, slug=request.GET.get("city", ""))
-    return redirect(city)
 
 
 @require_safe

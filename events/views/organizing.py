@@ -3,11 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from events.forms import CancelForm, TweetupForm
+from events.gazetteer import warm_up
 from events.models import City
+from events.places import choice_from_value, city_for_choice
 from events.services import tweetup_cancel, tweetup_create, tweetup_update
 from events.views.lookups import organized_tweetup_or_403
 
@@ -15,13 +18,19 @@ from events.views.lookups import organized_tweetup_or_403
 @require_http_methods(["GET", "POST"])
 @login_required
 def tweetup_new(request):
+    warm_up()  # for the city field's suggestions
     initial = {}
     if city_slug := request.GET.get("city"):
         initial["city"] = City.objects.filter(slug=city_slug).first()
+    elif choice := choice_from_value(request.GET.get("place", "")):  # from city search
+        initial["city_query"] = choice.label
     form = TweetupForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            tweetup = tweetup_create(organizer=request.user, details=form.details())
+            # A city new to the site is made with the tweetup, or not at all.
+            with transaction.atomic():
+                city = city_for_choice(form.cleaned_data["city"])
+                tweetup = tweetup_create(organizer=request.user, details=form.details(city=city))
         except ValidationError as exc:
             _add_service_errors(form, exc)
         else:
@@ -37,10 +46,14 @@ def tweetup_edit(request, slug):
     if tweetup.is_cancelled:
         messages.error(request, "This tweetup is cancelled, so it can't be edited.")
         return redirect(tweetup)
+    warm_up()
     form = TweetupForm(request.POST or None, instance=tweetup)
     if request.method == "POST" and form.is_valid():
         try:
-            tweetup = tweetup_update(tweetup=tweetup, actor=request.user, details=form.details())
+            with transaction.atomic():
+                city = city_for_choice(form.cleaned_data["city"])
+                details = form.details(city=city)
+                tweetup = tweetup_update(tweetup=tweetup, actor=request.user, details=details)
         except ValidationError as exc:
             _add_service_errors(form, exc)
         else:

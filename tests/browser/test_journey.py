@@ -35,7 +35,7 @@ def test_organize_rsvp_waitlist_and_cancel(people):
 
     page.get_by_role("link", name="Organize").first.click()
     page.get_by_label("Title", exact=True).fill("Berlin X friends: winter drinks")
-    page.get_by_label("City", exact=True).select_option(label="Berlin, Germany")
+    page.get_by_label("City", exact=True).fill("Berlin, Germany")
     page.get_by_label("Starts").fill(f"{day:%Y-%m-%d}T19:30")
     page.get_by_label("Ends").fill(f"{day:%Y-%m-%d}T22:00")
     page.get_by_label("Venue", exact=True).fill("Café Kreuzberg")

@@ -17,26 +17,28 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_update_from_x
+from events.gazetteer import gazetteer
 from events.models import City, Rsvp, Tweetup
+from events.places import place_fields
 from events.services import TweetupDetails, rsvp_set, tweetup_cancel, tweetup_create, tweetup_update
 
 # The provider id allauth stores X sign-ins under (accounts.x.provider.XProvider keeps it).
 X_PROVIDER_ID = "twitter_oauth2"
 
-# (slug, name, country, IANA zone)
+# (slug, name, GeoNames id): zone, country, region and coordinates come from the gazetteer.
 CITIES = [
-    ("berlin", "Berlin", "Germany", "Europe/Berlin"),
-    ("london", "London", "United Kingdom", "Europe/London"),
-    ("new-york", "New York", "United States", "America/New_York"),
-    ("san-francisco", "San Francisco", "United States", "America/Los_Angeles"),
-    ("austin", "Austin", "United States", "America/Chicago"),
-    ("toronto", "Toronto", "Canada", "America/Toronto"),
-    ("sao-paulo", "São Paulo", "Brazil", "America/Sao_Paulo"),
-    ("lagos", "Lagos", "Nigeria", "Africa/Lagos"),
-    ("nairobi", "Nairobi", "Kenya", "Africa/Nairobi"),
-    ("mumbai", "Mumbai", "India", "Asia/Kolkata"),
-    ("tokyo", "Tokyo", "Japan", "Asia/Tokyo"),
-    ("sydney", "Sydney", "Australia", "Australia/Sydney"),
+    ("berlin", "Berlin", 2950159),
+    ("london", "London", 2643743),
+    ("new-york", "New York", 5128581),
+    ("san-francisco", "San Francisco", 5391959),
+    ("austin", "Austin", 4671654),
+    ("toronto", "Toronto", 6167865),
+    ("sao-paulo", "São Paulo", 3448439),
+    ("lagos", "Lagos", 2332459),
+    ("nairobi", "Nairobi", 184745),
+    ("mumbai", "Mumbai", 1275339),
+    ("tokyo", "Tokyo", 1850147),
+    ("sydney", "Sydney", 2147714),
 ]
 
 # The X emulator's demo accounts (xemulator/demo.py), so that signing in there as one of them
@@ -326,10 +328,8 @@ class Command(BaseCommand):
         created = {"cities": 0, "users": 0, "tweetups": 0}
         with transaction.atomic():
             cities = {}
-            for slug, name, country, zone in CITIES:
-                cities[slug], new = City.objects.update_or_create(
-                    slug=slug, defaults={"name": name, "country": country, "timezone": zone}
-                )
+            for slug, name, geoname_id in CITIES:
+                cities[slug], new = self._seed_city(slug, name, geoname_id)
                 created["cities"] += new
             users = {}
             for profile in demo_profiles():
@@ -344,6 +344,19 @@ class Command(BaseCommand):
                     # Only a hashtag clash with a tweetup someone made by hand gets here.
                     self.stderr.write(f"Skipped {spec.slug}: {'; '.join(exc.messages)}")
         self._print_summary(created, user_count=len(users))
+
+    def _seed_city(self, slug: str, name: str, geoname_id: int) -> tuple[City, bool]:
+        fields = {**place_fields(gazetteer().get(geoname_id)), "name": name}
+        # Someone may have organized there from the gazetteer first, under its own slug.
+        city = (
+            City.objects.filter(slug=slug).first()
+            or City.objects.filter(geoname_id=geoname_id).first()
+        )
+        if city is None:
+            return City.objects.create(slug=slug, geoname_id=geoname_id, **fields), True
+        City.objects.filter(pk=city.pk).update(geoname_id=geoname_id, **fields)
+        city.refresh_from_db()
+        return city, False
 
     def _seed_user(self, profile: dict) -> tuple[User, bool]:
         user = User.objects.filter(x_id=profile["id"]).first()
