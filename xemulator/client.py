@@ -55,6 +55,37 @@ class EmulatorClient:
     def update_user(self, user_id: str, **changes) -> dict:
         return self._call("PATCH", f"users/{user_id}", changes)["data"]
 
+    def delete_user(self, user_id: str) -> None:
+        """The account is deleted on X: its tokens die, its follows go."""
+        self._call("DELETE", f"users/{user_id}")
+
+    def revoke_tokens(self, user_id: str) -> int:
+        """The person took the app's access away on X; returns how many tokens stopped."""
+        return self._call("POST", f"users/{user_id}/revoke", {})["data"]["revoked"]
+
+    def following(self, user_id: str) -> dict:
+        """Whom the account follows: {"count", "user_ids", "generated", ...}."""
+        return self._call("GET", f"users/{user_id}/following")["data"]
+
+    def set_following(
+        self,
+        user_id: str,
+        user_ids: list[str] = (),
+        *,
+        generate: int = 0,
+        seed: int = 0,
+        protected_every: int = 0,
+    ) -> dict:
+        """Replace whom the account follows: existing accounts `user_ids` (newest follow
+        first), then `generate` made-up ones (cheap: 100,000 are computed, not stored)."""
+        payload = {
+            "user_ids": list(user_ids),
+            "generate": generate,
+            "seed": seed,
+            "protected_every": protected_every,
+        }
+        return self._call("PUT", f"users/{user_id}/following", payload)["data"]
+
     def add_fault(
         self,
         path: str,
@@ -66,13 +97,18 @@ class EmulatorClient:
         body: object = None,
         reset_seconds: float | None = None,
         headers: dict[str, str] | None = None,
+        after: int = 0,
     ) -> dict:
-        """Break the next `count` requests to `path`: kind is status, malformed, slow, json
-        or headers (an answer as usual, with `headers` over the usual ones).
+        """Break the next `count` requests to `path`, once `after` more have been answered
+        as usual: kind is status, malformed, slow, json or headers (an answer as usual, with
+        `headers` over the usual ones).
 
-        A 429 on recent search says in x-rate-limit-reset that the budget comes back in
-        `reset_seconds` (default: when the current window ends). Any kind sends `headers`."""
+        A 429 on recent search or a following list says in x-rate-limit-reset that the
+        budget comes back in `reset_seconds` (default: when the current window ends). Any
+        kind sends `headers`."""
         payload = {"path": path, "kind": kind, "count": count, "delay_seconds": delay_seconds}
+        if after:
+            payload["after"] = after
         if status is not None:
             payload["status"] = status
         if body is not None:

@@ -3,13 +3,24 @@
 POST   /_emulator/reset             back to the demo users, no grants, faults or log
 GET    /_emulator/users             {"data": [user, ...]}
 POST   /_emulator/users             {"username", "name"?, "id"?, "profile_image_url"?, ...}
-PATCH  /_emulator/users/<id>        change handle, name, avatar, ...
+PATCH  /_emulator/users/<id>        change handle, name, avatar, "protected": true, ...
+DELETE /_emulator/users/<id>        the account is deleted: its tokens stop working, it follows
+                                     no one and leaves every following list
+POST   /_emulator/users/<id>/revoke the person took the app's access away: every token they
+                                     granted stops working -> {"data": {"revoked": n}}
+GET    /_emulator/users/<id>/following  {"data": {"count", "user_ids", "generated", "seed",
+                                     "protected_every"}}
+PUT    /_emulator/users/<id>/following  {"user_ids"?: [existing ids, newest follow first],
+                                     "generate"?: N made-up accounts after them (up to
+                                     1,000,000, computed when read, never stored), "seed"?,
+                                     "protected_every"?: every Nth made-up one is protected}
 GET    /_emulator/faults            armed faults
 POST   /_emulator/faults            {"path", "kind": status|malformed|slow|json|headers,
                                      "count"?, "status"?, "delay_seconds"?, "body"?,
-                                     "reset_seconds"?, "headers"?}; "headers" answers normally
-                                     with the given headers over the usual ones (any kind may
-                                     carry them)
+                                     "reset_seconds"?, "headers"?, "after"?}; "headers" answers
+                                     normally with the given headers over the usual ones (any
+                                     kind may carry them); "after": N requests to the path are
+                                     answered normally first (a 429 on the third page)
 DELETE /_emulator/faults
 GET    /_emulator/requests          X API requests seen, oldest first (secrets redacted)
 DELETE /_emulator/requests
@@ -92,7 +103,7 @@ def dispatch(state: EmulatorState, request: Request) -> Response:
     route = request.path.removeprefix(PREFIX).strip("/")
     method = request.method
     payload: dict = {}
-    if method in ("POST", "PATCH"):
+    if method in ("POST", "PATCH", "PUT"):
         try:
             payload = request.json()
         except ValueError:
@@ -145,6 +156,25 @@ def _route(state: EmulatorState, method: str, route: str, payload: dict) -> Resp
             except KeyError:
                 return _error("no such user", 404)
             return json_response({"data": _full_user(user)})
+        case ("DELETE", ["users", user_id]):
+            try:
+                state.delete_user(user_id)
+            except KeyError:
+                return _error("no such user", 404)
+            return json_response({"data": {"deleted": True}})
+        case ("POST", ["users", user_id, "revoke"]):
+            if user_id not in state.users:
+                return _error("no such user", 404)
+            return json_response({"data": {"revoked": state.revoke_user_tokens(user_id)}})
+        case ("GET" | "PUT", ["users", user_id, "following"]):
+            if user_id not in state.users:
+                return _error("no such user", 404)
+            if method == "PUT":
+                unknown = set(payload) - {"user_ids", "generate", "seed", "protected_every"}
+                if unknown:
+                    raise EmulatorError(f"unknown fields: {', '.join(sorted(unknown))}")
+                state.set_following(user_id, **payload)
+            return json_response({"data": state.following(user_id).summary()})
         case ("GET", ["faults"]):
             return json_response({"data": [f.as_json() for f in state.armed_faults()]})
         case ("POST", ["faults"]):
@@ -161,6 +191,7 @@ def _route(state: EmulatorState, method: str, route: str, payload: dict) -> Resp
                     else None
                 ),
                 headers=_headers(payload.get("headers")),
+                after=_optional_int(payload, "after") or 0,
             )
             return json_response({"data": state.add_fault(fault).as_json()}, 201)
         case ("DELETE", ["faults"]):

@@ -78,6 +78,22 @@ DEMO_USERS = (
     ),
 )
 
+
+def _demo_id(n: int) -> str:
+    return f"146000000000000000{n}"
+
+
+# Who each demo account follows, newest follow first: most follow most of the others, and
+# some follow @kenji_sato, whose account is protected (so only they may see him).
+DEMO_FOLLOWING = {
+    _demo_id(1): tuple(_demo_id(n) for n in (2, 3, 4, 5, 6)),  # maya_okafor
+    _demo_id(2): tuple(_demo_id(n) for n in (1, 3, 5, 6)),  # jonasweber
+    _demo_id(3): tuple(_demo_id(n) for n in (1, 2, 4)),  # priya_codes
+    _demo_id(4): tuple(_demo_id(n) for n in (1, 2, 3, 5)),  # luciafdez
+    _demo_id(5): tuple(_demo_id(n) for n in (1, 2, 4)),  # samcarter
+    _demo_id(6): tuple(_demo_id(n) for n in (1, 2)),  # kenji_sato
+}
+
 # X's OAuth 2.0 scopes (from its OpenAPI description), worded for the consent screen.
 SCOPES = {
     "tweet.read": "Read posts you can see, including from protected accounts",

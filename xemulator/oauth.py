@@ -188,3 +188,16 @@ def token(state: EmulatorState, request: Request) -> Response:
     except EmulatorError as exc:
         return oauth_error_response(exc.error, str(exc))
     return json_response(tokens.as_json())
+
+
+def revoke(state: EmulatorState, request: Request) -> Response:
+    """POST /2/oauth2/revoke: `token` (access or refresh) stops working; X answers
+    {"revoked": true} whether or not it knew the token."""
+    credentials = _basic_credentials(request)
+    if credentials is None or not state.client_is(*credentials):
+        return oauth_error_response("unauthorized_client", UNAUTHORIZED_CLIENT, 401)
+    token = request.form().get("token")
+    if not token:
+        return oauth_error_response("invalid_request", "Missing required parameter [token].")
+    state.revoke_token(token, credentials[0])
+    return json_response({"revoked": True})

@@ -15,7 +15,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from xemulator import control, oauth, search, users
+from xemulator import control, following, oauth, search, users
 from xemulator.client import EmulatorClient
 from xemulator.responses import Request, Response, json_response, problem_response
 from xemulator.state import EmulatorConfig, EmulatorState, Fault
@@ -32,11 +32,24 @@ ROUTES = {
     ("GET", "/i/oauth2/authorize"): oauth.authorize_page,
     ("POST", "/i/oauth2/authorize"): oauth.authorize_decision,
     ("POST", "/2/oauth2/token"): oauth.token,
+    ("POST", "/2/oauth2/revoke"): oauth.revoke,
     ("GET", "/2/users/me"): users.me,
     ("GET", search.SEARCH_PATH): search.search_recent,
 }
-# Paths whose every answer, an injected fault's too, carries the x-rate-limit-* headers.
-RATE_LIMIT_HEADERS = {search.SEARCH_PATH: search.fault_headers}
+# Paths with an id in them: (method, matches(path), handler).
+PATTERN_ROUTES = (("GET", following.matches, following.users_following),)
+
+
+def _fault_rate_limit_headers(
+    state: EmulatorState, fault: Fault, request: Request
+) -> dict[str, str] | None:
+    """The x-rate-limit-* headers an injected fault's answer carries, on the paths whose
+    every answer has them."""
+    if request.path == search.SEARCH_PATH:
+        return search.fault_headers(state, fault)
+    if following.matches(request.path):
+        return following.fault_headers(state, fault, request)
+    return None
 
 
 def dispatch(state: EmulatorState, request: Request) -> Response:
@@ -53,8 +66,8 @@ def dispatch(state: EmulatorState, request: Request) -> Response:
     response = _fault_response(fault) if fault else None
     if response is None:
         response = _route(state, request)
-    elif request.path in RATE_LIMIT_HEADERS:
-        response.headers.update(RATE_LIMIT_HEADERS[request.path](state, fault))
+    elif (headers := _fault_rate_limit_headers(state, fault, request)) is not None:
+        response.headers.update(headers)
     if fault is not None and fault.headers:
         response.headers.update(fault.headers)
     state.log_request(_log_entry(request, response, fault))
@@ -65,6 +78,11 @@ def _route(state: EmulatorState, request: Request) -> Response:
     handler = ROUTES.get((request.method, request.path))
     if handler is not None:
         return handler(state, request)
+    for method, matches, pattern_handler in PATTERN_ROUTES:
+        if matches(request.path):
+            if method != request.method:
+                return problem_response(405)
+            return pattern_handler(state, request)
     if any(path == request.path for _, path in ROUTES):
         return problem_response(405)
     return problem_response(404)

@@ -18,10 +18,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
+from xemulator.accounts import XUser
 from xemulator.demo import DEMO_USERS
 from xemulator.errors import EmulatorError
+from xemulator.graph import FollowsMixin
 from xemulator.posts import SEARCH_APP_BUDGET, PostsMixin
 from xemulator.tweets import TweetStore
 
@@ -57,6 +59,9 @@ class EmulatorConfig:
     search_rate_limit: int = 450
     search_user_rate_limit: int = 300
     search_rate_window_seconds: int = 15 * 60
+    # GET /2/users/:id/following: requests per window, per user token and per app.
+    follows_rate_limit: int = 15
+    follows_rate_window_seconds: int = 15 * 60
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> EmulatorConfig:
@@ -75,6 +80,9 @@ class EmulatorConfig:
             search_rate_limit=int(
                 environ.get("XEMU_SEARCH_RATE_LIMIT", defaults.search_rate_limit)
             ),
+            access_token_ttl_seconds=int(
+                environ.get("XEMU_ACCESS_TOKEN_TTL", defaults.access_token_ttl_seconds)
+            ),
         )
 
     def public(self) -> dict:
@@ -84,21 +92,6 @@ class EmulatorConfig:
         del data["bearer_token"]
         data["redirect_uris"] = list(self.redirect_uris)
         return data
-
-
-@dataclass
-class XUser:
-    id: str
-    username: str
-    name: str
-    profile_image_url: str = ""
-    created_at: datetime = field(default_factory=lambda: datetime(2020, 1, 1, tzinfo=UTC))
-    description: str = ""
-    location: str = ""
-    url: str = ""
-    protected: bool = False
-    verified: bool = False
-    verified_type: str = "none"
 
 
 @dataclass(frozen=True)
@@ -164,6 +157,8 @@ class Fault:
     reset_seconds: float | None = None
     # Response headers to send as given, over the usual ones (a malformed rate-limit header).
     headers: dict[str, str] = field(default_factory=dict)
+    # Requests to `path` answered normally before this fault fires (a 429 on the third page).
+    after: int = 0
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -174,7 +169,7 @@ def s256(code_verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-class EmulatorState(PostsMixin):
+class EmulatorState(PostsMixin, FollowsMixin):
     def __init__(
         self, config: EmulatorConfig | None = None, *, clock: Callable[[], float] = time.time
     ):
@@ -207,12 +202,18 @@ class EmulatorState(PostsMixin):
             self.request_log: list[dict] = []
             self._rate_windows: dict[tuple, tuple[float, int]] = {}
             self.tweets = TweetStore()
+            self.reset_follows()
 
     def configure(self, **changes) -> EmulatorConfig:
-        for name in ("search_rate_limit", "search_user_rate_limit"):
+        for name in ("search_rate_limit", "search_user_rate_limit", "follows_rate_limit"):
             if name in changes and changes[name] < 0:
                 raise EmulatorError(f"{name} must be 0 or more")
-        for name in ("search_rate_window_seconds", "search_query_max_length"):
+        for name in (
+            "search_rate_window_seconds",
+            "search_query_max_length",
+            "follows_rate_window_seconds",
+            "access_token_ttl_seconds",
+        ):
             if name in changes and changes[name] < 1:
                 raise EmulatorError(f"{name} must be 1 or more")
         with self.lock:
@@ -290,6 +291,14 @@ class EmulatorState(PostsMixin):
                 user.created_at = datetime.fromisoformat(value.replace("Z", "+00:00"))
             else:
                 raise EmulatorError(f"cannot set {key!r} to {value!r}")
+
+    def delete_user(self, user_id: str) -> XUser:
+        """The account is gone from X: its tokens stop working, its follows go with it."""
+        with self.lock:
+            user = self.users.pop(user_id)
+            self.revoke_user_tokens(user_id)
+            self._forget_follows_of(user_id)
+            return user
 
     def all_users(self) -> list[XUser]:
         with self.lock:
@@ -406,6 +415,25 @@ class EmulatorState(PostsMixin):
             self.refresh_tokens[refresh_token] = replace(grant, expires_at=None)
         return TokenSet(access_token, ttl, grant.scopes, refresh_token)
 
+    def revoke_token(self, token: str, client_id: str) -> None:
+        """POST /2/oauth2/revoke: forget one access or refresh token of this client's."""
+        with self.lock:
+            for tokens in (self.access_tokens, self.refresh_tokens):
+                grant = tokens.get(token)
+                if grant is not None and grant.client_id == client_id:
+                    del tokens[token]
+
+    def revoke_user_tokens(self, user_id: str) -> int:
+        """The person took the app's access away on X: every token they granted stops
+        working. Returns how many there were."""
+        with self.lock:
+            revoked = 0
+            for tokens in (self.access_tokens, self.refresh_tokens):
+                for token in [t for t, grant in tokens.items() if grant.user_id == user_id]:
+                    del tokens[token]
+                    revoked += 1
+            return revoked
+
     def grant_for_access_token(self, access_token: str) -> tuple[Grant, XUser] | None:
         """The live grant behind a bearer token and its user; None for an unknown or old one."""
         with self.lock:
@@ -493,6 +521,8 @@ class EmulatorState(PostsMixin):
             raise EmulatorError(f"kind must be one of {', '.join(FAULT_KINDS)}")
         if not fault.path.startswith("/") or fault.remaining < 1:
             raise EmulatorError("path must start with / and count must be at least 1")
+        if fault.after < 0:
+            raise EmulatorError("after must be 0 or more")
         if fault.kind == "status" and not 400 <= (fault.status or 503) <= 599:
             raise EmulatorError("status must be 4xx or 5xx")
         if fault.status is not None and not 200 <= fault.status <= 599:
@@ -502,10 +532,14 @@ class EmulatorState(PostsMixin):
             return fault
 
     def take_fault(self, path: str) -> Fault | None:
-        """The next fault armed for `path`, counted down by one; None when there is none."""
+        """The next fault armed for `path`, counted down by one; None when there is none
+        (or when the first one armed still lets `after` more requests through)."""
         with self.lock:
             for fault in self.faults:
                 if fault.path == path:
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self.faults.remove(fault)

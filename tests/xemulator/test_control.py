@@ -229,3 +229,90 @@ def test_unknown_control_endpoints_and_bodies(x_emulator):
     assert not_json.status_code == 400
     assert not_json.json() == {"error": "the body must be JSON"}
     assert requests.post(base + "users", json=[1], timeout=10).status_code == 400
+
+
+# --- the follow graph, deleting an account, revoking its tokens -----------------------------
+
+JONAS = "1460000000000000002"
+
+
+def test_set_following_replaces_the_list_and_reset_brings_the_demo_graph_back(x_emulator):
+    control = x_emulator.control
+    demo = control.following(MAYA)
+
+    changed = control.set_following(MAYA, [JONAS], generate=100_000, seed=3, protected_every=7)
+    control.reset()
+
+    assert demo["count"] == 5 and JONAS in demo["user_ids"]
+    assert changed == {
+        "count": 100_001,
+        "user_ids": [JONAS],
+        "generated": 100_000,
+        "seed": 3,
+        "protected_every": 7,
+    }
+    assert control.following(MAYA) == demo
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"user_ids": ["999"]}, "no such user: 999"),
+        ({"user_ids": [MAYA]}, "cannot follow itself"),
+        ({"user_ids": "1460000000000000002"}, "must be a list"),
+        ({"generate": -1}, "generate must be"),
+        ({"generate": 1_000_001}, "generate must be"),
+        ({"generate": 1.5}, "generate must be"),
+        ({"seed": 1000}, "seed must be"),
+        ({"followers": []}, "unknown fields: followers"),
+    ],
+)
+def test_set_following_refuses_what_it_cannot_do(x_emulator, payload, message):
+    response = requests.put(
+        x_emulator.base_url + f"/_emulator/users/{MAYA}/following", json=payload, timeout=10
+    )
+
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+
+
+def test_following_of_an_unknown_account_is_a_404(x_emulator):
+    with pytest.raises(EmulatorControlError) as raised:
+        x_emulator.control.set_following("999", [])
+
+    assert raised.value.status == 404
+
+
+def test_delete_user_removes_the_account(x_emulator):
+    control = x_emulator.control
+
+    control.delete_user(JONAS)
+
+    assert JONAS not in [u["id"] for u in control.users()]
+    assert JONAS not in control.following(MAYA)["user_ids"]
+    with pytest.raises(EmulatorControlError) as raised:
+        control.delete_user(JONAS)
+    assert raised.value.status == 404
+
+
+def test_revoke_tokens_of_an_unknown_account_is_a_404(x_emulator):
+    with pytest.raises(EmulatorControlError) as raised:
+        x_emulator.control.revoke_tokens("999")
+
+    assert raised.value.status == 404
+
+
+def test_a_fault_after_n_requests_lets_them_through_first(x_emulator, x_app):
+    token = x_app.access_token()
+    x_emulator.control.add_fault("/2/users/me", status=503, after=2)
+
+    statuses = [x_app.me(token).status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 503, 200]
+
+
+def test_a_negative_after_is_refused(x_emulator):
+    with pytest.raises(EmulatorControlError) as raised:
+        x_emulator.control.add_fault("/2/users/me", after=-1)
+
+    assert raised.value.status == 400

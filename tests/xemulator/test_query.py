@@ -159,3 +159,73 @@ def test_required_hashtags_let_the_index_skip_other_posts(query, hashtags):
     found = required_hashtags(parse(query))
 
     assert (set(found) if found is not None else None) == hashtags
+
+
+# --- the candidate-finding job's queries: bare keywords and "quoted phrases" ---------------
+
+CANDIDATES = '(tweetup OR meetup OR "who\'s around") (Lisbon OR #LisbonTweetup) -is:retweet'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tweetup in Lisbon on Friday, who's in?", True),
+        ("MEETUP lisbon, Saturday at 7", True),
+        ("Who's around Lisbon this weekend?", True),
+        ("Who’s around? #LisbonTweetup", True),  # a typographic apostrophe too
+        ("WHO'S AROUND in LISBON", True),
+        ("#tweetup in Lisbon", True),  # a keyword matches the word a hashtag is made of
+        ("Lisbon tweetup!", True),
+        ("Tweetup in Porto on Friday", False),
+        ("Lisbon is lovely in spring", False),
+        ("meetups in Lisbon", False),  # a keyword is a whole word
+        ("Around who's Lisbon", False),  # a phrase keeps its order
+        ("who is around in Lisbon", False),
+        ("tweetup at #LisbonTweetups", False),  # a hashtag is exact
+        ("LisbonTweetup tonight, a meetup", False),  # without # it is a word, not the tag
+    ],
+)
+def test_the_candidate_query_matches_words_and_phrases_in_any_case(text, expected):
+    assert matches(CANDIDATES, Post(text)) is expected
+
+
+def test_the_candidate_query_leaves_retweets_out():
+    retweet = Post("RT @maya_okafor: tweetup in Lisbon", is_retweet=True)
+
+    assert matches(CANDIDATES, retweet) is False
+
+
+def test_the_candidate_query_parses_into_keywords_a_phrase_and_a_hashtag():
+    from xemulator.query import And, Not, Or
+
+    node = parse(CANDIDATES)
+
+    assert isinstance(node, And)
+    talk, place, retweets = node.children
+    assert isinstance(talk, Or) and isinstance(place, Or) and isinstance(retweets, Not)
+    assert [(t.kind, t.value) for t in talk.children] == [
+        ("keyword", "tweetup"),
+        ("keyword", "meetup"),
+        ("phrase", ("who", "s", "around")),
+    ]
+    assert [(t.kind, t.value) for t in place.children] == [
+        ("keyword", "lisbon"),
+        ("hashtag", "lisbontweetup"),
+    ]
+    assert required_hashtags(node) is None  # a bare word can match: the index cannot help
+
+
+def test_the_candidate_query_through_recent_search(x_emulator, x_search, assert_matches_x_openapi):
+    control = x_emulator.control
+    found = [
+        control.post_tweet("maya_okafor", "Tweetup in Lisbon on Friday? Who's in"),
+        control.post_tweet("jonasweber", "who's around #LisbonTweetup tonight"),
+    ]
+    control.post_tweet("priya_codes", "Meetup in Porto, anyone?")
+    control.post_tweet("samcarter", "RT @maya_okafor: Tweetup in Lisbon", is_retweet=True)
+
+    response = x_search(CANDIDATES, max_results=100)
+
+    assert response.status_code == 200
+    assert [t["id"] for t in response.json()["data"]] == [t["id"] for t in reversed(found)]
+    assert_matches_x_openapi(response)
