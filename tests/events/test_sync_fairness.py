@@ -5,6 +5,7 @@ stores linked instead of read again. Through tweepy's real Client against the em
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils.html import escape
 
 from events.models import HashtagSync, PostReadUsage
 from events.sync.cycle import run_sync_cycle
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_busy_hashtag_reads_its_daily_share_and_the_live_walls_go_on(
-    x_search, sync_tweetup, settings
+    x_search, sync_tweetup, settings, client
 ):
     settings.X_MONTHLY_POST_READ_BUDGET = 1000  # 2% a day for one tweetup: 20 posts
     hot = sync_tweetup("HotTag", starts_in=timedelta(days=5))
@@ -39,6 +40,12 @@ def test_a_busy_hashtag_reads_its_daily_share_and_the_live_walls_go_on(
     assert sync.next_sync_at == next_day(now)
     assert sync.last_error.startswith("Held back until ")
     assert "read its share of posts from X for today (20)" in sync.last_error
+    # The organizer's panel says so plainly, as a wait rather than a problem.
+    client.force_login(hot.organizer)
+    html = client.get(hot.get_absolute_url()).text
+    assert "Held back to share the budget" in html
+    assert escape(sync.last_error) in html
+    assert "Last problem" not in html
 
     # The next cycles: the live wall gets its new posts; the busy one waits for tomorrow.
     newer = int(x_search.post("More #QuietLive")["id"])
@@ -135,3 +142,20 @@ def test_a_new_tweetup_on_a_stored_hashtag_links_the_posts_instead_of_reading_th
     assert asked == {("#dosplain -is:retweet", str(query_since_id(first_since, now)))}
     assert report.posts_billed == 1
     assert wall(first) == wall(second)
+
+
+def test_live_tweetups_are_read_first_when_the_budget_runs_short(x_search, sync_tweetup, settings):
+    settings.X_SYNC_TWEETUP_DAILY_SHARE = 1  # only the month's budget limits here
+    live = sync_tweetup("LiveNow")
+    x_search.post_many("LiveNow", 2)
+    run_sync_cycle(now=x_search.cycle_time())
+    settings.X_MONTHLY_POST_READ_BUDGET = PostReadUsage.objects.get().posts_read + 30
+    later = sync_tweetup("NextWeek", starts_in=timedelta(days=6))  # X's 7 days to read
+    x_search.post_many("NextWeek", 40)
+    fresh = x_search.post_many("LiveNow", 12)
+
+    run_sync_cycle(now=x_search.cycle_time(after_seconds=120))
+
+    assert set(fresh) <= set(wall(live))
+    assert 0 < len(wall(later)) < 40
+    assert state(later).status == HashtagSync.Status.BUDGET_EXHAUSTED
