@@ -129,15 +129,15 @@ def budget_remaining(now: datetime | None = None) -> int:
     return settings.X_MONTHLY_POST_READ_BUDGET - budget_used(now or timezone.now())
 
 
-def billed_posts(result_count: int, post_ids: list[int], now: datetime) -> int:
-    """The posts of an answer X bills: all it sent, less those read (and stored) already
-    this UTC day, which X bills once a day. A post sent but not stored (malformed, say)
-    counts every time: never fewer than X bills."""
+def read_already_today(post_ids: list[int], now: datetime) -> set[int]:
+    """The posts among these read (and stored) already this UTC day: X bills a post once a
+    day, so they cost nothing again. A post sent but not stored (malformed, say) is not
+    among them and counts every time: never fewer than X bills."""
     if not post_ids:
-        return result_count
+        return set()
     day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    again = Tweet.objects.filter(x_id__in=post_ids, stored_at__gte=day_start).count()
-    return max(result_count - again, 0)
+    found = Tweet.objects.filter(x_id__in=post_ids, stored_at__gte=day_start)
+    return set(found.values_list("x_id", flat=True))
 
 
 def count_reads(posts: int, now: datetime) -> None:

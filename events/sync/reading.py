@@ -36,12 +36,12 @@ from events.sync.planning import ensure_sync_rows, pack_queries
 from events.sync.policy import (
     PAGE_MIN,
     BudgetExhausted,
-    billed_posts,
     count_reads,
     due_horizon,
     next_sync_at,
     page_size,
     query_since_id,
+    read_already_today,
     read_ceiling,
     within_window,
 )
@@ -106,7 +106,7 @@ class SyncReport:
 # --- Reading ----------------------------------------------------------------------------------
 
 
-def _attributed(page: SearchPage, members: list[Member]) -> Counter[int]:
+def _attributed(page: SearchPage, members: list[Member], *, leave_out: set[int]) -> Counter[int]:
     """Posts of the page read for each tweetup: those carrying its hashtag."""
     by_tag: dict[str, list[int]] = defaultdict(list)
     for tweetup, _ in members:
@@ -114,6 +114,7 @@ def _attributed(page: SearchPage, members: list[Member]) -> Counter[int]:
     return Counter(
         tweetup_id
         for post in page.posts
+        if post.x_id not in leave_out
         for tag in post.hashtags
         for tweetup_id in by_tag.get(tag, ())
     )
@@ -169,7 +170,8 @@ def _read(
             report.requests += 1
             report.posts_billed += exc.billed
             raise
-        billed = billed_posts(page.result_count, [p.x_id for p in page.posts], now)
+        again = read_already_today([p.x_id for p in page.posts], now)
+        billed = max(page.result_count - len(again), 0)
         count_reads(billed, now)
         pages += 1
         read += page.result_count
@@ -177,7 +179,7 @@ def _read(
         report.posts_read += page.result_count
         report.posts_billed += billed
         report.posts_skipped += page.skipped
-        reads = _attributed(page, members)
+        reads = _attributed(page, members, leave_out=again)  # shares count billed posts
         for tweetup_id, count in reads.items():
             shares.add(tweetup_id, count)
         done = page.next_token is None

@@ -159,3 +159,19 @@ def test_live_tweetups_are_read_first_when_the_budget_runs_short(x_search, sync_
     assert set(fresh) <= set(wall(live))
     assert 0 < len(wall(later)) < 40
     assert state(later).status == HashtagSync.Status.BUDGET_EXHAUSTED
+
+
+def test_posts_read_again_in_the_overlap_do_not_count_against_the_share(
+    x_search, sync_tweetup, settings
+):
+    settings.X_MONTHLY_POST_READ_BUDGET = 1000  # 20 posts a day for one tweetup
+    tweetup = sync_tweetup("ATXtweetup")
+    posted = []
+    for cycle in range(3):
+        posted += x_search.post_many("ATXtweetup", 4)[-4:]
+        run_sync_cycle(now=x_search.cycle_time(after_seconds=120 if cycle else 0))
+
+    assert wall(tweetup) == posted[::-1]
+    assert x_search.control.usage()["posts_sent"] > 12  # the overlap was read again …
+    sync = state(tweetup)
+    assert (sync.status, sync.posts_read_on_day) == (HashtagSync.Status.OK, 12)  # … not counted
