@@ -540,25 +540,6 @@ class EmulatorState(PostsMixin):
         with self.lock:
             self.faults.clear()
 
-    # --- billing --------------------------------------------------------------------
-
-    def bill_posts(self, post_ids: list[int]) -> None:
-        """Count the posts of an answer sent: X bills each post once per UTC day."""
-        with self.lock:
-            day = datetime.fromtimestamp(self.now(), UTC).date().isoformat()
-            self._billed.setdefault(day, set()).update(post_ids)
-            self._posts_sent += len(post_ids)
-
-    def usage(self) -> dict:
-        """Posts billed (once per post and UTC day) and posts sent (every time)."""
-        with self.lock:
-            by_day = {day: len(ids) for day, ids in sorted(self._billed.items())}
-            return {
-                "posts_billed": sum(by_day.values()),
-                "posts_sent": self._posts_sent,
-                "by_day": by_day,
-            }
-
     def log_request(self, entry: dict) -> None:
         with self.lock:
             self.request_log.append(entry)
