@@ -1,4 +1,5 @@
-"""The hashtag sync at scale: X requests per cycle, posts read twice, storage speed, the wall.
+"""The hashtag sync at scale: X requests per cycle, posts read twice, storage speed, the wall,
+the overlap's cost, and (bench/sync_share.py) one hot hashtag against 300 quiet ones.
 
 Run: .venv/bin/python bench/sync.py
 
@@ -48,6 +49,7 @@ from django.test import Client  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.sync_share import report_fairness  # noqa: E402
 from events.models import (  # noqa: E402
     City,
     HashtagSync,
@@ -209,6 +211,10 @@ def main() -> None:
     settings.X_API_BASE_URL = control.base_url
     settings.X_SEARCH_RATE_LIMIT = 1_000_000
     settings.X_MONTHLY_POST_READ_BUDGET = 10**9
+    # The backfill here measures throughput: no tweetup's share of a cycle holds it back
+    # (bench/sync_share.py measures the shares).
+    shares = (settings.X_SYNC_TWEETUP_POSTS_PER_CYCLE, settings.X_SYNC_TWEETUP_DAILY_SHARE)
+    settings.X_SYNC_TWEETUP_POSTS_PER_CYCLE = 10**9
     settings.X_RATE_BUDGET_KEY_PREFIX = f"bench-sync:{time.time()}"
     recorder = Recorder()
     # Patched where the reads look them up (events.sync.reading).
@@ -267,6 +273,12 @@ def main() -> None:
         stored = Tweet.objects.count()
         links = TweetupTweet.objects.count()
         read_twice = sum(1 for count in recorder.ids.values() if count > 1)
+        # The overlap: posts X sent again in the steady cycles (it bills each once a day).
+        steady_rows = rows[1:-1]
+        again = [r.posts_read - r.posts_billed for _, r, _, _ in steady_rows]
+        billed_again = sum(r.posts_billed for _, r, _, _ in steady_rows) - sum(
+            NEW_POSTS_PER_CYCLE for _ in steady_rows
+        )
 
         print()
         print(f"{'cycle':<24}{'due':>5}{'requests':>10}{'naive':>8}{'fewer':>8}"
@@ -286,8 +298,16 @@ def main() -> None:
         )
         print(
             f"posts on the emulator {emulator_posts:,}; read by the sync {len(recorder.ids):,}; "
-            f"read more than once: {read_twice} (must be 0); stored {stored:,} posts, "
+            f"read more than once: {read_twice:,} (the overlap); stored {stored:,} posts, "
             f"{links:,} wall links"
+        )
+        per_day = 86_400 / CYCLE_SECONDS
+        print(
+            f"overlap ({settings.X_SEARCH_OVERLAP_SECONDS} s behind the read state): "
+            f"{statistics.mean(again):,.0f} posts read again per steady cycle "
+            f"({statistics.mean(again) / NEW_POSTS_PER_CYCLE:.1f}x the new ones), "
+            f"{statistics.mean(again) * per_day:,.0f} a day at one cycle every "
+            f"{CYCLE_SECONDS} s; billed again: {billed_again} (X bills a post once a day)"
         )
         print(
             f"backfill: {backfill_posts:,} posts in {backfill_seconds:.1f} s end to end "
@@ -355,6 +375,7 @@ def main() -> None:
                     continue
                 ms = median_ms(lambda p=path, q=query, h=headers: client.get(p, q, **h))
                 print(f"{name:<36}{ms:>9.2f} ms median (Django test client, in process)")
+        report_fairness(control, User.objects.get(username="organizer"), shares=shares)
     finally:
         emulator.terminate()
         emulator.wait(timeout=30)

@@ -476,6 +476,7 @@ class HashtagSync(models.Model):
         FAILING = "failing", "Failing"
         RATE_LIMITED = "rate_limited", "Waiting for X's rate limit"
         BUDGET_EXHAUSTED = "budget_exhausted", "Monthly post budget used up"
+        HELD_BACK = "held_back", "Held back to share the budget"
 
     tweetup = models.OneToOneField(Tweetup, on_delete=models.CASCADE, related_name="hashtag_sync")
     hashtag = models.CharField(max_length=100, help_text="The hashtag the read state is for.")
@@ -488,12 +489,17 @@ class HashtagSync(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OK)
     last_error = models.TextField(blank=True, help_text="The last problem, in plain words.")
     error_at = models.DateTimeField(null=True, blank=True)
+    # Posts read from X for this tweetup on `read_on` (a UTC day), against its daily share.
+    read_on = models.DateField(null=True, blank=True)
+    posts_read_on_day = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["next_sync_at"], name="hashtag_sync_next_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["ok", "failing", "rate_limited", "budget_exhausted"]),
+                condition=Q(
+                    status__in=["ok", "failing", "rate_limited", "budget_exhausted", "held_back"]
+                ),
                 name="hashtag_sync_status_valid",
             ),
             models.CheckConstraint(

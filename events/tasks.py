@@ -55,12 +55,22 @@ def sync_batch(self, tweetup_ids: list[int], until_id: int | None = None) -> dic
         # Never sleep in a worker: the same batch comes back when X's window resets.
         countdown = max(1, int((report.rate_limited_until - timezone.now()).total_seconds()) + 1)
         sync_batch.apply_async((tweetup_ids, until_id), countdown=countdown)
+    elif report.failing:
+        # X refused (a 401, a 400 for one hashtag): the first tries again come within
+        # seconds, sooner than the next cycle would; later ones are left to the cycles.
+        retry_at = min(report.failing.values())
+        countdown = max(1, int((retry_at - timezone.now()).total_seconds()) + 1)
+        if countdown < settings.X_SYNC_INTERVAL_SECONDS:
+            sync_batch.apply_async((sorted(report.failing), until_id), countdown=countdown)
     return {
         "synced": len(report.synced),
         "skipped": len(report.skipped),
         "bad_data": len(report.bad_data),
         "requests": report.requests,
         "posts_read": report.posts_read,
+        "posts_billed": report.posts_billed,
         "links_added": report.links_added,
+        "held_back": len(report.held_back),
+        "failing": len(report.failing),
         "rescheduled": report.rate_limited_until is not None,
     }

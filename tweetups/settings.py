@@ -305,11 +305,16 @@ WALL_POLL_SECONDS = env.int("WALL_POLL_SECONDS", default=15)  # how often an ope
 X_SYNC_INTERVAL_SECONDS = env.int("X_SYNC_INTERVAL_SECONDS", default=120)
 X_SYNC_NEAR_INTERVAL_SECONDS = env.int("X_SYNC_NEAR_INTERVAL_SECONDS", default=3600)
 X_SYNC_FAR_INTERVAL_SECONDS = env.int("X_SYNC_FAR_INTERVAL_SECONDS", default=6 * 3600)
-# After X refuses our credentials (401/403) a tweetup is tried again only this much later.
+# After X refuses a search (401/403, or a 400 for one hashtag) a tweetup is tried again
+# after X_SYNC_FAILING_RETRY_MIN_SECONDS, then twice as long each time, up to this.
 X_SYNC_FAILING_RETRY_SECONDS = env.int("X_SYNC_FAILING_RETRY_SECONDS", default=3600)
+X_SYNC_FAILING_RETRY_MIN_SECONDS = env.int("X_SYNC_FAILING_RETRY_MIN_SECONDS", default=15)
 # A cycle reads posts up to this many seconds before it starts: X's search is complete only
 # for posts some seconds old (it refuses an end_time less than 10 seconds back).
 X_SEARCH_SETTLE_SECONDS = env.int("X_SEARCH_SETTLE_SECONDS", default=15)
+# X's index can lag by more than that: each read goes back this far behind where the last
+# one ended, so a post indexed that late is still found (read again, stored once).
+X_SEARCH_OVERLAP_SECONDS = env.int("X_SEARCH_OVERLAP_SECONDS", default=300)
 # 512 on X's self-serve plans, 4096 on higher ones.
 X_SEARCH_QUERY_MAX_CHARS = env.int("X_SEARCH_QUERY_MAX_CHARS", default=512)
 # Recent-search requests per 15 minutes for the app, shared by every worker through Redis.
@@ -317,6 +322,12 @@ X_SEARCH_RATE_LIMIT = env.int("X_SEARCH_RATE_LIMIT", default=450)
 # Posts read per calendar month (UTC); polling stops when it is reached. At X's
 # $0.005 per post read, 100,000 posts cost $500.
 X_MONTHLY_POST_READ_BUDGET = env.int("X_MONTHLY_POST_READ_BUDGET", default=100_000)
+# One tweetup's share, so one busy hashtag can't use up the month: at most this many posts
+# a cycle, and this fraction of the monthly budget a day. Tweetups not happening within a
+# day also wait once the site has read its daily part of the budget (what is left of the
+# month, spread over the days left); tweetups happening now come first.
+X_SYNC_TWEETUP_POSTS_PER_CYCLE = env.int("X_SYNC_TWEETUP_POSTS_PER_CYCLE", default=300)
+X_SYNC_TWEETUP_DAILY_SHARE = env.float("X_SYNC_TWEETUP_DAILY_SHARE", default=0.02)
 X_API_TIMEOUT_SECONDS = env.float("X_API_TIMEOUT_SECONDS", default=20.0)
 # 5xx and timeouts: retried this many times, backing off exponentially (with jitter) up to
 # X_SYNC_RETRY_BACKOFF_MAX seconds between tries.

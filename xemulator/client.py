@@ -97,11 +97,13 @@ class EmulatorClient:
         body: object = None,
         reset_seconds: float | None = None,
         headers: dict[str, str] | None = None,
+        query_contains: str | None = None,
         after: int = 0,
     ) -> dict:
-        """Break the next `count` requests to `path`, once `after` more have been answered
-        as usual: kind is status, malformed, slow, json or headers (an answer as usual, with
-        `headers` over the usual ones).
+        """Break the next `count` requests to `path`: kind is status, malformed, slow, json,
+        headers (an answer as usual, with `headers` over the usual ones) or truncated (an
+        answer billed in full, its body cut in half). With `query_contains`, only requests
+        whose query has that text; `after` lets that many of them through first.
 
         A 429 on recent search or a following list says in x-rate-limit-reset that the
         budget comes back in `reset_seconds` (default: when the current window ends). Any
@@ -117,6 +119,10 @@ class EmulatorClient:
             payload["reset_seconds"] = reset_seconds
         if headers:
             payload["headers"] = headers
+        if query_contains:
+            payload["query_contains"] = query_contains
+        if after:
+            payload["after"] = after
         return self._call("POST", "faults", payload)["data"]
 
     def faults(self) -> list[dict]:
@@ -190,6 +196,10 @@ class EmulatorClient:
 
     def clear_tweets(self) -> None:
         self._call("DELETE", "tweets")
+
+    def usage(self) -> dict:
+        """What X bills: {"posts_billed" (each post once per UTC day), "posts_sent", "by_day"}."""
+        return self._call("GET", "usage")["data"]
 
     def rate_limit(self) -> dict:
         """The app's recent-search budget: limit, remaining, reset, window_seconds."""

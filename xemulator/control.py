@@ -15,12 +15,14 @@ PUT    /_emulator/users/<id>/following  {"user_ids"?: [existing ids, newest foll
                                      1,000,000, computed when read, never stored), "seed"?,
                                      "protected_every"?: every Nth made-up one is protected}
 GET    /_emulator/faults            armed faults
-POST   /_emulator/faults            {"path", "kind": status|malformed|slow|json|headers,
-                                     "count"?, "status"?, "delay_seconds"?, "body"?,
-                                     "reset_seconds"?, "headers"?, "after"?}; "headers" answers
-                                     normally with the given headers over the usual ones (any
-                                     kind may carry them); "after": N requests to the path are
-                                     answered normally first (a 429 on the third page)
+POST   /_emulator/faults            {"path", "kind": status|malformed|slow|json|headers|
+                                     truncated, "count"?, "status"?, "delay_seconds"?, "body"?,
+                                     "reset_seconds"?, "headers"?, "query_contains"?, "after"?};
+                                     "headers" answers normally with the given headers over the
+                                     usual ones (any kind may carry them); "truncated" answers
+                                     (and bills) in full, then cuts the body in half;
+                                     "query_contains" hits only requests whose query has that
+                                     text; "after" lets that many through first
 DELETE /_emulator/faults
 GET    /_emulator/requests          X API requests seen, oldest first (secrets redacted)
 DELETE /_emulator/requests
@@ -39,6 +41,8 @@ POST   /_emulator/tweets/bulk       {"tweets": [spec, ...]} (all stored, or none
                                      "span_seconds"?, "newest_at"?, "retweet_every"?, "seed"?}
                                      -> 201 {"data": {"created", "newest_id", "oldest_id"}}
 DELETE /_emulator/tweets            forget every post
+GET    /_emulator/usage             {"data": {"posts_billed", "posts_sent", "by_day"}}: what X
+                                     bills, each post once per UTC day it was sent
 GET    /_emulator/rate-limit        the app's recent-search budget: {"data": {"limit",
                                      "remaining", "reset", "window_seconds"}}
 POST   /_emulator/rate-limit        {"limit"?, "remaining"?, "window_seconds"?,
@@ -191,6 +195,9 @@ def _route(state: EmulatorState, method: str, route: str, payload: dict) -> Resp
                     else None
                 ),
                 headers=_headers(payload.get("headers")),
+                query_contains=(
+                    str(payload["query_contains"]) if payload.get("query_contains") else None
+                ),
                 after=_optional_int(payload, "after") or 0,
             )
             return json_response({"data": state.add_fault(fault).as_json()}, 201)
@@ -221,6 +228,8 @@ def _route(state: EmulatorState, method: str, route: str, payload: dict) -> Resp
         case ("DELETE", ["tweets"]):
             state.clear_tweets()
             return json_response({"data": []})
+        case ("GET", ["usage"]):
+            return json_response({"data": state.usage()})
         case ("GET", ["rate-limit"]):
             return json_response({"data": state.search_rate_limit()})
         case ("POST", ["rate-limit"]):

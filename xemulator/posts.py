@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -213,6 +213,23 @@ class PostsMixin:
                 user_ids_by_username=mentioned,
                 referenced=referenced,
             )
+
+    def bill_posts(self, post_ids: list[int]) -> None:
+        """Count the posts of an answer sent: X bills each post once per UTC day."""
+        with self.lock:
+            day = datetime.fromtimestamp(self.now(), UTC).date().isoformat()
+            self._billed.setdefault(day, set()).update(post_ids)
+            self._posts_sent += len(post_ids)
+
+    def usage(self) -> dict:
+        """Posts billed (once per post and UTC day) and posts sent (every time)."""
+        with self.lock:
+            by_day = {day: len(ids) for day, ids in sorted(self._billed.items())}
+            return {
+                "posts_billed": sum(by_day.values()),
+                "posts_sent": self._posts_sent,
+                "by_day": by_day,
+            }
 
     def _user_ids_by_username(self) -> dict[str, str]:
         return {u.username.casefold(): u.id for u in self.users.values()}

@@ -425,14 +425,17 @@ def search_recent(state: EmulatorState, request: Request) -> Response:
     except _Invalid as invalid:
         return invalid_request_response(invalid.errors, headers)
 
+    # Posts made in the last search_index_lag_seconds are not in the index yet.
+    indexed_below = first_id_at(math.ceil(now_ms - state.config.search_index_lag_seconds * 1000))
     page = state.search_tweets(
         params.node,
         above=params.above,
-        below=params.below,
+        below=min(params.below, indexed_below),
         max_results=params.max_results,
         relevancy=params.relevancy,
         after=(params.after.score, params.after.tweet_id) if params.after else None,
     )
+    state.bill_posts([t.id for t in page.tweets])
     return json_response(_page_json(state, params, page), headers=headers)
 
 

@@ -56,7 +56,7 @@ def dispatch(state: EmulatorState, request: Request) -> Response:
     """Answer one request: control API, else an armed fault, else the X endpoint."""
     if request.path.startswith(control.PREFIX):
         return control.dispatch(state, request)
-    fault = state.take_fault(request.path)
+    fault = state.take_fault(request.path, request.arg("query") or "")
     if fault is not None and fault.kind == "slow":
         generation = state.generation
         state.wait(fault.delay_seconds)
@@ -66,6 +66,9 @@ def dispatch(state: EmulatorState, request: Request) -> Response:
     response = _fault_response(fault) if fault else None
     if response is None:
         response = _route(state, request)
+        if fault is not None and fault.kind == "truncated":
+            # Answered (and billed) in full, then the connection dropped half-way.
+            response.body = response.body[: len(response.body) // 2]
     elif (headers := _fault_rate_limit_headers(state, fault, request)) is not None:
         response.headers.update(headers)
     if fault is not None and fault.headers:
@@ -97,7 +100,7 @@ def _fault_response(fault: Fault) -> Response | None:
             return Response(200, b'{"data": {"id": "14600', {"Content-Type": "application/json"})
         case "json":
             return json_response(fault.body, fault.status or 200)
-    return None  # "slow": answer normally, late; "headers": answer normally
+    return None  # "slow": late; "headers": other headers; "truncated": cut off
 
 
 def _log_entry(request: Request, response: Response, fault: Fault | None) -> dict:

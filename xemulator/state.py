@@ -29,7 +29,7 @@ from xemulator.tweets import TweetStore
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 USER_ID_RE = re.compile(r"^[0-9]{1,19}$")
-FAULT_KINDS = ("status", "malformed", "slow", "json", "headers")
+FAULT_KINDS = ("status", "malformed", "slow", "json", "headers", "truncated")
 FIRST_NEW_USER_ID = 1900000000000000001
 
 # X's own wording; the clients only show or log them.
@@ -62,6 +62,9 @@ class EmulatorConfig:
     # GET /2/users/:id/following: requests per window, per user token and per app.
     follows_rate_limit: int = 15
     follows_rate_window_seconds: int = 15 * 60
+    # X's search index runs behind: a post shows up in search this many seconds after it
+    # was made (its id still says when it was made).
+    search_index_lag_seconds: float = 0.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> EmulatorConfig:
@@ -157,7 +160,10 @@ class Fault:
     reset_seconds: float | None = None
     # Response headers to send as given, over the usual ones (a malformed rate-limit header).
     headers: dict[str, str] = field(default_factory=dict)
-    # Requests to `path` answered normally before this fault fires (a 429 on the third page).
+    # Only requests whose `query` parameter contains this (case-insensitive) are hit: X
+    # refusing one hashtag, say.
+    query_contains: str | None = None
+    # Let this many matching requests through before the fault starts (a 400 on page 2).
     after: int = 0
 
     def as_json(self) -> dict:
@@ -203,11 +209,16 @@ class EmulatorState(PostsMixin, FollowsMixin):
             self._rate_windows: dict[tuple, tuple[float, int]] = {}
             self.tweets = TweetStore()
             self.reset_follows()
+            # What X bills: each post once per UTC day it is sent, however often.
+            self._billed: dict[str, set[int]] = {}
+            self._posts_sent = 0
 
     def configure(self, **changes) -> EmulatorConfig:
         for name in ("search_rate_limit", "search_user_rate_limit", "follows_rate_limit"):
             if name in changes and changes[name] < 0:
                 raise EmulatorError(f"{name} must be 0 or more")
+        if changes.get("search_index_lag_seconds", 0) < 0:
+            raise EmulatorError("search_index_lag_seconds must be 0 or more")
         for name in (
             "search_rate_window_seconds",
             "search_query_max_length",
@@ -519,6 +530,8 @@ class EmulatorState(PostsMixin, FollowsMixin):
             raise EmulatorError("reset_seconds must be 0 or more")
         if fault.kind not in FAULT_KINDS:
             raise EmulatorError(f"kind must be one of {', '.join(FAULT_KINDS)}")
+        if fault.after < 0:
+            raise EmulatorError("after must be 0 or more")
         if not fault.path.startswith("/") or fault.remaining < 1:
             raise EmulatorError("path must start with / and count must be at least 1")
         if fault.after < 0:
@@ -531,12 +544,13 @@ class EmulatorState(PostsMixin, FollowsMixin):
             self.faults.append(fault)
             return fault
 
-    def take_fault(self, path: str) -> Fault | None:
-        """The next fault armed for `path`, counted down by one; None when there is none
-        (or when the first one armed still lets `after` more requests through)."""
+    def take_fault(self, path: str, query: str = "") -> Fault | None:
+        """The next fault armed for `path` (and a request `query` containing its
+        `query_contains`), counted down by one; None when there is none."""
         with self.lock:
             for fault in self.faults:
-                if fault.path == path:
+                wanted = fault.query_contains
+                if fault.path == path and (wanted is None or wanted.casefold() in query.casefold()):
                     if fault.after > 0:
                         fault.after -= 1
                         return None

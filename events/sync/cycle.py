@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from events.models import Tweetup
 from events.sync.errors import XAuthFailed, XRateLimited, XSearchError, XTransientError
+from events.sync.fairness import is_live
+from events.sync.locks import tweetup_sync_locks
 from events.sync.planning import ensure_sync_rows, pack_queries
 from events.sync.policy import (
     BudgetExhausted,
@@ -20,6 +22,7 @@ from events.sync.policy import (
     within_window,
 )
 from events.sync.reading import Progress, SyncReport, sync_stopped, sync_tweetups
+from events.sync.storing import link_stored_posts
 
 
 @dataclass
@@ -39,8 +42,9 @@ class CycleReport(SyncReport):
 def sync_cycle_plan(
     *, now: datetime | None = None, tweetup_ids: list[int] | None = None, force: bool = False
 ) -> CycleReport:
-    """Pick the tweetups due and pack them into batches up to one common ceiling; X is not
-    asked. With the month's budget used up there are no batches, and the tweetups say why.
+    """Pick the tweetups due and pack them into batches up to one common ceiling, live
+    tweetups' first; X is not asked. With the month's budget used up there are no batches,
+    and the tweetups say why.
 
     `tweetup_ids` limits the cycle to those tweetups; `force` takes them even if not due.
     """
@@ -62,10 +66,21 @@ def sync_cycle_plan(
         return report
 
     syncs = ensure_sync_rows(tweetups)
+    fresh = [
+        t for t in tweetups if syncs[t.pk].since_id is None and not syncs[t.pk].pending_until_id
+    ]
+    if fresh:
+        # A hashtag another tweetup has read: take its posts and read state now, so the
+        # tweetup shares that one's query from this cycle on (X is not asked for them).
+        with tweetup_sync_locks([t.pk for t in fresh]) as locked:
+            for tweetup in fresh:
+                if tweetup.pk in locked:
+                    link_stored_posts(tweetup, syncs[tweetup.pk], now=now)
     for sync in syncs.values():
         within_window(sync, now)
     until_id = read_ceiling(now)
-    for query in pack_queries([(t, syncs[t.pk]) for t in tweetups]):
+    live = {t.pk for t in tweetups if is_live(t, now)}
+    for query in pack_queries([(t, syncs[t.pk]) for t in tweetups], first=live):
         report.batches.append(Batch([t.pk for t, _ in query], until_id))
     return report
 
@@ -95,6 +110,7 @@ def run_sync_cycle(
         try:
             report.add(sync_tweetups(**vars(batch), force=force, now=now, progress=progress))
         except XTransientError as exc:
+            report.add(getattr(exc, "report", None) or SyncReport())  # pages stored stay
             if progress:
                 progress(f"{exc}: left for the next cycle")
         if report.stopped:  # the rest would not get through either: say so, ask nothing

@@ -13,6 +13,15 @@ class XTransientError(XSearchError):
     """5xx, timeout, dropped connection or a cut-off body: worth retrying with backoff."""
 
 
+class XUnreadableAnswer(XTransientError):
+    """X answered 200 with a body that can't be read (cut off, not JSON): X has billed up
+    to `billed` posts for it all the same."""
+
+    def __init__(self, message: str, *, billed: int):
+        super().__init__(message)
+        self.billed = billed
+
+
 class XRateLimited(XSearchError):
     """X's rate limit (or our share of it) is used up until `retry_at`."""
 

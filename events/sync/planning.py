@@ -50,8 +50,10 @@ def _chunks(members: list[Member]) -> list[list[Member]]:
     return chunks
 
 
-def pack_queries(members: list[Member]) -> list[list[Member]]:
-    """The queries to read: members with one read state each, furthest behind first."""
+def pack_queries(members: list[Member], *, first: set[int] = frozenset()) -> list[list[Member]]:
+    """The queries to read: members with one read state each; those with a tweetup in
+    `first` (the live ones) first, then furthest behind first."""
     ordered = sorted(members, key=lambda m: _read_state(m[1]))
     groups = [list(group) for _, group in groupby(ordered, key=lambda m: _read_state(m[1]))]
-    return [chunk for group in groups for chunk in _chunks(group)]
+    chunks = [chunk for group in groups for chunk in _chunks(group)]
+    return sorted(chunks, key=lambda chunk: not any(t.pk in first for t, _ in chunk))

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from events.models import HashtagSync, PostReadUsage, Tweetup
+from events.models import HashtagSync, PostReadUsage, Tweet, Tweetup
 from events.sync.errors import XSearchError
 
 SEARCH_WINDOW = timedelta(days=7)
@@ -78,6 +78,33 @@ def within_window(sync: HashtagSync, now: datetime) -> None:
         sync.since_id = edge
 
 
+def query_since_id(since_id: int | None, now: datetime) -> int | None:
+    """The since_id to ask X for: the read state less an overlap.
+
+    X's index can show a post some seconds (rarely minutes) after it was made, by when a
+    cycle may have moved past its id. Each read goes back X_SEARCH_OVERLAP_SECONDS behind
+    the read state, so a post indexed that late is still found; posts read again are
+    stored once, and X bills a post once per UTC day.
+    """
+    if since_id is None:
+        return None
+    overlap = (settings.X_SEARCH_OVERLAP_SECONDS * 1000) << 22
+    edge = first_id_at(now - SEARCH_WINDOW + WINDOW_EDGE_MARGIN)
+    return max(since_id - overlap, min(since_id, edge))
+
+
+def failing_retry_at(sync: HashtagSync, now: datetime) -> datetime:
+    """When to try a failing tweetup again: soon at first, then twice as long each time X
+    refuses again, up to X_SYNC_FAILING_RETRY_SECONDS."""
+    shortest = settings.X_SYNC_FAILING_RETRY_MIN_SECONDS
+    longest = settings.X_SYNC_FAILING_RETRY_SECONDS
+    delay = shortest
+    if sync.status == HashtagSync.Status.FAILING and sync.error_at and sync.next_sync_at:
+        previous = (sync.next_sync_at - sync.error_at).total_seconds()
+        delay = max(shortest, min(longest, previous * 2))
+    return now + timedelta(seconds=delay)
+
+
 def _month_start(now: datetime) -> date:
     return now.date().replace(day=1)
 
@@ -87,19 +114,34 @@ def next_month(now: datetime) -> date:
     return (first + timedelta(days=32)).replace(day=1)
 
 
-def budget_remaining(now: datetime | None = None) -> int:
-    """Posts X may still send this month before polling stops."""
-    now = now or timezone.now()
+def budget_used(now: datetime) -> int:
+    """Posts billed this month."""
     used = (
         PostReadUsage.objects.filter(month=_month_start(now))
         .values_list("posts_read", flat=True)
         .first()
     )
-    return settings.X_MONTHLY_POST_READ_BUDGET - (used or 0)
+    return used or 0
+
+
+def budget_remaining(now: datetime | None = None) -> int:
+    """Posts X may still send this month before polling stops."""
+    return settings.X_MONTHLY_POST_READ_BUDGET - budget_used(now or timezone.now())
+
+
+def read_already_today(post_ids: list[int], now: datetime) -> set[int]:
+    """The posts among these read (and stored) already this UTC day: X bills a post once a
+    day, so they cost nothing again. A post sent but not stored (malformed, say) is not
+    among them and counts every time: never fewer than X bills."""
+    if not post_ids:
+        return set()
+    day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    found = Tweet.objects.filter(x_id__in=post_ids, stored_at__gte=day_start)
+    return set(found.values_list("x_id", flat=True))
 
 
 def count_reads(posts: int, now: datetime) -> None:
-    """Add a request's posts to the month's count, committed at once: X has billed them."""
+    """Add a request's billed posts to the month's count, committed at once."""
     month = _month_start(now)
     changes = {"posts_read": F("posts_read") + posts, "requests": F("requests") + 1}
     if not PostReadUsage.objects.filter(month=month).update(**changes):

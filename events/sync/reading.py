@@ -1,16 +1,15 @@
 """Reading a batch of tweetups: each query read page by page up to the batch's ceiling,
-and any problem put on the tweetups' sync state in plain words."""
+within each tweetup's share of the budget; a query X rejects is narrowed down to the
+hashtag it rejects, and the others go on."""
 
 from __future__ import annotations
 
 import logging
-import zoneinfo
-from collections import defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.utils import timezone
 
 from events.models import SYNC_AFTER_END, HashtagSync, Tweetup
@@ -20,26 +19,40 @@ from events.sync.errors import (
     XRequestRejected,
     XSearchError,
     XTransientError,
+    XUnreadableAnswer,
 )
+from events.sync.fairness import Shares, is_live
 from events.sync.locks import tweetup_sync_locks
-from events.sync.parsing import hashtag_key
+from events.sync.marking import (
+    Member,
+    mark,
+    mark_bad_data,
+    mark_failing,
+    mark_held_back,
+    mark_stop,
+)
+from events.sync.parsing import SearchPage, hashtag_key
 from events.sync.planning import ensure_sync_rows, pack_queries
 from events.sync.policy import (
+    PAGE_MIN,
     BudgetExhausted,
     count_reads,
     due_horizon,
     next_sync_at,
     page_size,
+    query_since_id,
+    read_already_today,
     read_ceiling,
     within_window,
 )
-from events.sync.storing import store_page
+from events.sync.storing import link_stored_posts, store_page
 from events.sync.x_client import RateBudget, search_page, search_query, x_client
 
 # One logger for the package: log lines read "events.sync" whichever module wrote them.
 logger = logging.getLogger("events.sync")
 
 Progress = Callable[[str], None]
+CURSOR_FIELDS = ["since_id", "pending_until_id", "pending_newest_id"]
 
 
 # --- Reports ----------------------------------------------------------------------------------
@@ -48,12 +61,15 @@ Progress = Callable[[str], None]
 @dataclass
 class SyncReport:
     requests: int = 0
-    posts_read: int = 0
+    posts_read: int = 0  # posts X sent
+    posts_billed: int = 0  # what X bills for them: a post once per UTC day
     posts_skipped: int = 0  # malformed
-    links_added: int = 0
+    links_added: int = 0  # posts put on walls, whether the read finished or not
     synced: set[int] = field(default_factory=set)
     skipped: set[int] = field(default_factory=set)  # locked by another run, or nothing to do
     bad_data: set[int] = field(default_factory=set)  # data the sync can't work with
+    held_back: set[int] = field(default_factory=set)  # their share of the budget is read
+    failing: dict[int, datetime] = field(default_factory=dict)  # X refused: retry at
     rate_limited_until: datetime | None = None
     auth_failed: bool = False
     budget_exhausted: bool = False
@@ -66,137 +82,123 @@ class SyncReport:
     def add(self, other: SyncReport) -> None:
         self.requests += other.requests
         self.posts_read += other.posts_read
+        self.posts_billed += other.posts_billed
         self.posts_skipped += other.posts_skipped
         self.links_added += other.links_added
         self.synced |= other.synced
         self.skipped |= other.skipped
         self.bad_data |= other.bad_data
+        self.held_back |= other.held_back
+        self.failing |= other.failing
         self.rate_limited_until = self.rate_limited_until or other.rate_limited_until
         self.auth_failed |= other.auth_failed
         self.budget_exhausted |= other.budget_exhausted
+
+    def stop(self, exc: XSearchError) -> None:
+        if isinstance(exc, XRateLimited):
+            self.rate_limited_until = exc.retry_at
+        elif isinstance(exc, XAuthFailed):
+            self.auth_failed = True
+        elif isinstance(exc, BudgetExhausted):
+            self.budget_exhausted = True
 
 
 # --- Reading ----------------------------------------------------------------------------------
 
 
-def _local_time(moment: datetime, tweetup: Tweetup) -> str:
-    local = moment.astimezone(zoneinfo.ZoneInfo(tweetup.city.timezone))
-    return f"{local:%H:%M} {local.tzname()}"
-
-
-def _mark(
-    members: list[tuple[Tweetup, HashtagSync]],
-    *,
-    now: datetime,
-    message: Callable[[Tweetup], str],
-    status: str | None = None,
-    next_at: datetime | None = None,
-) -> None:
-    """Record a problem on tweetups whose locks the caller holds."""
-    by_message: dict[str, list[int]] = defaultdict(list)
-    for tweetup, sync in members:
-        by_message[message(tweetup)].append(sync.pk)
-    for text, pks in by_message.items():
-        changes = {"last_error": text, "error_at": now}
-        if status is not None:
-            changes["status"] = status
-        if next_at is not None:
-            changes["next_sync_at"] = next_at
-        HashtagSync.objects.filter(pk__in=pks).update(**changes)
-
-
-def _mark_stop(
-    report: SyncReport, members: list[tuple[Tweetup, HashtagSync]], exc: XSearchError, now
-) -> None:
-    """Put the reason X (or the budget) stopped the reads on each tweetup's sync state."""
-    if isinstance(exc, XRateLimited):
-        report.rate_limited_until = exc.retry_at
-        _mark(
-            members,
-            now=now,
-            status=HashtagSync.Status.RATE_LIMITED,
-            next_at=exc.retry_at,
-            message=lambda t: f"X rate limit reached, retrying at {_local_time(exc.retry_at, t)}.",
-        )
-    elif isinstance(exc, XAuthFailed):
-        report.auth_failed = True
-        logger.error("Hashtag sync stopped: %s", exc)
-        _mark(
-            members,
-            now=now,
-            status=HashtagSync.Status.FAILING,
-            next_at=now + timedelta(seconds=settings.X_SYNC_FAILING_RETRY_SECONDS),
-            message=lambda t: (
-                "X refused the site's access to its API, so no posts can be fetched. "
-                "The site's operators need to renew its X credentials."
-            ),
-        )
-    elif isinstance(exc, BudgetExhausted):
-        report.budget_exhausted = True
-        resumes = exc.resumes_on
-        budget = settings.X_MONTHLY_POST_READ_BUDGET
-        _mark(
-            members,
-            now=now,
-            status=HashtagSync.Status.BUDGET_EXHAUSTED,
-            next_at=datetime(resumes.year, resumes.month, resumes.day, tzinfo=UTC),
-            message=lambda t: (
-                f"This month's budget of {budget:,} posts read from X is used up; "
-                f"syncing resumes on {resumes:%-d %B}."
-            ),
-        )
+def _attributed(page: SearchPage, members: list[Member], *, leave_out: set[int]) -> Counter[int]:
+    """Posts of the page read for each tweetup: those carrying its hashtag."""
+    by_tag: dict[str, list[int]] = defaultdict(list)
+    for tweetup, _ in members:
+        by_tag[hashtag_key(tweetup.hashtag)].append(tweetup.pk)
+    return Counter(
+        tweetup_id
+        for post in page.posts
+        if post.x_id not in leave_out
+        for tag in post.hashtags
+        for tweetup_id in by_tag.get(tag, ())
+    )
 
 
 def _read(
     client,
-    members: list[tuple[Tweetup, HashtagSync]],
+    members: list[Member],
     *,
     until_id: int,
     now: datetime,
     report: SyncReport,
     rate_budget: RateBudget,
+    shares: Shares,
     progress: Progress | None,
-) -> None:
-    """Read one query's posts to the end of its range, a page (one transaction) at a time."""
+) -> list[Member]:
+    """Read one query's posts to the end of its range, a page (one transaction) at a time.
+
+    Returns the members whose share ran out before the end (their cursor is stored).
+    """
     sync = members[0][1]
-    since_id = sync.since_id
+    since_id = query_since_id(sync.since_id, now)
     if sync.pending_until_id is not None:  # finish the gap an earlier read left
         upper, target_id = sync.pending_until_id, sync.pending_newest_id
     else:
         upper, target_id = until_id, until_id - 1
     tags = list(dict.fromkeys(hashtag_key(t.hashtag) for t, _ in members))
     query = search_query(tags)
-    next_token, pages, read, added = None, 0, 0, 0
+    next_token, pages, read, added, held = None, 0, 0, 0, []
     while True:
-        page = search_page(
-            client,
-            query=query,
-            since_id=since_id,
-            until_id=upper,
-            next_token=next_token,
-            max_results=page_size(now),
-            rate_budget=rate_budget,
-            now=now,
-        )
-        count_reads(page.result_count, now)
+        budget_page = page_size(now)  # the month's budget, used up, stops every read
+        # X's smallest page is PAGE_MIN posts: a tweetup with fewer left waits, so no
+        # tweetup reads more than its share.
+        allowance = min(shares.left(t, s) for t, s in members)
+        if allowance < PAGE_MIN:
+            held = [(t, s) for t, s in members if shares.left(t, s) < PAGE_MIN]
+            break
+        max_results = min(budget_page, allowance)
+        try:
+            page = search_page(
+                client,
+                query=query,
+                since_id=since_id,
+                until_id=upper,
+                next_token=next_token,
+                max_results=max_results,
+                rate_budget=rate_budget,
+                now=now,
+            )
+        except XUnreadableAnswer as exc:
+            # X billed what it sent, read or not: never count fewer posts than X bills.
+            count_reads(exc.billed, now)
+            report.requests += 1
+            report.posts_billed += exc.billed
+            raise
+        again = read_already_today([p.x_id for p in page.posts], now)
+        billed = max(page.result_count - len(again), 0)
+        count_reads(billed, now)
         pages += 1
         read += page.result_count
         report.requests += 1
         report.posts_read += page.result_count
+        report.posts_billed += billed
         report.posts_skipped += page.skipped
+        reads = _attributed(page, members, leave_out=again)  # shares count billed posts
+        for tweetup_id, count in reads.items():
+            shares.add(tweetup_id, count)
         done = page.next_token is None
-        added += store_page(page, members, done=done, target_id=target_id, now=now)
+        stored = store_page(page, members, done=done, target_id=target_id, now=now, reads=reads)
+        added += stored
+        report.links_added += stored
         if done:
             break
         next_token = page.next_token
-    report.links_added += added
-    report.synced |= {t.pk for t, _ in members}
+    held_ids = {t.pk for t, _ in held}
+    report.synced |= {t.pk for t, _ in members if t.pk not in held_ids}
     if progress:
         shown = query if len(query) <= 70 else query[:67] + "…"
+        stopped = f", {len(held)} held back" if held else ""
         progress(
             f"{shown}  [{len(members)} tweetup(s), since_id {since_id or '-'}, "
-            f"until_id {upper}]: {pages} page(s), {read} post(s) read, {added} new"
+            f"until_id {upper}]: {pages} page(s), {read} post(s) read, {added} new{stopped}"
         )
+    return held
 
 
 def _needs_read(
@@ -222,7 +224,10 @@ def _prepare(
         # The organizer changed the hashtag: read the new one from the start.
         sync.hashtag, sync.since_id = tweetup.hashtag, None
         sync.pending_until_id = sync.pending_newest_id = None
-        sync.save(update_fields=["hashtag", "since_id", "pending_until_id", "pending_newest_id"])
+        sync.save(update_fields=["hashtag", *CURSOR_FIELDS])
+    if sync.since_id is None and sync.pending_until_id is None:
+        # Another tweetup has read this hashtag: its posts are here already.
+        link_stored_posts(tweetup, sync, now=now)
     within_window(sync, now)
     if not _needs_read(tweetup, sync, until_id=until_id, now=now, force=force):
         return False
@@ -230,17 +235,17 @@ def _prepare(
     return True
 
 
-def _data_problem(tweetup: Tweetup, exc: Exception) -> str:
-    if isinstance(exc, OverflowError):
-        return (
-            f"This tweetup's dates ({tweetup.starts_at:%-d %B %Y} to {tweetup.ends_at:%-d %B %Y})"
-            " are too far out for the sync to work with, so its wall is not being filled. "
-            "Correct the dates and the sync picks it up again."
-        )
-    return (
-        "The sync could not work with this tweetup's data, so its wall is not being filled. "
-        "The site's operators have been told."
-    )
+def _split(members: list[Member]) -> list[list[Member]]:
+    """A query's tweetups in two halves by hashtag, to find the one X rejects."""
+    tags = sorted({hashtag_key(t.hashtag) for t, _ in members})
+    first = set(tags[: len(tags) // 2])
+    halves = [
+        [m for m in members if hashtag_key(m[0].hashtag) in first],
+        [m for m in members if hashtag_key(m[0].hashtag) not in first],
+    ]
+    for tweetup_sync in members:  # pages read before the refusal moved the cursor
+        tweetup_sync[1].refresh_from_db(fields=CURSOR_FIELDS)
+    return halves
 
 
 def sync_tweetups(
@@ -252,13 +257,13 @@ def sync_tweetups(
     progress: Progress | None = None,
 ) -> SyncReport:
     """Read the tweetups' hashtags from X (up to `until_id`, exclusive; default: the read
-    ceiling of `now`) onto their walls.
+    ceiling of `now`) onto their walls, live tweetups first, each within its share.
 
     Tweetups another run holds, not due (unless `force`), or read up to `until_id` already
     are skipped; so is a tweetup whose data the sync can't work with, marked failing.
     Rate limits, refused credentials and the post budget end the run with the state
     recorded (see the report); 5xx and timeouts raise XTransientError after recording it,
-    for a retry.
+    for a retry, with what was read before in its `report`.
     """
     now = now or timezone.now()
     until_id = until_id or read_ceiling(now)
@@ -269,60 +274,69 @@ def sync_tweetups(
             return report
         tweetups = list(Tweetup.objects.filter(pk__in=locked).select_related("city"))
         syncs = ensure_sync_rows(tweetups)
-        work = []
+        shares = Shares.for_run(now)
+        work, held = [], []
         for tweetup in tweetups:
             sync = syncs[tweetup.pk]
             try:
                 wanted = _prepare(tweetup, sync, until_id=until_id, now=now, force=force)
             except Exception as exc:  # one tweetup's bad data must not stop the others
                 logger.exception("Hashtag sync can't work with tweetup %s", tweetup.pk)
-                _mark(
-                    [(tweetup, sync)],
-                    now=now,
-                    status=HashtagSync.Status.FAILING,
-                    next_at=now + timedelta(seconds=settings.X_SYNC_FAILING_RETRY_SECONDS),
-                    message=lambda t, exc=exc: _data_problem(t, exc),
-                )
+                mark_bad_data((tweetup, sync), exc, now)
                 report.bad_data.add(tweetup.pk)
                 continue
-            if wanted:
-                work.append((tweetup, sync))
-            else:
+            if not wanted:
                 report.skipped.add(tweetup.pk)
+            elif shares.held_back(tweetup, sync):
+                held.append((tweetup, sync))
+            else:
+                work.append((tweetup, sync))
+        mark_held_back(held, shares=shares, now=now)
+        report.held_back |= {t.pk for t, _ in held}
 
         client, rate_budget = x_client(), RateBudget()
-        queries = pack_queries(work)
-        for index, members in enumerate(queries):
+        live = {t.pk for t, _ in work if is_live(t, now)}
+        queries = deque(pack_queries(work, first=live))
+        while queries:
+            members = queries.popleft()
             try:
-                _read(
+                held = _read(
                     client,
                     members,
                     until_id=until_id,
                     now=now,
                     report=report,
                     rate_budget=rate_budget,
+                    shares=shares,
                     progress=progress,
                 )
             except (XRateLimited, XAuthFailed, BudgetExhausted) as exc:
                 # Nothing more will get through now: every query left waits.
-                left = [member for chunk in queries[index:] for member in chunk]
-                _mark_stop(report, left, exc, now)
+                report.stop(exc)
+                left = [member for chunk in [members, *queries] for member in chunk]
+                report.failing |= mark_stop(left, exc, now)
                 if progress:
                     progress(f"stopped: {exc}")
                 break
             except XRequestRejected as exc:
+                if len({hashtag_key(t.hashtag) for t, _ in members}) > 1:
+                    queries.extendleft(reversed(_split(members)))  # the others go on
+                    continue
                 logger.error("X rejected the search for %s: %s", [t.pk for t, _ in members], exc)
-                _mark(
-                    members,
-                    now=now,
-                    status=HashtagSync.Status.FAILING,
-                    next_at=now + timedelta(seconds=settings.X_SYNC_FAILING_RETRY_SECONDS),
-                    message=lambda t, exc=exc: f"{exc}.",
-                )
+                report.failing |= mark_failing(members, now=now, message=f"{exc}.")
             except XTransientError as exc:
                 logger.warning("Hashtag sync: %s", exc)
-                _mark(members, now=now, message=lambda t, exc=exc: f"{exc}; retrying shortly.")
+                mark(members, now=now, message=lambda t, exc=exc: f"{exc}; retrying shortly.")
+                exc.report = report  # what was stored before stays counted
                 raise
+            if held:
+                mark_held_back(held, shares=shares, now=now)
+                report.held_back |= {t.pk for t, _ in held}
+                rest = [m for m in members if m not in held]
+                if rest:  # the others read on from where the query stopped
+                    for _, sync in rest:
+                        sync.refresh_from_db(fields=CURSOR_FIELDS)
+                    queries.appendleft(rest)
     return report
 
 
@@ -332,7 +346,7 @@ def sync_failed(*, tweetup_ids: list[int], error: str) -> None:
     with tweetup_sync_locks(tweetup_ids) as locked:
         tweetups = list(Tweetup.objects.filter(pk__in=locked).select_related("city"))
         syncs = ensure_sync_rows(tweetups)
-        _mark(
+        mark(
             [(t, syncs[t.pk]) for t in tweetups],
             now=now,
             status=HashtagSync.Status.FAILING,
@@ -346,4 +360,4 @@ def sync_stopped(*, tweetup_ids: list[int], reason: XSearchError, now: datetime)
     with tweetup_sync_locks(tweetup_ids) as locked:
         tweetups = list(Tweetup.objects.filter(pk__in=locked).select_related("city"))
         syncs = ensure_sync_rows(tweetups)
-        _mark_stop(SyncReport(), [(t, syncs[t.pk]) for t in tweetups], reason, now)
+        mark_stop([(t, syncs[t.pk]) for t in tweetups], reason, now)

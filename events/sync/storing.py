@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 
 from events.models import HashtagSync, Tweet, Tweetup, TweetupTweet, XAuthor
 from events.sync.parsing import SearchPage, hashtag_key
@@ -66,9 +67,12 @@ def store_page(
     done: bool,
     target_id: int | None,
     now: datetime,
+    reads: Mapping[int, int] | None = None,
 ) -> int:
     """Upsert the page's posts and authors, link them to the tweetups whose hashtag they
-    carry, and move the read cursor, in one transaction. Returns the links added."""
+    carry, and move the read cursor, in one transaction. `reads`: posts read for each
+    tweetup, added to its count for the day. Returns the links added."""
+    reads = reads or {}
     by_tag: dict[str, list[int]] = defaultdict(list)
     for tweetup, _ in members:
         by_tag[hashtag_key(tweetup.hashtag)].append(tweetup.pk)
@@ -135,20 +139,79 @@ def store_page(
                 "pending_newest_id": None,
                 "last_synced_at": now,
                 "status": HashtagSync.Status.OK,
+                # Read to the end: whatever went wrong before is over.
+                "last_error": "",
+                "error_at": None,
             }
         elif page.oldest_id is not None and target_id is not None:
             common |= {"pending_until_id": page.oldest_id, "pending_newest_id": target_id}
         # One UPDATE per distinct change: usually one or two.
         changes: dict[tuple, list[int]] = defaultdict(list)
         for tweetup, sync in members:
-            key = (added[tweetup.pk], next_sync_at(tweetup, now) if done else None)
-            changes[key].append(sync.pk)
-        for (count, next_at), pks in changes.items():
+            next_at = next_sync_at(tweetup, now) if done else None
+            changes[(added[tweetup.pk], reads.get(tweetup.pk, 0), next_at)].append(sync.pk)
+        day = now.astimezone(UTC).date()
+        for (count, read, next_at), pks in changes.items():
             update = dict(common)
             if count:
                 update["posts_stored"] = F("posts_stored") + count
+            if read:
+                update["read_on"] = day
+                update["posts_read_on_day"] = Case(
+                    When(read_on=day, then=F("posts_read_on_day") + read), default=Value(read)
+                )
             if next_at is not None:
                 update["next_sync_at"] = next_at
             HashtagSync.objects.filter(pk__in=pks).update(**update)
         page_cache.forget(*(f"tweetup:{t.slug}" for t, _ in members if added[t.pk]))
     return sum(added.values())
+
+
+def link_stored_posts(tweetup: Tweetup, sync: HashtagSync, *, now: datetime) -> int:
+    """A tweetup new to a hashtag another tweetup has read takes that one's posts and read
+    state, instead of reading X's 7 days again (and paying for them). Returns the links.
+
+    The other's state is read before its wall, so the wall covers at least that state (a
+    page stored meanwhile only adds posts). Only posts that carry the hashtag are taken.
+    """
+    key = hashtag_key(tweetup.hashtag)
+    sources = (
+        HashtagSync.objects.filter(hashtag__iexact=tweetup.hashtag, since_id__isnull=False)
+        .exclude(pk=sync.pk)
+        .order_by("-since_id")
+    )
+    source = next((s for s in sources if hashtag_key(s.hashtag) == key), None)
+    if source is None:
+        return 0
+    posts = Tweet.objects.filter(tweetup_links__tweetup_id=source.tweetup_id).values_list(
+        "x_id", "entities"
+    )
+    wanted = sorted(
+        x_id
+        for x_id, entities in posts
+        if any(
+            isinstance(tag, dict) and hashtag_key(str(tag.get("tag", ""))) == key
+            for tag in (entities or {}).get("hashtags") or []
+        )
+    )
+    stamp = connection.ops.adapt_datetimefield_value
+    with transaction.atomic():
+        linked = _insert(
+            TweetupTweet,
+            ["tweet", "tweetup", "hidden", "created_at"],
+            [(x_id, tweetup.pk, False, stamp(now)) for x_id in wanted],
+            conflict=["tweetup", "tweet"],
+            returning="tweetup",
+        )
+        sync.since_id = source.since_id
+        sync.pending_until_id = source.pending_until_id
+        sync.pending_newest_id = source.pending_newest_id
+        HashtagSync.objects.filter(pk=sync.pk).update(
+            since_id=sync.since_id,
+            pending_until_id=sync.pending_until_id,
+            pending_newest_id=sync.pending_newest_id,
+            posts_stored=F("posts_stored") + len(linked),
+        )
+        if linked:
+            page_cache.forget(f"tweetup:{tweetup.slug}")
+    return len(linked)

@@ -26,6 +26,7 @@ from events.sync.errors import (
     XRateLimited,
     XRequestRejected,
     XTransientError,
+    XUnreadableAnswer,
 )
 from events.sync.parsing import SearchPage, parse_page
 
@@ -229,9 +230,15 @@ def search_page(
     reset = _header_int(response, "x-rate-limit-reset")
     if remaining is not None and remaining <= 0 and reset is not None:
         rate_budget.block_until(min(reset, latest), now.timestamp())
+    # X bills the posts of an answer it sent, whether or not it can be read here: up to
+    # max_results of them, as far as anyone can tell from a body cut off.
     try:
         payload = response.json()
     except ValueError as exc:
         logger.warning("X sent a search answer that is not valid JSON: %s", exc)
-        raise XTransientError("X sent an answer that was not valid JSON") from exc
+        raise XUnreadableAnswer(
+            "X sent an answer that was not valid JSON", billed=max_results
+        ) from exc
+    if not isinstance(payload, dict):
+        raise XUnreadableAnswer("X sent an answer that was not a JSON object", billed=max_results)
     return parse_page(payload)

@@ -170,7 +170,7 @@ def test_503_twice_then_ok_stores_every_post_once(x_search, sync_tweetup, caplog
     sync = state(tweetup)
     assert sync.status == HashtagSync.Status.OK
     assert sync.posts_stored == 150
-    assert sync.last_error == "X had a problem (503); retrying shortly."
+    assert sync.last_error == ""  # read to the end: the problem is over
     assert "X had a problem (503)" in caplog.text
 
 
@@ -208,7 +208,7 @@ def test_x_failing_on_every_retry_marks_the_sync_failing_until_the_next_cycle(
     assert sync.next_sync_at <= timezone.now()  # the next cycle tries again
 
 
-def test_a_timeout_is_retried(x_search, sync_tweetup, settings):
+def test_a_timeout_is_retried(x_search, sync_tweetup, settings, caplog):
     settings.X_API_TIMEOUT_SECONDS = 0.3
     tweetup = sync_tweetup("ATXtweetup")
     x_search.rewind()
@@ -218,7 +218,8 @@ def test_a_timeout_is_retried(x_search, sync_tweetup, settings):
     tasks.sync_batch.apply(args=([tweetup.pk], read_ceiling(timezone.now()))).get()
 
     assert len(wall(tweetup)) == 1
-    assert state(tweetup).last_error == "X did not answer in time; retrying shortly."
+    assert "X did not answer in time" in caplog.text
+    assert (state(tweetup).status, state(tweetup).last_error) == (HashtagSync.Status.OK, "")
 
 
 def test_malformed_json_is_logged_and_retried_without_a_crash(x_search, sync_tweetup, caplog):
@@ -288,23 +289,40 @@ def test_a_malformed_post_is_logged_and_skipped_and_the_rest_stored(x_search, sy
 # --- 401/403/400: failing, no retry ----------------------------------------------------------
 
 
-def test_401_marks_the_sync_failing_without_retrying(x_search, sync_tweetup, settings):
+def test_a_401_is_retried_within_seconds_then_less_and_less_often(
+    x_search, sync_tweetup, settings, rescheduled
+):
     settings.X_BEARER_TOKEN = "revoked"
     austin, berlin = sync_tweetup("ATXtweetup"), sync_tweetup("BerlinTweetup")
+    x_search.rewind()
+    posted = x_search.post("Still here #ATXtweetup")
+    until_id = read_ceiling(timezone.now())
 
-    result = tasks.sync_batch.apply(
-        args=([austin.pk, berlin.pk], read_ceiling(timezone.now()))
-    ).get()
+    result = tasks.sync_batch.apply(args=([austin.pk, berlin.pk], until_id)).get()
 
     assert statuses(x_search) == [401]
-    assert result["rescheduled"] is False
+    assert (result["rescheduled"], result["failing"]) == (False, 2)
     for tweetup in (austin, berlin):
         sync = state(tweetup)
         assert sync.status == HashtagSync.Status.FAILING
         assert sync.last_error.startswith("X refused the site's access to its API")
-        assert sync.next_sync_at > timezone.now() + timedelta(minutes=55)
-    # The next cycles leave it alone until then.
-    assert run_sync_cycle(now=timezone.now() + timedelta(minutes=10)).due == 0
+        assert sync.next_sync_at - sync.error_at == timedelta(seconds=15)  # not an hour
+    ((args, options),) = rescheduled
+    assert args == ([austin.pk, berlin.pk], until_id)
+    assert options["countdown"] <= 16
+
+    # Refused again: twice as long, and so on.
+    tasks.sync_batch.apply(args=([austin.pk, berlin.pk], until_id)).get()
+    sync = state(austin)
+    assert sync.next_sync_at - sync.error_at == timedelta(seconds=30)
+
+    # X takes the credentials again: read, and the problem shown is gone.
+    settings.X_BEARER_TOKEN = "tweetups-dev-bearer"
+    tasks.sync_batch.apply(args=([austin.pk, berlin.pk], until_id)).get()
+    assert wall(austin) == [int(posted["id"])]
+    for tweetup in (austin, berlin):
+        sync = state(tweetup)
+        assert (sync.status, sync.last_error, sync.error_at) == (HashtagSync.Status.OK, "", None)
 
 
 def test_403_is_failing_too(x_search, sync_tweetup):

@@ -106,7 +106,9 @@ def test_the_command_runs_a_cycle_with_a_line_per_query(x_search, sync_tweetup, 
     assert lines[0].startswith("(#alpha OR #bravo) -is:retweet  [2 tweetup(s)")
     assert lines[0].endswith("1 page(s), 3 post(s) read, 3 new")
     assert lines[1].startswith("#charlie -is:retweet  [1 tweetup(s)")
-    assert lines[2] == "3 tweetup(s) due, 3 synced, 2 request(s), 3 post(s) read, 3 new on walls."
+    assert lines[2] == (
+        "3 tweetup(s) due, 3 synced, 2 request(s), 3 post(s) read (3 billed by X), 3 new on walls."
+    )
 
 
 def test_the_command_syncs_one_tweetup_by_slug_due_or_not(x_search, sync_tweetup):
@@ -147,7 +149,9 @@ def test_a_worker_killed_mid_cycle_loses_nothing_and_the_next_cycle_completes(
     x_search.rewind()
     ids = x_search.post_many("ATXtweetup", 450)  # five pages
     x_search.fault("slow", delay_seconds=0.5, count=100)  # each page takes a while
-    worker = celery_workers.start(x_api_base_url=x_search.emulator.base_url)
+    # Five pages in one cycle: more than a tweetup's share of a cycle by default.
+    share = {"X_SYNC_TWEETUP_POSTS_PER_CYCLE": "1000"}
+    worker = celery_workers.start(x_api_base_url=x_search.emulator.base_url, **share)
 
     celery_workers.send("events.tasks.sync_cycle")
     wait_until(
@@ -160,7 +164,7 @@ def test_a_worker_killed_mid_cycle_loses_nothing_and_the_next_cycle_completes(
     assert 0 < stored < 450
     assert sync_state(tweetup).since_id is None  # not moved past what is stored
     x_search.control.clear_faults()
-    worker = celery_workers.start(x_api_base_url=x_search.emulator.base_url)
+    worker = celery_workers.start(x_api_base_url=x_search.emulator.base_url, **share)
     celery_workers.send("events.tasks.sync_cycle")  # beat's next cycle
     wait_until(
         lambda: (s := sync_state(tweetup)) and s.since_id is not None,

@@ -33,10 +33,21 @@ class Command(BaseCommand):
         except XTransientError as exc:
             raise CommandError(f"{exc}; nothing more was read this time.") from exc
         if verbosity:
+            # What was stored counts, even from a read that X stopped half-way.
             self.stdout.write(
                 f"{report.due} tweetup(s) due, {len(report.synced)} synced, "
-                f"{report.requests} request(s), {report.posts_read} post(s) read, "
-                f"{report.links_added} new on walls."
+                f"{report.requests} request(s), {report.posts_read} post(s) read "
+                f"({report.posts_billed} billed by X), {report.links_added} new on walls."
+            )
+        if report.held_back:
+            self.stderr.write(
+                f"{len(report.held_back)} tweetup(s) held back to share the post budget; "
+                "their organizer's panel says until when."
+            )
+        if report.failing:
+            self.stderr.write(
+                f"X refused the search for {len(report.failing)} tweetup(s); they are tried "
+                "again soon."
             )
         if report.bad_data:
             self.stderr.write(
