@@ -275,6 +275,9 @@ WALL_POLL_SECONDS = env.int("WALL_POLL_SECONDS", default=15)  # how often an ope
 X_SYNC_INTERVAL_SECONDS = env.int("X_SYNC_INTERVAL_SECONDS", default=120)
 X_SYNC_NEAR_INTERVAL_SECONDS = env.int("X_SYNC_NEAR_INTERVAL_SECONDS", default=3600)
 X_SYNC_FAR_INTERVAL_SECONDS = env.int("X_SYNC_FAR_INTERVAL_SECONDS", default=6 * 3600)
+# A cycle ends within this many seconds, however slowly X answers: what it didn't reach
+# (the rest of a query, or queries not started) is read by the next cycle.
+X_SYNC_CYCLE_SECONDS = env.int("X_SYNC_CYCLE_SECONDS", default=X_SYNC_INTERVAL_SECONDS)
 # After X refuses our credentials (401/403) a tweetup is tried again only this much later.
 X_SYNC_FAILING_RETRY_SECONDS = env.int("X_SYNC_FAILING_RETRY_SECONDS", default=3600)
 # A cycle reads posts up to this many seconds before it starts: X's search is complete only
@@ -287,6 +290,8 @@ X_SEARCH_RATE_LIMIT = env.int("X_SEARCH_RATE_LIMIT", default=450)
 # Posts read per calendar month (UTC); polling stops when it is reached. At X's
 # $0.005 per post read, 100,000 posts cost $500.
 X_MONTHLY_POST_READ_BUDGET = env.int("X_MONTHLY_POST_READ_BUDGET", default=100_000)
+# The longest one request to X may take, start to end: connecting, the headers and the
+# whole body (a body trickled a byte at a time is cut off here, not read for minutes).
 X_API_TIMEOUT_SECONDS = env.float("X_API_TIMEOUT_SECONDS", default=20.0)
 # 5xx and timeouts: retried this many times, backing off exponentially (with jitter) up to
 # X_SYNC_RETRY_BACKOFF_MAX seconds between tries.

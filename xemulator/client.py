@@ -67,8 +67,9 @@ class EmulatorClient:
         reset_seconds: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict:
-        """Break the next `count` requests to `path`: kind is status, malformed, slow, json
-        or headers (an answer as usual, with `headers` over the usual ones).
+        """Break the next `count` requests to `path`: kind is status, malformed, slow, json,
+        headers (an answer as usual, with `headers` over the usual ones) or trickle (an
+        answer as usual, its body sent one byte every `delay_seconds`).
 
         A 429 on recent search says in x-rate-limit-reset that the budget comes back in
         `reset_seconds` (default: when the current window ends). Any kind sends `headers`."""

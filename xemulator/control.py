@@ -5,11 +5,12 @@ GET    /_emulator/users             {"data": [user, ...]}
 POST   /_emulator/users             {"username", "name"?, "id"?, "profile_image_url"?, ...}
 PATCH  /_emulator/users/<id>        change handle, name, avatar, ...
 GET    /_emulator/faults            armed faults
-POST   /_emulator/faults            {"path", "kind": status|malformed|slow|json|headers,
+POST   /_emulator/faults            {"path", "kind": status|malformed|slow|json|headers|trickle,
                                      "count"?, "status"?, "delay_seconds"?, "body"?,
                                      "reset_seconds"?, "headers"?}; "headers" answers normally
                                      with the given headers over the usual ones (any kind may
-                                     carry them)
+                                     carry them); "trickle" answers normally, the body one
+                                     byte every delay_seconds
 DELETE /_emulator/faults
 GET    /_emulator/requests          X API requests seen, oldest first (secrets redacted)
 DELETE /_emulator/requests

@@ -53,6 +53,8 @@ def dispatch(state: EmulatorState, request: Request) -> Response:
     response = _fault_response(fault) if fault else None
     if response is None:
         response = _route(state, request)
+        if fault is not None and fault.kind == "trickle":
+            response.trickle_seconds = fault.delay_seconds
     elif request.path in RATE_LIMIT_HEADERS:
         response.headers.update(RATE_LIMIT_HEADERS[request.path](state, fault))
     if fault is not None and fault.headers:
@@ -79,7 +81,9 @@ def _fault_response(fault: Fault) -> Response | None:
             return Response(200, b'{"data": {"id": "14600', {"Content-Type": "application/json"})
         case "json":
             return json_response(fault.body, fault.status or 200)
-    return None  # "slow": answer normally, late; "headers": answer normally
+    # "slow": answer normally, late; "trickle": answer normally, the body a byte at a time;
+    # "headers": answer normally.
+    return None
 
 
 def _log_entry(request: Request, response: Response, fault: Fault | None) -> dict:
@@ -121,7 +125,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         # The client may have given up already, e.g. timed out during a "slow" fault.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(response.body)
+            if response.trickle_seconds > 0:
+                self._trickle(response)
+            else:
+                self.wfile.write(response.body)
+
+    def _trickle(self, response: Response) -> None:
+        """The body a byte at a time, `trickle_seconds` apart; a reset stops it."""
+        self.wfile.flush()
+        state, generation = self.server.state, self.server.state.generation
+        for index in range(len(response.body)):
+            self.wfile.write(response.body[index : index + 1])
+            self.wfile.flush()
+            state.wait(response.trickle_seconds)
+            if state.generation != generation:
+                self.close_connection = True
+                return
 
     def _answer(self) -> Response:
         length = int(self.headers.get("Content-Length") or 0)

@@ -27,7 +27,7 @@ from xemulator.tweets import TweetStore
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 USER_ID_RE = re.compile(r"^[0-9]{1,19}$")
-FAULT_KINDS = ("status", "malformed", "slow", "json", "headers")
+FAULT_KINDS = ("status", "malformed", "slow", "json", "headers", "trickle")
 FIRST_NEW_USER_ID = 1900000000000000001
 
 # X's own wording; the clients only show or log them.

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from events.models import SYNC_AFTER_END, HashtagSync, Tweetup
 from events.sync.errors import (
+    DeadlineReached,
     XAuthFailed,
     XRateLimited,
     XRequestRejected,
@@ -54,6 +55,7 @@ class SyncReport:
     synced: set[int] = field(default_factory=set)
     skipped: set[int] = field(default_factory=set)  # locked by another run, or nothing to do
     bad_data: set[int] = field(default_factory=set)  # data the sync can't work with
+    carried_over: set[int] = field(default_factory=set)  # not reached in the cycle's time
     rate_limited_until: datetime | None = None
     auth_failed: bool = False
     budget_exhausted: bool = False
@@ -71,6 +73,7 @@ class SyncReport:
         self.synced |= other.synced
         self.skipped |= other.skipped
         self.bad_data |= other.bad_data
+        self.carried_over |= other.carried_over
         self.rate_limited_until = self.rate_limited_until or other.rate_limited_until
         self.auth_failed |= other.auth_failed
         self.budget_exhausted |= other.budget_exhausted
@@ -303,6 +306,12 @@ def sync_tweetups(
                     rate_budget=rate_budget,
                     progress=progress,
                 )
+            except DeadlineReached:
+                # Pages read so far are stored with their cursor; the rest is the next cycle's.
+                report.carried_over |= {t.pk for chunk in queries[index:] for t, _ in chunk}
+                if progress:
+                    progress("the cycle's time is up: the rest is left for the next cycle")
+                break
             except (XRateLimited, XAuthFailed, BudgetExhausted) as exc:
                 # Nothing more will get through now: every query left waits.
                 left = [member for chunk in queries[index:] for member in chunk]

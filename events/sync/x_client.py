@@ -19,9 +19,10 @@ import requests
 import tweepy
 from django.conf import settings
 from django.core.cache import cache
-from requests.adapters import HTTPAdapter
 
+from events.sync.deadline import DeadlineHTTPAdapter, scope_remaining
 from events.sync.errors import (
+    DeadlineReached,
     XAuthFailed,
     XRateLimited,
     XRequestRejected,
@@ -46,13 +47,14 @@ RATE_HEADER_RE = re.compile(r"^[0-9]{1,12}$")  # a count, or a Unix time in seco
 # --- The client ------------------------------------------------------------------------------
 
 
-class BaseURLAdapter(HTTPAdapter):
-    """Sends requests for X's API hosts to `base_url` instead, with a default timeout."""
+class BaseURLAdapter(DeadlineHTTPAdapter):
+    """Sends requests for X's API hosts to `base_url` instead, each ending within `timeout`
+    seconds, body included (events/sync/deadline.py)."""
 
     def __init__(self, base_url: str, *, timeout: float):
-        super().__init__(max_retries=0)  # retries are the sync's decision, with backoff
+        # Retries are the sync's decision, with backoff.
+        super().__init__(seconds=timeout, max_retries=0)
         self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
 
     def send(self, request, **kwargs):
         for host in X_HOSTS:
@@ -61,8 +63,6 @@ class BaseURLAdapter(HTTPAdapter):
                 # Proxies were picked for X's host; pick again for where it really goes.
                 kwargs["proxies"] = requests.utils.get_environ_proxies(request.url)
                 break
-        if kwargs.get("timeout") is None:  # tweepy sets none: never wait forever
-            kwargs["timeout"] = self.timeout
         response = super().send(request, **kwargs)
         # tweepy reads a 429's x-rate-limit-reset with int(), and a ValueError would escape
         # every handler: a header that is not a plain number goes before tweepy sees it.
@@ -187,7 +187,11 @@ def search_page(
     rate_budget: RateBudget,
     now: datetime,
 ) -> SearchPage:
-    """One request to recent search, after taking its share of the rate budget."""
+    """One request to recent search, after taking its share of the rate budget.
+
+    Inside a `deadline_scope` whose time is up, DeadlineReached instead, X not asked."""
+    if (left := scope_remaining()) is not None and left <= 0:
+        raise DeadlineReached
     if (retry_at := rate_budget.take(now.timestamp())) is not None:
         raise XRateLimited(retry_at)
     params = {
@@ -222,6 +226,8 @@ def search_page(
         detail = "; ".join(exc.api_messages) or str(exc)
         raise XRequestRejected(f"X rejected the search ({detail})") from exc
     except requests.Timeout as exc:
+        if (left := scope_remaining()) is not None and left <= 0:
+            raise DeadlineReached from exc  # cut off by the cycle's end, not X's own timeout
         raise XTransientError("X did not answer in time") from exc
     except requests.RequestException as exc:
         raise XTransientError("Could not reach X") from exc

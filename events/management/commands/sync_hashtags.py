@@ -38,6 +38,11 @@ class Command(BaseCommand):
                 f"{report.requests} request(s), {report.posts_read} post(s) read, "
                 f"{report.links_added} new on walls."
             )
+        if report.carried_over:
+            self.stderr.write(
+                f"The cycle's time ran out: {len(report.carried_over)} tweetup(s) are left for "
+                "the next cycle."
+            )
         if report.bad_data:
             self.stderr.write(
                 f"{len(report.bad_data)} tweetup(s) have data the sync can't work with and were "
