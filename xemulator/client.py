@@ -156,6 +156,10 @@ class EmulatorClient:
     def clear_tweets(self) -> None:
         self._call("DELETE", "tweets")
 
+    def delete_tweet(self, tweet_id: str) -> None:
+        """The author deletes the post: X's search and lookup no longer find it."""
+        self._call("DELETE", f"tweets/{tweet_id}")
+
     def rate_limit(self) -> dict:
         """The app's recent-search budget: limit, remaining, reset, window_seconds."""
         return self._call("GET", "rate-limit")["data"]

@@ -29,6 +29,8 @@ POST   /_emulator/tweets/bulk       {"tweets": [spec, ...]} (all stored, or none
                                      "span_seconds"?, "newest_at"?, "retweet_every"?, "seed"?}
                                      -> 201 {"data": {"created", "newest_id", "oldest_id"}}
 DELETE /_emulator/tweets            forget every post
+DELETE /_emulator/tweets/<id>       its author deletes the post: search and lookup (GET
+                                     /2/tweets) no longer find it; 404 if there is no such post
 GET    /_emulator/rate-limit        the app's recent-search budget: {"data": {"limit",
                                      "remaining", "reset", "window_seconds"}}
 POST   /_emulator/rate-limit        {"limit"?, "remaining"?, "window_seconds"?,
@@ -191,6 +193,10 @@ def _route(state: EmulatorState, method: str, route: str, payload: dict) -> Resp
         case ("DELETE", ["tweets"]):
             state.clear_tweets()
             return json_response({"data": []})
+        case ("DELETE", ["tweets", tweet_id]):
+            if not state.delete_tweet(tweet_id):
+                return _error("no such post", 404)
+            return json_response({"data": {"deleted": True}})
         case ("GET", ["rate-limit"]):
             return json_response({"data": state.search_rate_limit()})
         case ("POST", ["rate-limit"]):

@@ -15,7 +15,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from xemulator import control, oauth, search, users
+from xemulator import control, lookup, oauth, search, users
 from xemulator.client import EmulatorClient
 from xemulator.responses import Request, Response, json_response, problem_response
 from xemulator.state import EmulatorConfig, EmulatorState, Fault
@@ -34,6 +34,7 @@ ROUTES = {
     ("POST", "/2/oauth2/token"): oauth.token,
     ("GET", "/2/users/me"): users.me,
     ("GET", search.SEARCH_PATH): search.search_recent,
+    ("GET", lookup.LOOKUP_PATH): lookup.lookup_tweets,
 }
 # Paths whose every answer, an injected fault's too, carries the x-rate-limit-* headers.
 RATE_LIMIT_HEADERS = {search.SEARCH_PATH: search.fault_headers}

@@ -57,6 +57,9 @@ class EmulatorConfig:
     search_rate_limit: int = 450
     search_user_rate_limit: int = 300
     search_rate_window_seconds: int = 15 * 60
+    # GET /2/tweets (post lookup), per 15 minutes: per app, and per user.
+    lookup_rate_limit: int = 3500
+    lookup_user_rate_limit: int = 5000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> EmulatorConfig:
@@ -209,7 +212,12 @@ class EmulatorState(PostsMixin):
             self.tweets = TweetStore()
 
     def configure(self, **changes) -> EmulatorConfig:
-        for name in ("search_rate_limit", "search_user_rate_limit"):
+        for name in (
+            "search_rate_limit",
+            "search_user_rate_limit",
+            "lookup_rate_limit",
+            "lookup_user_rate_limit",
+        ):
             if name in changes and changes[name] < 0:
                 raise EmulatorError(f"{name} must be 0 or more")
         for name in ("search_rate_window_seconds", "search_query_max_length"):
