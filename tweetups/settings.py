@@ -300,12 +300,26 @@ X_SYNC_RETRY_BACKOFF_MAX = env.int("X_SYNC_RETRY_BACKOFF_MAX", default=300)
 # Redis keys for the shared rate budget start with this (tests give each run its own).
 X_RATE_BUDGET_KEY_PREFIX = "tweetups:x-rate"
 
+# Posts deleted on X, or from accounts gone protected, leave the walls within a day (X's
+# developer terms): a check looks up the posts shown on walls of tweetups ending in the future
+# or at most X_COMPLIANCE_RECENT_DAYS ago, at most X_COMPLIANCE_MAX_POSTS of them, at these
+# hours (UTC). Twice in one UTC day: one failed run still leaves the day covered, and X
+# bills a post read twice in a UTC day once.
+X_COMPLIANCE_RECENT_DAYS = env.int("X_COMPLIANCE_RECENT_DAYS", default=7)
+X_COMPLIANCE_MAX_POSTS = env.int("X_COMPLIANCE_MAX_POSTS", default=50_000)
+X_COMPLIANCE_HOURS_UTC = env("X_COMPLIANCE_HOURS_UTC", default="1,13")
+
 CELERY_BEAT_SCHEDULE = {
     "hashtag-sync-cycle": {
         "task": "events.tasks.sync_cycle",
         "schedule": X_SYNC_INTERVAL_SECONDS,
         # A cycle queued while no worker ran is stale once the next one is due.
         "options": {"expires": X_SYNC_INTERVAL_SECONDS},
+    },
+    "wall-compliance-check": {
+        "task": "events.periodic.check_wall_compliance",
+        "schedule": crontab(minute=0, hour=X_COMPLIANCE_HOURS_UTC),
+        "options": {"expires": 6 * 3600},  # a run still queued by the next is dropped
     },
 }
 

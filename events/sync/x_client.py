@@ -13,6 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import requests
@@ -241,3 +242,77 @@ def search_page(
         logger.warning("X sent a search answer that is not valid JSON: %s", exc)
         raise XTransientError("X sent an answer that was not valid JSON") from exc
     return parse_page(payload)
+
+
+# --- Posts by id (the compliance check) ------------------------------------------------------
+
+LOOKUP_MAX_IDS = 100  # X's limit per request
+NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
+NOT_AUTHORIZED = "https://api.twitter.com/2/problems/not-authorized-for-resource"
+
+
+@dataclass
+class LookupPage:
+    """What X said about some post ids: still there, gone, or a protected account's."""
+
+    found: set[int]
+    gone: set[int]  # deleted, or its account deleted or suspended: "Not Found Error"
+    protected: set[int]  # "Authorization Error": its account went protected
+    result_count: int  # posts X sent: what X bills
+
+
+def _error_ids(errors: list, kind: str) -> set[int]:
+    ids = set()
+    for error in errors:
+        if not isinstance(error, dict) or error.get("type") != kind:
+            continue
+        if error.get("resource_type") not in (None, "tweet"):
+            continue  # e.g. an expanded user's problem, not the post's
+        value = error.get("resource_id") or error.get("value")
+        if isinstance(value, str) and value.isdigit():
+            ids.add(int(value))
+    return ids
+
+
+def lookup_posts(client: tweepy.Client, ids: list[int]) -> LookupPage:
+    """One GET /2/tweets for up to 100 post ids: which X still shows the app."""
+    if not 1 <= len(ids) <= LOOKUP_MAX_IDS:
+        raise ValueError(f"look up 1 to {LOOKUP_MAX_IDS} ids at a time, not {len(ids)}")
+    try:
+        response = client.get_tweets([str(i) for i in ids], tweet_fields=["author_id"])
+    except tweepy.TooManyRequests as exc:
+        latest = int(time.time()) + RATE_WINDOW_SECONDS + 60
+        reset = min(exc.reset_time or latest, latest)
+        raise XRateLimited(datetime.fromtimestamp(reset, UTC)) from exc
+    except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+        raise XAuthFailed(f"X refused the app's credentials ({exc.response.status_code})") from exc
+    except tweepy.TwitterServerError as exc:
+        raise XTransientError(f"X had a problem ({exc.response.status_code})") from exc
+    except tweepy.HTTPException as exc:
+        detail = "; ".join(exc.api_messages) or str(exc)
+        raise XRequestRejected(f"X rejected the lookup ({detail})") from exc
+    except requests.Timeout as exc:
+        raise XTransientError("X did not answer in time") from exc
+    except requests.RequestException as exc:
+        raise XTransientError("Could not reach X") from exc
+    try:
+        payload = response.json()
+    except ValueError as exc:
+        raise XTransientError("X sent an answer that was not valid JSON") from exc
+    if not isinstance(payload, dict):
+        raise XTransientError("X sent an answer that was not a JSON object")
+    data = payload.get("data") if isinstance(payload.get("data"), list) else []
+    errors = payload.get("errors") if isinstance(payload.get("errors"), list) else []
+    asked = set(ids)
+    found = {
+        int(post["id"])
+        for post in data
+        if isinstance(post, dict) and isinstance(post.get("id"), str) and post["id"].isdigit()
+    }
+    return LookupPage(
+        found=found & asked,
+        # An id X both returned and listed as a problem stays: only a clear answer removes.
+        gone=(_error_ids(errors, NOT_FOUND) & asked) - found,
+        protected=(_error_ids(errors, NOT_AUTHORIZED) & asked) - found,
+        result_count=len(data),
+    )
