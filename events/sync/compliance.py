@@ -44,19 +44,24 @@ class ComplianceReport:
     deleted: int = 0  # posts removed: gone from X
     protected: int = 0  # posts removed: their account went protected
     left: int = 0  # not checked this time: the check stopped (see `stopped`)
+    beyond_cap: int = 0  # the oldest, past X_COMPLIANCE_MAX_POSTS: not checked
     stopped: str = ""
 
 
-def posts_to_check(now: datetime) -> list[int]:
-    """Ids of the posts shown on live and recent walls, newest first, at most
-    X_COMPLIANCE_MAX_POSTS (the newest are on the live walls)."""
+def posts_to_check(now: datetime) -> tuple[list[int], int]:
+    """Ids of the posts shown on live and recent walls, newest first (the live walls'),
+    at most X_COMPLIANCE_MAX_POSTS; and how many there are in all."""
     recent = now - timedelta(days=settings.X_COMPLIANCE_RECENT_DAYS)
-    return list(
+    shown = (
         TweetupTweet.objects.filter(hidden=False, tweetup__ends_at__gte=recent)
         .order_by("-tweet_id")
         .values_list("tweet_id", flat=True)
-        .distinct()[: settings.X_COMPLIANCE_MAX_POSTS]
+        .distinct()
     )
+    cap = settings.X_COMPLIANCE_MAX_POSTS
+    ids = list(shown[: cap + 1])
+    total = len(ids) if len(ids) <= cap else shown.count()
+    return ids[:cap], total
 
 
 @transaction.atomic
@@ -84,8 +89,15 @@ def compliance_check(
     Stops at the first request X doesn't answer (rate limit, error, timeout); the posts not
     reached are checked next time (`left`)."""
     now = now or timezone.now()
-    ids = posts_to_check(now)
-    report = ComplianceReport(posts_to_check=len(ids))
+    ids, total = posts_to_check(now)
+    report = ComplianceReport(posts_to_check=total, beyond_cap=total - len(ids))
+    if report.beyond_cap:
+        logger.warning(
+            "Compliance check: %s of %s posts on live and recent walls are beyond "
+            "X_COMPLIANCE_MAX_POSTS and not checked",
+            report.beyond_cap,
+            total,
+        )
     client = x_client()
     chunks = list(batched(ids, LOOKUP_MAX_IDS, strict=False))
     for index, chunk in enumerate(chunks):
@@ -109,5 +121,6 @@ def compliance_check(
             f"request(s), {report.posts_read} read; removed {report.deleted} deleted on X and "
             f"{report.protected} from protected accounts"
             + (f"; stopped ({report.stopped}), {report.left} left" if report.stopped else "")
+            + (f"; {report.beyond_cap} beyond the cap, not checked" if report.beyond_cap else "")
         )
     return report

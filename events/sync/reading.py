@@ -35,6 +35,7 @@ from events.sync.policy import (
     within_window,
 )
 from events.sync.storing import store_page
+from events.sync.wall import wall_keep_hashtag
 from events.sync.x_client import RateBudget, search_page, search_query, x_client
 
 # One logger for the package: log lines read "events.sync" whichever module wrote them.
@@ -226,6 +227,7 @@ def _prepare(
         sync.hashtag, sync.since_id = tweetup.hashtag, None
         sync.pending_until_id = sync.pending_newest_id = None
         sync.save(update_fields=["hashtag", "since_id", "pending_until_id", "pending_newest_id"])
+        wall_keep_hashtag(tweetup=tweetup)  # again: a read of the old tag may have been in flight
     within_window(sync, now)
     if not _needs_read(tweetup, sync, until_id=until_id, now=now, force=force):
         return False

@@ -113,3 +113,17 @@ def test_beat_runs_the_check_twice_in_each_utc_day(x_search, sync_tweetup):
 
     assert result["deleted"] == 1
     assert wall(tweetup) == []
+
+
+def test_the_check_reads_at_most_its_cap_newest_first(x_search, sync_tweetup, settings):
+    settings.X_COMPLIANCE_MAX_POSTS = 150
+    sync_tweetup("ATXtweetup")
+    ids = x_search.post_many("ATXtweetup", 230)
+    run_sync_cycle(now=x_search.cycle_time())
+
+    report = compliance_check()
+
+    batches = looked_up(x_search)
+    assert [len(batch) for batch in batches] == [100, 50]
+    assert sorted(i for batch in batches for i in batch) == ids[-150:]
+    assert (report.posts_to_check, report.beyond_cap) == (230, 80)
