@@ -302,11 +302,12 @@ X_RATE_BUDGET_KEY_PREFIX = "tweetups:x-rate"
 
 # Posts deleted on X, or from accounts gone protected, leave the walls within a day (X's
 # developer terms): a check looks up the posts shown on walls of tweetups ending in the future
-# or at most X_COMPLIANCE_RECENT_DAYS ago, at most X_COMPLIANCE_MAX_POSTS of them, at these
+# or at most X_COMPLIANCE_RECENT_DAYS ago, the newest X_COMPLIANCE_MAX_POSTS of them, at these
 # hours (UTC). Twice in one UTC day: one failed run still leaves the day covered, and X
-# bills a post read twice in a UTC day once.
-X_COMPLIANCE_RECENT_DAYS = env.int("X_COMPLIANCE_RECENT_DAYS", default=7)
-X_COMPLIANCE_MAX_POSTS = env.int("X_COMPLIANCE_MAX_POSTS", default=50_000)
+# bills a post read twice in a UTC day once. Each post looked up is a billed read: a wall's
+# posts cost about one read a day each while it is live or recent (bench/sync.py).
+X_COMPLIANCE_RECENT_DAYS = env.int("X_COMPLIANCE_RECENT_DAYS", default=2)
+X_COMPLIANCE_MAX_POSTS = env.int("X_COMPLIANCE_MAX_POSTS", default=10_000)
 X_COMPLIANCE_HOURS_UTC = env("X_COMPLIANCE_HOURS_UTC", default="1,13")
 
 CELERY_BEAT_SCHEDULE = {
