@@ -2,15 +2,20 @@
 long posts in full, a renamed hashtag's old posts off the wall. Through tweepy's real Client
 against the emulator."""
 
+from importlib import import_module
+
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
-from events.models import Tweet
+from events.models import Tweet, XAuthor
 from events.services import TweetupDetails, tweetup_update
 from events.sync.cycle import run_sync_cycle
 from events.sync.parsing import parse_page
 from events.sync.storing import store_page
 from tests.fixtures_sync import state, wall
+
+upgrade_pictures = import_module("events.migrations.0010_https_x_author_pictures").upgrade_pictures
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +103,58 @@ def test_a_read_of_the_old_tag_in_flight_during_the_rename_is_undone_by_the_next
 
     assert wall(tweetup) == []
     assert state(tweetup).hashtag == "DosPlainRenamed"
+
+
+def test_authors_pictures_are_kept_as_https_and_shown_over_their_initials(
+    x_search, sync_tweetup, client
+):
+    tweetup = sync_tweetup("ATXtweetup")
+    pictures = {
+        "pat_http": "http://pbs.twimg.com/profile_images/7/pat_normal.jpg",
+        "sam_script": "javascript:alert(1)",
+        "nora_none": "",
+    }
+    for username, url in pictures.items():
+        x_search.control.add_user(username, name=username.title(), profile_image_url=url)
+        x_search.post(f"Hi from {username} #ATXtweetup", username=username)
+
+    run_sync_cycle(now=x_search.cycle_time())
+
+    stored = dict(XAuthor.objects.values_list("username", "profile_image_url"))
+    assert stored == {
+        "pat_http": "https://pbs.twimg.com/profile_images/7/pat_normal.jpg",
+        "sam_script": "",
+        "nora_none": "",
+    }
+    page = client.get(tweetup.get_absolute_url()).text
+    assert (
+        '<span class="initials">Pa</span><img class="avatar" '
+        'src="https://pbs.twimg.com/profile_images/7/pat_normal.jpg"'
+    ) in page
+    assert '<span class="initials">Sa</span></span>' in page  # no picture: the initials
+    assert "javascript:" not in page
+
+
+def test_the_migration_upgrades_stored_http_author_pictures():
+    now = timezone.now()
+    urls = {
+        1: "http://pbs.twimg.com/profile_images/1/a_normal.jpg",
+        2: "HTTP://pbs.twimg.com/profile_images/2/b_normal.jpg",
+        3: "https://pbs.twimg.com/profile_images/3/c_normal.jpg",
+        4: "http://pbs.twimg.com/" + "a" * 479,
+        5: "",
+    }
+    for x_id, url in urls.items():
+        XAuthor.objects.create(
+            x_id=x_id, username=f"a{x_id}", name="A", profile_image_url=url, updated_at=now
+        )
+
+    upgrade_pictures(apps, None)
+
+    assert dict(XAuthor.objects.values_list("x_id", "profile_image_url")) == {
+        1: "https://pbs.twimg.com/profile_images/1/a_normal.jpg",
+        2: "https://pbs.twimg.com/profile_images/2/b_normal.jpg",
+        3: "https://pbs.twimg.com/profile_images/3/c_normal.jpg",
+        4: "",
+        5: "",
+    }
