@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import User
-from events.sync import run_sync_cycle
+from events.sync.cycle import run_sync_cycle
 from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, Person
 from tests.factories import CityFactory, TweetupFactory, UserFactory
 
