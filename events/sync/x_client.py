@@ -227,8 +227,9 @@ def search_page(
         detail = "; ".join(exc.api_messages) or str(exc)
         raise XRequestRejected(f"X rejected the search ({detail})") from exc
     except requests.Timeout as exc:
-        if (left := scope_remaining()) is not None and left <= 0:
-            raise DeadlineReached from exc  # cut off by the cycle's end, not X's own timeout
+        # Cut off by the cycle's end (give or take the timer's slack), not X's own timeout.
+        if (left := scope_remaining()) is not None and left <= 1:
+            raise DeadlineReached from exc
         raise XTransientError("X did not answer in time") from exc
     except requests.RequestException as exc:
         raise XTransientError("Could not reach X") from exc
