@@ -1,5 +1,6 @@
 """The hashtag sync at scale: X requests per cycle, posts read twice, storage speed, the wall,
-the overlap's cost, and (bench/sync_share.py) one hot hashtag against 300 quiet ones.
+the overlap's cost, the compliance check's cost, and (bench/sync_share.py) one hot hashtag
+against 300 quiet ones.
 
 Run: .venv/bin/python bench/sync.py
 
@@ -7,6 +8,8 @@ Run: .venv/bin/python bench/sync.py
 through tweepy's real Client over HTTP, stored in PostgreSQL. Then steady cycles two
 minutes apart with new posts, and a quiet one. Beside each cycle, the naive way (one query
 per tweetup, each with its own since_id) is run against the same posts, for comparison.
+Then the compliance check (posts deleted on X leave the walls) over those 500 live walls,
+with 1% of the posts deleted on X: its requests and posts read per run and per day.
 
 Uses its own PostgreSQL database (BENCH_SYNC_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/tweetups_bench_sync), creates and migrates it and
@@ -61,6 +64,7 @@ from events.models import (  # noqa: E402
     XAuthor,
 )
 from events.sync import reading as sync_reading  # noqa: E402
+from events.sync.compliance import compliance_check  # noqa: E402
 from events.sync.cycle import run_sync_cycle  # noqa: E402
 from events.sync.policy import read_ceiling  # noqa: E402
 from events.sync.x_client import RateBudget, search_page, search_query, x_client  # noqa: E402
@@ -203,6 +207,45 @@ def median_ms(function, runs: int = WALL_RUNS) -> float:
     return statistics.median(times)
 
 
+def compliance(control: EmulatorClient, now: datetime) -> None:
+    """The compliance check over every live wall, 1% of their posts deleted on X first."""
+    shown = list(TweetupTweet.objects.values_list("tweet_id", flat=True).distinct())
+    deleted = shown[:: len(shown) // (len(shown) // 100)][: len(shown) // 100]
+    for tweet_id in deleted:
+        control.delete_tweet(str(tweet_id))
+    control.clear_requests()
+    before = PostReadUsage.objects.get().posts_read
+    cap, settings.X_COMPLIANCE_MAX_POSTS = settings.X_COMPLIANCE_MAX_POSTS, 10**7
+    t0 = time.perf_counter()
+    report = compliance_check(now=now)
+    seconds = time.perf_counter() - t0
+    settings.X_COMPLIANCE_MAX_POSTS = cap
+    requests = len(control.requests("/2/tweets"))
+    counted = PostReadUsage.objects.get().posts_read - before
+    runs = len(settings.X_COMPLIANCE_HOURS_UTC.split(","))
+    walls = Tweetup.objects.count()
+    print()
+    print(
+        f"compliance check over {walls} live walls, {report.posts_to_check:,} posts shown "
+        f"({report.posts_to_check / walls:.0f} a wall), {len(deleted)} deleted on X: "
+        f"{requests} requests, {report.posts_read:,} posts read, {report.deleted} removed, "
+        f"in {seconds:.1f} s (counted against the budget: {counted:,})"
+    )
+    print(
+        f"per day ({runs} runs, X_COMPLIANCE_HOURS_UTC={settings.X_COMPLIANCE_HOURS_UTC}): "
+        f"{runs * requests} requests, {runs * report.posts_read:,} posts read and counted; X "
+        f"bills a post once per UTC day: {report.posts_read:,} billed "
+        f"(${report.posts_read * 0.005:,.2f}), {report.posts_read / walls:.0f} per live wall "
+        f"(${report.posts_read / walls * 0.005:.2f}); a wall is checked while live and "
+        f"{settings.X_COMPLIANCE_RECENT_DAYS} day(s) after"
+    )
+    print(
+        f"with the default cap of {cap:,} posts a run: {-(-min(cap, report.posts_to_check) // 100)}"
+        f" requests a run, the newest {min(cap, report.posts_to_check):,} posts; "
+        f"{max(report.posts_to_check - cap, 0):,} older ones not checked"
+    )
+
+
 # --- Main -----------------------------------------------------------------------------------
 def main() -> None:
     started = time.monotonic()
@@ -216,6 +259,7 @@ def main() -> None:
     shares = (settings.X_SYNC_TWEETUP_POSTS_PER_CYCLE, settings.X_SYNC_TWEETUP_DAILY_SHARE)
     settings.X_SYNC_TWEETUP_POSTS_PER_CYCLE = 10**9
     settings.X_RATE_BUDGET_KEY_PREFIX = f"bench-sync:{time.time()}"
+    settings.X_SYNC_CYCLE_SECONDS = 3600  # the backfill is one long cycle here
     recorder = Recorder()
     # Patched where the reads look them up (events.sync.reading).
     sync_reading.x_client = recorder.client
@@ -325,6 +369,8 @@ def main() -> None:
             f"note: the backfill's {first} requests exceed X's 450 per 15 minutes; with X's "
             f"limit it spreads over {-(-first // 450)} windows (rate-limited, rescheduled)."
         )
+
+        compliance(control, now)
 
         # The wall with 10,000 posts on one tweetup (a tenth of them hidden).
         hidden = list(TweetupTweet.objects.filter(tweetup=hot).values_list("pk", flat=True)[::10])

@@ -374,6 +374,11 @@ class XAuthor(models.Model):
     def x_profile_url(self) -> str:
         return f"https://x.com/{self.username}"
 
+    @property
+    def avatar_url(self) -> str:
+        """The picture events/_avatar.html shows, as for a User."""
+        return self.profile_image_url
+
 
 class TweetQuerySet(models.QuerySet):
     def for_wall(self, tweetup: "Tweetup", *, include_hidden: bool = False):

@@ -13,6 +13,8 @@ from django.utils.text import slugify
 from accounts.models import User
 from events import signals
 from events.models import City, Rsvp, Tweetup
+from events.sync.parsing import hashtag_key
+from events.sync.wall import wall_keep_hashtag
 from tweetups import page_cache
 
 
@@ -92,7 +94,7 @@ def tweetup_update(*, tweetup: Tweetup, actor: User, details: TweetupDetails) ->
         exclude_pk=tweetup.pk,
     ):
         raise _hashtag_clash_error(clash)
-    moved_from = tweetup.city.slug
+    moved_from, old_hashtag = tweetup.city.slug, tweetup.hashtag
     going = tweetup.rsvps.going().count()
     if details.capacity is not None and details.capacity < going:
         raise ValidationError(
@@ -112,6 +114,8 @@ def tweetup_update(*, tweetup: Tweetup, actor: User, details: TweetupDetails) ->
         ) from exc
     _promote_waitlist(tweetup)
     _store_going_count(tweetup)
+    if hashtag_key(tweetup.hashtag) != hashtag_key(old_hashtag):
+        wall_keep_hashtag(tweetup=tweetup)  # the sync then reads the new tag from the start
     page_cache.forget_tweetup(tweetup, moved_from=moved_from)
     return tweetup
 

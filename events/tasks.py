@@ -5,6 +5,7 @@ Both are safe to run twice or at once: each tweetup's sync lock and its read sta
 """
 
 import logging
+import time
 
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from events.sync.cycle import sync_cycle_plan
+from events.sync.deadline import deadline_scope
 from events.sync.errors import XTransientError
 from events.sync.reading import sync_failed, sync_tweetups
 from tweetups import heartbeat
@@ -31,20 +33,29 @@ def sync_cycle() -> dict:
     """Plan one sync cycle and queue a `sync_batch` task per query (X is not asked here)."""
     heartbeat.sync_cycle_ran()  # beat and a worker are alive: /readyz and organizers see it
     plan = sync_cycle_plan()
-    # A batch still queued several cycles later is stale: later cycles have planned its
-    # tweetups again (they only count as synced once read), so a backlog can't snowball.
-    expires = settings.X_SYNC_INTERVAL_SECONDS * 5
+    # Every batch of the cycle ends by its deadline; one still queued then is dropped. Its
+    # tweetups are still due (they only count as synced once read), so the next cycle plans
+    # them again, and a backlog can't snowball.
+    seconds = settings.X_SYNC_CYCLE_SECONDS
+    deadline = time.time() + seconds
     for batch in plan.batches:
-        sync_batch.apply_async((batch.tweetup_ids, batch.until_id), expires=expires)
+        sync_batch.apply_async((batch.tweetup_ids, batch.until_id, deadline), expires=seconds)
     return {"due": plan.due, "batches": len(plan.batches)}
 
 
 @shared_task(bind=True, max_retries=settings.X_SYNC_MAX_RETRIES)
-def sync_batch(self, tweetup_ids: list[int], until_id: int | None = None) -> dict:
-    """Read these tweetups' hashtags up to `until_id`; on X's rate limit, come back later."""
+def sync_batch(
+    self, tweetup_ids: list[int], until_id: int | None = None, deadline: float | None = None
+) -> dict:
+    """Read these tweetups' hashtags up to `until_id`, ending by `deadline` (a Unix time;
+    default X_SYNC_CYCLE_SECONDS from now); on X's rate limit, come back later."""
+    deadline = deadline or time.time() + settings.X_SYNC_CYCLE_SECONDS
     try:
-        report = sync_tweetups(tweetup_ids=tweetup_ids, until_id=until_id)
+        with deadline_scope(deadline):
+            report = sync_tweetups(tweetup_ids=tweetup_ids, until_id=until_id)
     except XTransientError as exc:
+        if time.time() >= deadline:  # the cycle is over: the next one reads what is left
+            return {"failed": str(exc), "carried_over": len(tweetup_ids)}
         if self.request.retries >= self.max_retries:
             sync_failed(tweetup_ids=tweetup_ids, error=str(exc))
             logger.error("Hashtag sync of %s gave up after retries: %s", tweetup_ids, exc)
@@ -72,5 +83,6 @@ def sync_batch(self, tweetup_ids: list[int], until_id: int | None = None) -> dic
         "links_added": report.links_added,
         "held_back": len(report.held_back),
         "failing": len(report.failing),
+        "carried_over": len(report.carried_over),
         "rescheduled": report.rate_limited_until is not None,
     }

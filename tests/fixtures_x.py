@@ -3,8 +3,8 @@
 - `x_emulator`: the emulator (one server per test session, reset before each test); use
   `x_emulator.base_url`, `x_emulator.control` (the /_emulator/ API: add_user, update_user,
   add_fault, requests, advance_clock, configure, post_tweet, post_tweets, generate_tweets,
-  tweets, clear_tweets, rate_limit, set_rate_limit, ...). Recent search takes the site's
-  X_BEARER_TOKEN.
+  tweets, clear_tweets, delete_tweet, rate_limit, set_rate_limit, ...). Recent search and
+  post lookup take the site's X_BEARER_TOKEN.
 - `x_emulator_settings`: the same emulator, with X_AUTHORIZE_URL and X_API_BASE_URL pointing
   the site at it.
 - `x_consent(authorize_url, ...)`: plays the browser on the consent screen and returns the

@@ -305,6 +305,9 @@ WALL_POLL_SECONDS = env.int("WALL_POLL_SECONDS", default=15)  # how often an ope
 X_SYNC_INTERVAL_SECONDS = env.int("X_SYNC_INTERVAL_SECONDS", default=120)
 X_SYNC_NEAR_INTERVAL_SECONDS = env.int("X_SYNC_NEAR_INTERVAL_SECONDS", default=3600)
 X_SYNC_FAR_INTERVAL_SECONDS = env.int("X_SYNC_FAR_INTERVAL_SECONDS", default=6 * 3600)
+# A cycle ends within this many seconds, however slowly X answers: what it didn't reach
+# (the rest of a query, or queries not started) is read by the next cycle.
+X_SYNC_CYCLE_SECONDS = env.int("X_SYNC_CYCLE_SECONDS", default=X_SYNC_INTERVAL_SECONDS)
 # After X refuses a search (401/403, or a 400 for one hashtag) a tweetup is tried again
 # after X_SYNC_FAILING_RETRY_MIN_SECONDS, then twice as long each time, up to this.
 X_SYNC_FAILING_RETRY_SECONDS = env.int("X_SYNC_FAILING_RETRY_SECONDS", default=3600)
@@ -328,6 +331,8 @@ X_MONTHLY_POST_READ_BUDGET = env.int("X_MONTHLY_POST_READ_BUDGET", default=100_0
 # month, spread over the days left); tweetups happening now come first.
 X_SYNC_TWEETUP_POSTS_PER_CYCLE = env.int("X_SYNC_TWEETUP_POSTS_PER_CYCLE", default=300)
 X_SYNC_TWEETUP_DAILY_SHARE = env.float("X_SYNC_TWEETUP_DAILY_SHARE", default=0.02)
+# The longest one request to X may take, start to end: connecting, the headers and the
+# whole body (a body trickled a byte at a time is cut off here, not read for minutes).
 X_API_TIMEOUT_SECONDS = env.float("X_API_TIMEOUT_SECONDS", default=20.0)
 # 5xx and timeouts: retried this many times, backing off exponentially (with jitter) up to
 # X_SYNC_RETRY_BACKOFF_MAX seconds between tries.
@@ -336,12 +341,27 @@ X_SYNC_RETRY_BACKOFF_MAX = env.int("X_SYNC_RETRY_BACKOFF_MAX", default=300)
 # Redis keys for the shared rate budget start with this (tests give each run its own).
 X_RATE_BUDGET_KEY_PREFIX = "tweetups:x-rate"
 
+# Posts deleted on X, or from accounts gone protected, leave the walls within a day (X's
+# developer terms): a check looks up the posts shown on walls of tweetups ending in the future
+# or at most X_COMPLIANCE_RECENT_DAYS ago, the newest X_COMPLIANCE_MAX_POSTS of them, at these
+# hours (UTC). Twice in one UTC day: one failed run still leaves the day covered, and X
+# bills a post read twice in a UTC day once. Each post looked up is a billed read: a wall's
+# posts cost about one read a day each while it is live or recent (bench/sync.py).
+X_COMPLIANCE_RECENT_DAYS = env.int("X_COMPLIANCE_RECENT_DAYS", default=2)
+X_COMPLIANCE_MAX_POSTS = env.int("X_COMPLIANCE_MAX_POSTS", default=10_000)
+X_COMPLIANCE_HOURS_UTC = env("X_COMPLIANCE_HOURS_UTC", default="1,13")
+
 CELERY_BEAT_SCHEDULE = {
     "hashtag-sync-cycle": {
         "task": "events.tasks.sync_cycle",
         "schedule": X_SYNC_INTERVAL_SECONDS,
         # A cycle queued while no worker ran is stale once the next one is due.
         "options": {"expires": X_SYNC_INTERVAL_SECONDS},
+    },
+    "wall-compliance-check": {
+        "task": "events.periodic.check_wall_compliance",
+        "schedule": crontab(minute=0, hour=X_COMPLIANCE_HOURS_UTC),
+        "options": {"expires": 6 * 3600},  # a run still queued by the next is dropped
     },
 }
 

@@ -101,9 +101,10 @@ class EmulatorClient:
         after: int = 0,
     ) -> dict:
         """Break the next `count` requests to `path`: kind is status, malformed, slow, json,
-        headers (an answer as usual, with `headers` over the usual ones) or truncated (an
-        answer billed in full, its body cut in half). With `query_contains`, only requests
-        whose query has that text; `after` lets that many of them through first.
+        headers (an answer as usual, with `headers` over the usual ones), truncated (an
+        answer billed in full, its body cut in half) or trickle (an answer as usual, its body
+        sent one byte every `delay_seconds`). With `query_contains`, only requests whose
+        query has that text; `after` lets that many of them through first.
 
         A 429 on recent search or a following list says in x-rate-limit-reset that the
         budget comes back in `reset_seconds` (default: when the current window ends). Any
@@ -200,6 +201,10 @@ class EmulatorClient:
     def usage(self) -> dict:
         """What X bills: {"posts_billed" (each post once per UTC day), "posts_sent", "by_day"}."""
         return self._call("GET", "usage")["data"]
+
+    def delete_tweet(self, tweet_id: str) -> None:
+        """The author deletes the post: X's search and lookup no longer find it."""
+        self._call("DELETE", f"tweets/{tweet_id}")
 
     def rate_limit(self) -> dict:
         """The app's recent-search budget: limit, remaining, reset, window_seconds."""

@@ -16,13 +16,15 @@ PUT    /_emulator/users/<id>/following  {"user_ids"?: [existing ids, newest foll
                                      "protected_every"?: every Nth made-up one is protected}
 GET    /_emulator/faults            armed faults
 POST   /_emulator/faults            {"path", "kind": status|malformed|slow|json|headers|
-                                     truncated, "count"?, "status"?, "delay_seconds"?, "body"?,
-                                     "reset_seconds"?, "headers"?, "query_contains"?, "after"?};
-                                     "headers" answers normally with the given headers over the
-                                     usual ones (any kind may carry them); "truncated" answers
-                                     (and bills) in full, then cuts the body in half;
-                                     "query_contains" hits only requests whose query has that
-                                     text; "after" lets that many through first
+                                     truncated|trickle, "count"?, "status"?, "delay_seconds"?,
+                                     "body"?, "reset_seconds"?, "headers"?, "query_contains"?,
+                                     "after"?}; "headers" answers normally with the given
+                                     headers over the usual ones (any kind may carry them);
+                                     "truncated" answers (and bills) in full, then cuts the
+                                     body in half; "trickle" answers normally, the body one
+                                     byte every delay_seconds; "query_contains" hits only
+                                     requests whose query has that text; "after" lets that
+                                     many through first
 DELETE /_emulator/faults
 GET    /_emulator/requests          X API requests seen, oldest first (secrets redacted)
 DELETE /_emulator/requests
@@ -43,6 +45,8 @@ POST   /_emulator/tweets/bulk       {"tweets": [spec, ...]} (all stored, or none
 DELETE /_emulator/tweets            forget every post
 GET    /_emulator/usage             {"data": {"posts_billed", "posts_sent", "by_day"}}: what X
                                      bills, each post once per UTC day it was sent
+DELETE /_emulator/tweets/<id>       its author deletes the post: search and lookup (GET
+                                     /2/tweets) no longer find it; 404 if there is no such post
 GET    /_emulator/rate-limit        the app's recent-search budget: {"data": {"limit",
                                      "remaining", "reset", "window_seconds"}}
 POST   /_emulator/rate-limit        {"limit"?, "remaining"?, "window_seconds"?,
@@ -230,6 +234,10 @@ def _route(state: EmulatorState, method: str, route: str, payload: dict) -> Resp
             return json_response({"data": []})
         case ("GET", ["usage"]):
             return json_response({"data": state.usage()})
+        case ("DELETE", ["tweets", tweet_id]):
+            if not state.delete_tweet(tweet_id):
+                return _error("no such post", 404)
+            return json_response({"data": {"deleted": True}})
         case ("GET", ["rate-limit"]):
             return json_response({"data": state.search_rate_limit()})
         case ("POST", ["rate-limit"]):

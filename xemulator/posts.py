@@ -57,6 +57,15 @@ class SearchPage:
 
 
 @dataclass(frozen=True)
+class LookupResult:
+    """GET /2/tweets: the posts found, and the ids X answers with an error each."""
+
+    page: SearchPage
+    missing: list[str]  # deleted, or never were
+    unauthorized: list[str]  # a protected account's
+
+
+@dataclass(frozen=True)
 class _PostSpec:
     """A post to store, checked; the author may still need creating."""
 
@@ -147,6 +156,32 @@ class PostsMixin:
                 )
             return self._store_posts(checked)
 
+    def delete_tweet(self, tweet_id: str) -> bool:
+        """The author deletes a post: search and lookup no longer find it. False if unknown."""
+        if not isinstance(tweet_id, str) or not tweet_id.isdigit():
+            return False
+        with self.lock:
+            return self.tweets.remove(int(tweet_id)) is not None
+
+    def lookup_tweets(self, ids: list[str], *, viewer_id: str | None = None) -> LookupResult:
+        """Posts by id, as GET /2/tweets finds them: stored and visible ones (in the order
+        asked), the ids of deleted or unknown ones, and those of protected accounts' posts
+        (visible to their author only, when `viewer_id` is theirs)."""
+        with self.lock:
+            found, missing, unauthorized = [], [], []
+            for tweet_id in ids:
+                tweet = self.tweets.by_id.get(int(tweet_id))
+                author = self.users.get(tweet.author_id) if tweet else None
+                if tweet is None or author is None:
+                    missing.append(tweet_id)
+                elif author.protected and author.id != viewer_id:
+                    unauthorized.append(tweet_id)
+                else:
+                    found.append(tweet)
+            return LookupResult(
+                page=self._page(found, more=False), missing=missing, unauthorized=unauthorized
+            )
+
     def clear_tweets(self) -> None:
         with self.lock:
             self.tweets = TweetStore()
@@ -191,8 +226,13 @@ class PostsMixin:
                 found = ranked[: max_results + 1]
             else:
                 found = list(islice(visible, max_results + 1))
-            page = found[:max_results]
+            return self._page(found[:max_results], more=len(found) > max_results)
 
+    def _page(self, page: list[Tweet], *, more: bool) -> SearchPage:
+        """Posts with what their expansions may need: authors, mentioned accounts, originals."""
+        with self.lock:
+            users = self.users
+            user_ids = self._user_ids_by_username()
             referenced = {
                 t.retweeted_id: original
                 for t in page
@@ -208,7 +248,7 @@ class PostsMixin:
             wanted |= set(mentioned.values())
             return SearchPage(
                 tweets=page,
-                more=len(found) > max_results,
+                more=more,
                 users={i: replace(users[i]) for i in wanted if i in users},
                 user_ids_by_username=mentioned,
                 referenced=referenced,

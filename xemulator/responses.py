@@ -42,6 +42,8 @@ class Response:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    # Seconds between the body's bytes: a "trickle" fault sends the body a byte at a time.
+    trickle_seconds: float = 0.0
 
 
 def json_response(

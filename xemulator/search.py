@@ -444,34 +444,12 @@ def _page_json(state: EmulatorState, params: SearchParams, page) -> dict:
     if not tweets:
         return {"meta": {"result_count": 0}}
     data = [tweet_json(t, params.tweet_fields) for t in tweets]
-
-    wanted_users: list[str] = []  # ids, in the order X lists them: authors first
-    referenced = []
-    if "referenced_tweets.id" in params.expansions or (
-        "referenced_tweets.id.author_id" in params.expansions
-    ):
-        referenced = [
-            page.referenced[t.retweeted_id] for t in tweets if t.retweeted_id in page.referenced
-        ]
-    if "author_id" in params.expansions:
-        wanted_users += [t.author_id for t in tweets]
-    if "entities.mentions.username" in params.expansions:
-        for tweet in tweets:
-            for mention in tweet.entities.get("mentions", []):
-                user_id = page.user_ids_by_username.get(mention["username"].casefold())
-                if user_id:
-                    wanted_users.append(user_id)
-    if "referenced_tweets.id.author_id" in params.expansions:
-        wanted_users += [t.author_id for t in referenced]
-
-    includes: dict[str, list] = {}
-    users = [page.users[i] for i in dict.fromkeys(wanted_users) if i in page.users]
-    if users:
-        includes["users"] = [user_json(u, params.user_fields) for u in users]
-    if referenced and "referenced_tweets.id" in params.expansions:
-        unique = {t.id: t for t in referenced}.values()
-        includes["tweets"] = [tweet_json(t, params.tweet_fields) for t in unique]
-
+    includes = expansion_includes(
+        page,
+        expansions=params.expansions,
+        tweet_fields=params.tweet_fields,
+        user_fields=params.user_fields,
+    )
     ids = [t.id for t in tweets]
     meta = {
         "newest_id": str(max(ids)),
@@ -487,3 +465,36 @@ def _page_json(state: EmulatorState, params: SearchParams, page) -> dict:
         result["includes"] = includes
     result["meta"] = meta
     return result
+
+
+def expansion_includes(
+    page, *, expansions: frozenset[str], tweet_fields: tuple[str, ...], user_fields
+) -> dict[str, list]:
+    """The `includes` of an answer with these posts: the users and posts `expansions` ask
+    for, in the order X lists them (authors first)."""
+    tweets = page.tweets
+    wanted_users: list[str] = []  # ids, in the order X lists them: authors first
+    referenced = []
+    if "referenced_tweets.id" in expansions or ("referenced_tweets.id.author_id" in expansions):
+        referenced = [
+            page.referenced[t.retweeted_id] for t in tweets if t.retweeted_id in page.referenced
+        ]
+    if "author_id" in expansions:
+        wanted_users += [t.author_id for t in tweets]
+    if "entities.mentions.username" in expansions:
+        for tweet in tweets:
+            for mention in tweet.entities.get("mentions", []):
+                user_id = page.user_ids_by_username.get(mention["username"].casefold())
+                if user_id:
+                    wanted_users.append(user_id)
+    if "referenced_tweets.id.author_id" in expansions:
+        wanted_users += [t.author_id for t in referenced]
+
+    includes: dict[str, list] = {}
+    users = [page.users[i] for i in dict.fromkeys(wanted_users) if i in page.users]
+    if users:
+        includes["users"] = [user_json(u, user_fields) for u in users]
+    if referenced and "referenced_tweets.id" in expansions:
+        unique = {t.id: t for t in referenced}.values()
+        includes["tweets"] = [tweet_json(t, tweet_fields) for t in unique]
+    return includes

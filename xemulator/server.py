@@ -15,7 +15,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from xemulator import control, following, oauth, search, users
+from xemulator import control, following, lookup, oauth, search, users
 from xemulator.client import EmulatorClient
 from xemulator.responses import Request, Response, json_response, problem_response
 from xemulator.state import EmulatorConfig, EmulatorState, Fault
@@ -35,6 +35,7 @@ ROUTES = {
     ("POST", "/2/oauth2/revoke"): oauth.revoke,
     ("GET", "/2/users/me"): users.me,
     ("GET", search.SEARCH_PATH): search.search_recent,
+    ("GET", lookup.LOOKUP_PATH): lookup.lookup_tweets,
 }
 # Paths with an id in them: (method, matches(path), handler).
 PATTERN_ROUTES = (("GET", following.matches, following.users_following),)
@@ -69,6 +70,8 @@ def dispatch(state: EmulatorState, request: Request) -> Response:
         if fault is not None and fault.kind == "truncated":
             # Answered (and billed) in full, then the connection dropped half-way.
             response.body = response.body[: len(response.body) // 2]
+        if fault is not None and fault.kind == "trickle":
+            response.trickle_seconds = fault.delay_seconds
     elif (headers := _fault_rate_limit_headers(state, fault, request)) is not None:
         response.headers.update(headers)
     if fault is not None and fault.headers:
@@ -100,7 +103,9 @@ def _fault_response(fault: Fault) -> Response | None:
             return Response(200, b'{"data": {"id": "14600', {"Content-Type": "application/json"})
         case "json":
             return json_response(fault.body, fault.status or 200)
-    return None  # "slow": late; "headers": other headers; "truncated": cut off
+    # "slow": answer normally, late; "trickle": answer normally, the body a byte at a time;
+    # "headers": answer normally; "truncated": cut off.
+    return None
 
 
 def _log_entry(request: Request, response: Response, fault: Fault | None) -> dict:
@@ -142,7 +147,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         # The client may have given up already, e.g. timed out during a "slow" fault.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(response.body)
+            if response.trickle_seconds > 0:
+                self._trickle(response)
+            else:
+                self.wfile.write(response.body)
+
+    def _trickle(self, response: Response) -> None:
+        """The body a byte at a time, `trickle_seconds` apart; a reset stops it."""
+        self.wfile.flush()
+        state, generation = self.server.state, self.server.state.generation
+        for index in range(len(response.body)):
+            self.wfile.write(response.body[index : index + 1])
+            self.wfile.flush()
+            state.wait(response.trickle_seconds)
+            if state.generation != generation:
+                self.close_connection = True
+                return
 
     def _answer(self) -> Response:
         length = int(self.headers.get("Content-Length") or 0)

@@ -29,7 +29,7 @@ from xemulator.tweets import TweetStore
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 USER_ID_RE = re.compile(r"^[0-9]{1,19}$")
-FAULT_KINDS = ("status", "malformed", "slow", "json", "headers", "truncated")
+FAULT_KINDS = ("status", "malformed", "slow", "json", "headers", "truncated", "trickle")
 FIRST_NEW_USER_ID = 1900000000000000001
 
 # X's own wording; the clients only show or log them.
@@ -65,6 +65,9 @@ class EmulatorConfig:
     # X's search index runs behind: a post shows up in search this many seconds after it
     # was made (its id still says when it was made).
     search_index_lag_seconds: float = 0.0
+    # GET /2/tweets (post lookup), per 15 minutes: per app, and per user.
+    lookup_rate_limit: int = 3500
+    lookup_user_rate_limit: int = 5000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> EmulatorConfig:
@@ -214,7 +217,13 @@ class EmulatorState(PostsMixin, FollowsMixin):
             self._posts_sent = 0
 
     def configure(self, **changes) -> EmulatorConfig:
-        for name in ("search_rate_limit", "search_user_rate_limit", "follows_rate_limit"):
+        for name in (
+            "search_rate_limit",
+            "search_user_rate_limit",
+            "follows_rate_limit",
+            "lookup_rate_limit",
+            "lookup_user_rate_limit",
+        ):
             if name in changes and changes[name] < 0:
                 raise EmulatorError(f"{name} must be 0 or more")
         if changes.get("search_index_lag_seconds", 0) < 0:

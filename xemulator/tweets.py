@@ -232,6 +232,17 @@ class TweetStore:
         for tag in touched:
             self._by_hashtag[tag].sort()
 
+    def remove(self, tweet_id: int) -> Tweet | None:
+        """Forget one post (deleted by its author); None if there was no such post."""
+        tweet = self.by_id.pop(tweet_id, None)
+        if tweet is None:
+            return None
+        for ids in (self._ids, *(self._by_hashtag[tag] for tag in tweet.hashtag_set)):
+            index = bisect_left(ids, tweet_id)
+            if index < len(ids) and ids[index] == tweet_id:
+                del ids[index]
+        return tweet
+
     def newest_first(
         self, *, above: int, below: int, hashtags: frozenset[str] | None = None
     ) -> Iterator[Tweet]:

@@ -3,12 +3,15 @@ each), then read by the `sync_batch` task or here and now."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.utils import timezone
 
 from events.models import Tweetup
+from events.sync.deadline import deadline_scope
 from events.sync.errors import XAuthFailed, XRateLimited, XSearchError, XTransientError
 from events.sync.fairness import is_live
 from events.sync.locks import tweetup_sync_locks
@@ -102,19 +105,30 @@ def run_sync_cycle(
 ) -> CycleReport:
     """One sync cycle read here and now, batch after batch (the `sync_hashtags` command).
 
-    `tweetup_ids` limits the cycle to those tweetups; `force` reads them even if not due.
+    It ends within X_SYNC_CYCLE_SECONDS: what it didn't reach is left for the next cycle
+    (`carried_over`). `tweetup_ids` limits the cycle to those tweetups; `force` reads them
+    even if not due.
     """
     now = now or timezone.now()
+    deadline = time.time() + settings.X_SYNC_CYCLE_SECONDS
     report = sync_cycle_plan(now=now, tweetup_ids=tweetup_ids, force=force)
-    for index, batch in enumerate(report.batches):
-        try:
-            report.add(sync_tweetups(**vars(batch), force=force, now=now, progress=progress))
-        except XTransientError as exc:
-            report.add(getattr(exc, "report", None) or SyncReport())  # pages stored stay
-            if progress:
-                progress(f"{exc}: left for the next cycle")
-        if report.stopped:  # the rest would not get through either: say so, ask nothing
-            rest = [pk for later in report.batches[index + 1 :] for pk in later.tweetup_ids]
-            sync_stopped(tweetup_ids=rest, reason=_stop_reason(report, now), now=now)
-            break
+    with deadline_scope(deadline):
+        for index, batch in enumerate(report.batches):
+            if time.time() >= deadline:
+                report.carried_over.update(
+                    pk for b in report.batches[index:] for pk in b.tweetup_ids
+                )
+                if progress:
+                    progress("the cycle's time is up: the rest is left for the next cycle")
+                break
+            try:
+                report.add(sync_tweetups(**vars(batch), force=force, now=now, progress=progress))
+            except XTransientError as exc:
+                report.add(getattr(exc, "report", None) or SyncReport())  # pages stored stay
+                if progress:
+                    progress(f"{exc}: left for the next cycle")
+            if report.stopped:  # the rest would not get through either: say so, ask nothing
+                rest = [pk for later in report.batches[index + 1 :] for pk in later.tweetup_ids]
+                sync_stopped(tweetup_ids=rest, reason=_stop_reason(report, now), now=now)
+                break
     return report

@@ -34,5 +34,12 @@ class XAuthFailed(XSearchError):
     """X refused our credentials (401/403): retrying won't help until someone fixes them."""
 
 
+class DeadlineReached(XSearchError):
+    """The cycle's time is up: what it didn't reach is read by the next cycle."""
+
+    def __init__(self):
+        super().__init__("the cycle's time is up")
+
+
 class XRequestRejected(XSearchError):
     """X said the request itself was wrong (400 and other 4xx)."""

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from accounts.x.formats import X_ID_RE
+from accounts.x.formats import X_ID_RE, x_picture_url
 from events.sync.errors import XTransientError
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,8 @@ def parse_author(raw: dict) -> Author:
         x_id=_x_id(raw["id"]),
         username=_text(raw["username"], limit=50),
         name=_text(raw.get("name"), limit=100, required=False) or raw["username"],
-        profile_image_url=_text(raw.get("profile_image_url"), limit=500, required=False),
+        # https, as X serves it too: the CSP's img-src blocks http: pictures.
+        profile_image_url=x_picture_url(raw.get("profile_image_url")),
     )
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from events.models import SYNC_AFTER_END, HashtagSync, Tweetup
 from events.sync.errors import (
+    DeadlineReached,
     XAuthFailed,
     XRateLimited,
     XRequestRejected,
@@ -46,6 +47,7 @@ from events.sync.policy import (
     within_window,
 )
 from events.sync.storing import link_stored_posts, store_page
+from events.sync.wall import wall_keep_hashtag
 from events.sync.x_client import RateBudget, search_page, search_query, x_client
 
 # One logger for the package: log lines read "events.sync" whichever module wrote them.
@@ -70,6 +72,7 @@ class SyncReport:
     bad_data: set[int] = field(default_factory=set)  # data the sync can't work with
     held_back: set[int] = field(default_factory=set)  # their share of the budget is read
     failing: dict[int, datetime] = field(default_factory=dict)  # X refused: retry at
+    carried_over: set[int] = field(default_factory=set)  # not reached in the cycle's time
     rate_limited_until: datetime | None = None
     auth_failed: bool = False
     budget_exhausted: bool = False
@@ -90,6 +93,7 @@ class SyncReport:
         self.bad_data |= other.bad_data
         self.held_back |= other.held_back
         self.failing |= other.failing
+        self.carried_over |= other.carried_over
         self.rate_limited_until = self.rate_limited_until or other.rate_limited_until
         self.auth_failed |= other.auth_failed
         self.budget_exhausted |= other.budget_exhausted
@@ -225,6 +229,7 @@ def _prepare(
         sync.hashtag, sync.since_id = tweetup.hashtag, None
         sync.pending_until_id = sync.pending_newest_id = None
         sync.save(update_fields=["hashtag", *CURSOR_FIELDS])
+        wall_keep_hashtag(tweetup=tweetup)  # again: a read of the old tag may have been in flight
     if sync.since_id is None and sync.pending_until_id is None:
         # Another tweetup has read this hashtag: its posts are here already.
         link_stored_posts(tweetup, sync, now=now)
@@ -310,6 +315,12 @@ def sync_tweetups(
                     shares=shares,
                     progress=progress,
                 )
+            except DeadlineReached:
+                # Pages read so far are stored with their cursor; the rest is the next cycle's.
+                report.carried_over |= {t.pk for chunk in [members, *queries] for t, _ in chunk}
+                if progress:
+                    progress("the cycle's time is up: the rest is left for the next cycle")
+                break
             except (XRateLimited, XAuthFailed, BudgetExhausted) as exc:
                 # Nothing more will get through now: every query left waits.
                 report.stop(exc)

@@ -1,4 +1,5 @@
-"""The wall: the organizer hides posts, or shows them again."""
+"""The wall: the organizer hides posts, or shows them again; a renamed hashtag takes the
+posts that carry only the old one off the wall."""
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -6,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from events.models import Tweet, Tweetup, TweetupTweet
+from events.sync.parsing import hashtag_key
 from tweetups import page_cache
 
 
@@ -31,3 +33,28 @@ def wall_post_hide(*, tweetup: Tweetup, tweet: Tweet, actor: User) -> TweetupTwe
 def wall_post_show(*, tweetup: Tweetup, tweet: Tweet, actor: User) -> TweetupTweet:
     """Show a hidden post on the tweetup's wall again (organizer only)."""
     return _set_hidden(tweetup=tweetup, tweet=tweet, actor=actor, hidden=False)
+
+
+def _tags(entities: object) -> set[str]:
+    hashtags = entities.get("hashtags") if isinstance(entities, dict) else None
+    return {
+        hashtag_key(tag["tag"])
+        for tag in hashtags or []
+        if isinstance(tag, dict) and isinstance(tag.get("tag"), str)
+    }
+
+
+def wall_keep_hashtag(*, tweetup: Tweetup) -> int:
+    """Take the posts that don't carry the tweetup's hashtag off its wall (after the
+    organizer renamed it: #DosPlain posts leave #DosPlainRenamed's wall); returns how many.
+
+    The posts stay stored (another wall may show them). Called by the rename, and by the
+    sync when it notices the rename, which catches a read of the old tag still in flight.
+    """
+    tag = hashtag_key(tweetup.hashtag)
+    links = TweetupTweet.objects.filter(tweetup=tweetup).values_list("pk", "tweet__entities")
+    stale = [pk for pk, entities in links.iterator() if tag not in _tags(entities)]
+    if stale:
+        TweetupTweet.objects.filter(pk__in=stale).delete()
+        page_cache.forget(f"tweetup:{tweetup.slug}")
+    return len(stale)

@@ -13,15 +13,17 @@ import logging
 import re
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import requests
 import tweepy
 from django.conf import settings
 from django.core.cache import cache
-from requests.adapters import HTTPAdapter
 
+from events.sync.deadline import DeadlineHTTPAdapter, scope_remaining
 from events.sync.errors import (
+    DeadlineReached,
     XAuthFailed,
     XRateLimited,
     XRequestRejected,
@@ -47,13 +49,14 @@ RATE_HEADER_RE = re.compile(r"^[0-9]{1,12}$")  # a count, or a Unix time in seco
 # --- The client ------------------------------------------------------------------------------
 
 
-class BaseURLAdapter(HTTPAdapter):
-    """Sends requests for X's API hosts to `base_url` instead, with a default timeout."""
+class BaseURLAdapter(DeadlineHTTPAdapter):
+    """Sends requests for X's API hosts to `base_url` instead, each ending within `timeout`
+    seconds, body included (events/sync/deadline.py)."""
 
     def __init__(self, base_url: str, *, timeout: float):
-        super().__init__(max_retries=0)  # retries are the sync's decision, with backoff
+        # Retries are the sync's decision, with backoff.
+        super().__init__(seconds=timeout, max_retries=0)
         self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
 
     def send(self, request, **kwargs):
         for host in X_HOSTS:
@@ -62,8 +65,6 @@ class BaseURLAdapter(HTTPAdapter):
                 # Proxies were picked for X's host; pick again for where it really goes.
                 kwargs["proxies"] = requests.utils.get_environ_proxies(request.url)
                 break
-        if kwargs.get("timeout") is None:  # tweepy sets none: never wait forever
-            kwargs["timeout"] = self.timeout
         response = super().send(request, **kwargs)
         # tweepy reads a 429's x-rate-limit-reset with int(), and a ValueError would escape
         # every handler: a header that is not a plain number goes before tweepy sees it.
@@ -188,7 +189,11 @@ def search_page(
     rate_budget: RateBudget,
     now: datetime,
 ) -> SearchPage:
-    """One request to recent search, after taking its share of the rate budget."""
+    """One request to recent search, after taking its share of the rate budget.
+
+    Inside a `deadline_scope` whose time is up, DeadlineReached instead, X not asked."""
+    if (left := scope_remaining()) is not None and left <= 0:
+        raise DeadlineReached
     if (retry_at := rate_budget.take(now.timestamp())) is not None:
         raise XRateLimited(retry_at)
     params = {
@@ -223,6 +228,9 @@ def search_page(
         detail = "; ".join(exc.api_messages) or str(exc)
         raise XRequestRejected(f"X rejected the search ({detail})") from exc
     except requests.Timeout as exc:
+        # Cut off by the cycle's end (give or take the timer's slack), not X's own timeout.
+        if (left := scope_remaining()) is not None and left <= 1:
+            raise DeadlineReached from exc
         raise XTransientError("X did not answer in time") from exc
     except requests.RequestException as exc:
         raise XTransientError("Could not reach X") from exc
@@ -242,3 +250,77 @@ def search_page(
     if not isinstance(payload, dict):
         raise XUnreadableAnswer("X sent an answer that was not a JSON object", billed=max_results)
     return parse_page(payload)
+
+
+# --- Posts by id (the compliance check) ------------------------------------------------------
+
+LOOKUP_MAX_IDS = 100  # X's limit per request
+NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
+NOT_AUTHORIZED = "https://api.twitter.com/2/problems/not-authorized-for-resource"
+
+
+@dataclass
+class LookupPage:
+    """What X said about some post ids: still there, gone, or a protected account's."""
+
+    found: set[int]
+    gone: set[int]  # deleted, or its account deleted or suspended: "Not Found Error"
+    protected: set[int]  # "Authorization Error": its account went protected
+    result_count: int  # posts X sent: what X bills
+
+
+def _error_ids(errors: list, kind: str) -> set[int]:
+    ids = set()
+    for error in errors:
+        if not isinstance(error, dict) or error.get("type") != kind:
+            continue
+        if error.get("resource_type") not in (None, "tweet"):
+            continue  # e.g. an expanded user's problem, not the post's
+        value = error.get("resource_id") or error.get("value")
+        if isinstance(value, str) and value.isdigit():
+            ids.add(int(value))
+    return ids
+
+
+def lookup_posts(client: tweepy.Client, ids: list[int]) -> LookupPage:
+    """One GET /2/tweets for up to 100 post ids: which X still shows the app."""
+    if not 1 <= len(ids) <= LOOKUP_MAX_IDS:
+        raise ValueError(f"look up 1 to {LOOKUP_MAX_IDS} ids at a time, not {len(ids)}")
+    try:
+        response = client.get_tweets([str(i) for i in ids], tweet_fields=["author_id"])
+    except tweepy.TooManyRequests as exc:
+        latest = int(time.time()) + RATE_WINDOW_SECONDS + 60
+        reset = min(exc.reset_time or latest, latest)
+        raise XRateLimited(datetime.fromtimestamp(reset, UTC)) from exc
+    except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+        raise XAuthFailed(f"X refused the app's credentials ({exc.response.status_code})") from exc
+    except tweepy.TwitterServerError as exc:
+        raise XTransientError(f"X had a problem ({exc.response.status_code})") from exc
+    except tweepy.HTTPException as exc:
+        detail = "; ".join(exc.api_messages) or str(exc)
+        raise XRequestRejected(f"X rejected the lookup ({detail})") from exc
+    except requests.Timeout as exc:
+        raise XTransientError("X did not answer in time") from exc
+    except requests.RequestException as exc:
+        raise XTransientError("Could not reach X") from exc
+    try:
+        payload = response.json()
+    except ValueError as exc:
+        raise XTransientError("X sent an answer that was not valid JSON") from exc
+    if not isinstance(payload, dict):
+        raise XTransientError("X sent an answer that was not a JSON object")
+    data = payload.get("data") if isinstance(payload.get("data"), list) else []
+    errors = payload.get("errors") if isinstance(payload.get("errors"), list) else []
+    asked = set(ids)
+    found = {
+        int(post["id"])
+        for post in data
+        if isinstance(post, dict) and isinstance(post.get("id"), str) and post["id"].isdigit()
+    }
+    return LookupPage(
+        found=found & asked,
+        # An id X both returned and listed as a problem stays: only a clear answer removes.
+        gone=(_error_ids(errors, NOT_FOUND) & asked) - found,
+        protected=(_error_ids(errors, NOT_AUTHORIZED) & asked) - found,
+        result_count=len(data),
+    )

@@ -156,6 +156,25 @@ def test_a_slow_fault_answers_normally_after_the_delay(x_app, x_emulator):
     assert x_emulator.control.requests("/2/users/me")[-1]["fault"] == "slow"
 
 
+def test_a_trickle_fault_sends_the_usual_answer_a_byte_at_a_time(x_app, x_emulator):
+    token = x_app.access_token()
+    expected = x_app.me(token).content
+    x_emulator.control.add_fault("/2/users/me", "trickle", delay_seconds=0.002)
+
+    response = requests.get(
+        x_app.base_url + "/2/users/me",
+        headers={"Authorization": f"Bearer {token}"},
+        stream=True,
+        timeout=10,
+    )
+    first = response.raw.read1(1024)  # what has come so far: a byte or so, not the body
+    rest = response.raw.read()
+
+    assert len(first) < len(expected) / 2
+    assert first + rest == expected
+    assert x_emulator.control.requests("/2/users/me")[-1]["fault"] == "trickle"
+
+
 @pytest.mark.parametrize(
     "payload",
     [

@@ -49,6 +49,11 @@ class Command(BaseCommand):
                 f"X refused the search for {len(report.failing)} tweetup(s); they are tried "
                 "again soon."
             )
+        if report.carried_over:
+            self.stderr.write(
+                f"The cycle's time ran out: {len(report.carried_over)} tweetup(s) are left for "
+                "the next cycle."
+            )
         if report.bad_data:
             self.stderr.write(
                 f"{len(report.bad_data)} tweetup(s) have data the sync can't work with and were "
