@@ -11,11 +11,13 @@ from events.models import (
     MAX_DURATION,
     City,
     Rsvp,
+    Topic,
     Tweetup,
 )
 from events.services import TweetupDetails
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+MAX_TOPICS = 3
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -60,6 +62,12 @@ class TweetupForm(forms.Form):
         required=False,
         help_text="Plain text. Links become clickable.",
     )
+    topics = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Pick at least one topic, so people can find it."},
+        help_text=f"One to {MAX_TOPICS}: what it's about.",
+    )
 
     def __init__(self, *args, instance: Tweetup | None = None, **kwargs):
         self.instance = instance
@@ -74,6 +82,7 @@ class TweetupForm(forms.Form):
                 "capacity": instance.capacity,
                 "hashtag": f"#{instance.hashtag}",
                 "description": instance.description,
+                "topics": list(instance.topics.all()),
             }
         super().__init__(*args, **kwargs)
 
@@ -88,6 +97,12 @@ class TweetupForm(forms.Form):
                 "A hashtag needs at least one letter: X doesn't link #2030 or #_1."
             )
         return tag
+
+    def clean_topics(self):
+        topics = self.cleaned_data["topics"]
+        if len(topics) > MAX_TOPICS:
+            raise forms.ValidationError(f"Pick at most {MAX_TOPICS} topics.")
+        return topics
 
     def clean(self):
         cleaned = super().clean()
@@ -130,6 +145,7 @@ class TweetupForm(forms.Form):
             capacity=data["capacity"],
             hashtag=data["hashtag"],
             description=data["description"].strip(),
+            topics=list(data["topics"]),
         )
 
 

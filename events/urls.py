@@ -1,6 +1,6 @@
 from django.urls import path
 
-from events.views import listings, organizing, tweetup, wall
+from events.views import discovery, listings, organizing, tweetup, wall
 
 app_name = "events"
 urlpatterns = [
@@ -8,6 +8,9 @@ urlpatterns = [
     path("cities/", listings.city_pick, name="city_pick"),
     path("c/<slug:slug>/", listings.city_detail, name="city"),
     path("mine/", listings.my_tweetups, name="my_tweetups"),
+    path("search/", discovery.search, name="search"),
+    path("topics/", discovery.topic_list, name="topics"),
+    path("topics/<slug:slug>/", discovery.topic_detail, name="topic"),
     path("new/", organizing.tweetup_new, name="tweetup_new"),
     path("t/<slug:slug>/", tweetup.tweetup_detail, name="tweetup"),
     path("t/<slug:slug>/edit/", organizing.tweetup_edit, name="tweetup_edit"),
