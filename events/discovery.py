@@ -39,6 +39,7 @@ def filter_key(data: QueryDict) -> str:
 
 
 def listing_makers(
+    name: str,
     *,
     data: QueryDict,
     number: int,
@@ -49,7 +50,8 @@ def listing_makers(
     context: Callable[[], dict] = dict,
 ) -> dict[str, Callable[[], Any]]:
     """The filter form and one page of `rows(filters)`, rendered from `template`'s
-    `results` partial. `filters` is called once, and only if a part is rendered."""
+    `results` partial. `filters` is called once, and only if a part is rendered. `name`
+    tells the page's parts from those of other pages in the same cache scope."""
     key = filter_key(data)
     filters = cache(filters)
 
@@ -63,7 +65,7 @@ def listing_makers(
         values = {"filters": filters(), "action": action, **context()}
         return render_to_string("events/_filters.html", values)
 
-    return {f"results:{key}:{number}": results, f"filters:{key}": form}
+    return {f"results:{name}:{key}:{number}": results, f"filters:{name}:{key}": form}
 
 
 def part_names(makers: dict) -> tuple[str, str]:
@@ -87,6 +89,7 @@ def search_makers(data: QueryDict, *, number: int, now: datetime) -> dict[str, C
         return tweetups.for_listing()
 
     return listing_makers(
+        "search",
         data=data,
         number=number,
         template="events/search.html",
@@ -106,6 +109,7 @@ def topic_makers(slug: str, data: QueryDict, *, number: int, now: datetime) -> d
         return checked.apply(tweetups).for_listing()
 
     makers = listing_makers(
+        f"topic:{slug}",
         data=data,
         number=number,
         template="events/topic_detail.html",

@@ -63,6 +63,7 @@ def city_makers(slug: str, data: QueryDict, *, number: int) -> dict[str, Callabl
         return filters.apply(tweetups, today=now.astimezone(city().tzinfo).date())
 
     makers = listing_makers(
+        "city",
         data=data,
         number=number,
         template="events/city_detail.html",

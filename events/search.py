@@ -28,7 +28,6 @@ from django.contrib.postgres.search import (
 from django.db import connections, models
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Concat, Lower
-from django.db.models.lookups import Exact
 
 # English stemming ("running" finds "run"); words of other languages are stemmed the same
 # way in the document and the query, so they still meet.
@@ -116,7 +115,15 @@ def _any_of(field: str, subquery: models.QuerySet) -> Q:
     array is computed once and the condition can use the field's index."""
     if connections[subquery.db].vendor != "postgresql":
         return Q(**{f"{field}__in": subquery})
-    return Q(Exact(F(field), Func(ArraySubquery(subquery), function="ANY")))
+    return Q(
+        Func(
+            F(field),
+            ArraySubquery(subquery),
+            template="%(expressions)s)",
+            arg_joiner=" = ANY(",
+            output_field=models.BooleanField(),
+        )
+    )
 
 
 class SearchQuerySet(models.QuerySet):
