@@ -207,7 +207,10 @@ class Tweetup(models.Model):
             models.Index(fields=["city", "starts_at", "id"], name="tweetup_city_starts_idx"),
             models.Index(fields=["starts_at", "id"], name="tweetup_starts_idx"),
             models.Index(fields=["organizer", "starts_at"], name="tweetup_organizer_idx"),
-            models.Index(fields=["venue_latitude", "venue_longitude"], name="tweetup_venue_idx"),
+            # Distance filters: a box around the point, then dates checked in the index.
+            models.Index(
+                fields=["venue_latitude", "venue_longitude", "starts_at"], name="tweetup_venue_idx"
+            ),
             # Search (PostgreSQL only: migration 0010 makes them there and nowhere else).
             GinIndex(fields=["search_document"], name="tweetup_search_idx"),
             GinIndex(OpClass("title", name="gin_trgm_ops"), name="tweetup_title_trgm_idx"),

@@ -3,10 +3,9 @@
 On PostgreSQL a tweetup's own words are a stored, weighted tsvector (`search_document`, a
 generated column with a GIN index): a websearch query matches it and ranks the hits, and
 trigram indexes on the title, hashtag and city names catch typos ("Kreuzberg Tech Drinsk"
-finds "Kreuzberg Tech Drinks"). Handles match exactly, without case. Every part of the
-match is an index condition, so the database gathers candidates with a bitmap scan and
-never walks the whole table; the best of at most SEARCH_CANDIDATES of them (the soonest)
-are ranked.
+finds "Kreuzberg Tech Drinks"); a query close to a city's name means that city. Handles
+match exactly, without case. Each way of matching is its own index scan, cut at
+SEARCH_CANDIDATES rows (the soonest); the candidates they give are ranked together.
 
 On SQLite (`make run` without DATABASE_URL) every word of the query must appear, without
 case, in one of the fields: simpler, still correct.
@@ -23,10 +22,11 @@ from django.contrib.postgres.search import (
     SearchRank,
     SearchVector,
     SearchVectorField,
+    TrigramSimilarity,
     TrigramWordSimilarity,
 )
 from django.db import connections, models
-from django.db.models import F, Func, Q, Value
+from django.db.models import F, Func, Q, Subquery, Value
 from django.db.models.functions import Concat, Lower
 
 # English stemming ("running" finds "run"); words of other languages are stemmed the same
@@ -34,8 +34,9 @@ from django.db.models.functions import Concat, Lower
 CONFIG = "english"
 MAX_QUERY_LENGTH = 200  # longer queries are cut here (and the page says so)
 MAX_TERMS = 12  # words of a query SQLite matches; the rest are dropped
-SEARCH_CANDIDATES = 500  # matches ranked per search: the soonest ones
-MAX_CITY_MATCHES = 50
+SEARCH_CANDIDATES = 100  # matches ranked per way of matching: the soonest ones
+CITY_SIMILARITY = 0.6  # how close to a city's name a query must be to mean that city
+RANKED = ("-rank", "starts_at", "id")
 HANDLE = re.compile(r"^[A-Za-z0-9_]{1,50}$")
 
 
@@ -140,20 +141,33 @@ class SearchQuerySet(models.QuerySet):
         return self._search_simple(text)
 
     def _search_postgresql(self, text: SearchText):
+        # One branch per way to match, each its own index scan stopping at
+        # SEARCH_CANDIDATES rows in this queryset's order: a city or an organizer with
+        # thousands of tweetups costs a short walk along (city, starts_at) or (organizer,
+        # starts_at), not a heap scan of them all.
         query = SearchQuery(text.text, search_type="websearch", config=CONFIG)
         city_model = self.model._meta.get_field("city").related_model
-        user_model = self.model._meta.get_field("organizer").related_model
-        cities = city_model.objects.filter(TrigramSimilar(F("name"), Value(text.text)))
-        match = (
-            Q(search_document=query)
-            | Q(TrigramWordSimilar(F("title"), Value(text.text)))
-            | _any_of("city_id", cities.order_by().values("id")[:MAX_CITY_MATCHES])
+        best_city = (
+            city_model.objects.filter(TrigramSimilar(F("name"), Value(text.text)))
+            .annotate(similarity=TrigramSimilarity("name", Value(text.text)))
+            .filter(similarity__gte=CITY_SIMILARITY)
+            .order_by("-similarity", "id")
+            .values("id")[:1]
         )
+        branches = [
+            self.filter(search_document=query),
+            self.filter(TrigramWordSimilar(F("title"), Value(text.text))),
+            self.filter(city_id=Subquery(best_city)),
+        ]
         if text.tag:
-            match |= Q(TrigramSimilar(F("hashtag"), Value(text.tag)))
+            branches.append(self.filter(TrigramSimilar(F("hashtag"), Value(text.tag))))
         if text.handle:
-            organizers = user_model.objects.filter(x_username__iexact=text.handle)
-            match |= _any_of("organizer_id", organizers.order_by().values("id")[:5])
+            user_model = self.model._meta.get_field("organizer").related_model
+            organizer = user_model.objects.filter(x_username__iexact=text.handle)
+            branches.append(self.filter(organizer_id=Subquery(organizer.values("id")[:1])))
+        match = Q()
+        for branch in branches:
+            match |= _any_of("id", branch.values("id")[:SEARCH_CANDIDATES])
         rank = SearchRank(F("search_document"), query) + TrigramWordSimilarity(
             Value(text.text), "title"
         )
@@ -162,7 +176,7 @@ class SearchQuerySet(models.QuerySet):
                 models.When(hashtag__iexact=text.tag, then=Value(1.0)),
                 default=Value(0.0),
             )
-        return self._ranked(match, rank)
+        return self.model.objects.filter(match).annotate(rank=rank).order_by(*RANKED)
 
     def _search_simple(self, text: SearchText):
         match = Q()
@@ -184,8 +198,4 @@ class SearchQuerySet(models.QuerySet):
 
     def _ranked(self, match: Q, rank):
         candidates = self.filter(match).values("id")[:SEARCH_CANDIDATES]
-        return (
-            self.model.objects.filter(id__in=candidates)
-            .annotate(rank=rank)
-            .order_by("-rank", "starts_at", "id")
-        )
+        return self.model.objects.filter(id__in=candidates).annotate(rank=rank).order_by(*RANKED)

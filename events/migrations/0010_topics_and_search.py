@@ -86,7 +86,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='tweetup',
-            index=models.Index(fields=['venue_latitude', 'venue_longitude'], name='tweetup_venue_idx'),
+            index=models.Index(fields=['venue_latitude', 'venue_longitude', 'starts_at'], name='tweetup_venue_idx'),
         ),
         migrations.AddField(
             model_name='tweetup',
