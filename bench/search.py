@@ -7,7 +7,8 @@ postgres://postgres@127.0.0.1:5432/tweetups_bench_search), creates and migrates 
 TRUNCATES its tables for every size. Each page is requested in process with Django's test
 client with the page cache off, so every request runs its queries and renders: the server
 time a visitor would wait for on a cache miss. Prints p50/p95 and the queries per page at
-each size; asserts nothing about time.
+each size, and the time its SQL took (as the database driver saw it); asserts nothing
+about time. A bare view is measured last: on a busy machine, read the figures against it.
 """
 
 import os
@@ -173,6 +174,8 @@ def pages(data: dict) -> dict[str, str]:
         "city: all filters": f"/c/{busy.slug}/?" + urlencode(everything),
         "city: plain": f"/c/{busy.slug}/",
         "topics index": "/topics/",
+        # What the machine gives any request now: read the figures above against it.
+        "calibration: bare view": "/_bench/bare/",
     }
 
 
@@ -184,16 +187,19 @@ def measure(client: Client, url: str) -> dict:
             response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
         queries = len(ctx.captured_queries)
-        times = []
+        times, db_times = [], []
         for _ in range(REQUESTS_PER_PAGE):
-            start = time.perf_counter()
-            client.get(url)
-            times.append((time.perf_counter() - start) * 1000)
+            with CaptureQueriesContext(connection) as ctx:
+                start = time.perf_counter()
+                client.get(url)
+                times.append((time.perf_counter() - start) * 1000)
+            db_times.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
     times.sort()
     return {
         "queries": queries,
         "p50": statistics.median(times),
         "p95": times[max(int(len(times) * 0.95) - 1, 0)],
+        "db": statistics.median(db_times),
     }
 
 
@@ -206,9 +212,9 @@ def main() -> None:
         client = Client(SERVER_NAME="127.0.0.1")
         results[n] = {name: measure(client, url) for name, url in pages(data).items()}
         print(f"\n{n:,} tweetups, {CITIES:,} cities (load {load_average()})")
-        print(f"{'page':32} {'queries':>7} {'p50 ms':>8} {'p95 ms':>8}")
+        print(f"{'page':32} {'queries':>7} {'p50 ms':>8} {'p95 ms':>8} {'SQL p50':>8}")
         for name, r in results[n].items():
-            print(f"{name:32} {r['queries']:>7} {r['p50']:>8.1f} {r['p95']:>8.1f}")
+            print(f"{name:32} {r['queries']:>7} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['db']:>8.1f}")
     small, big = results[SIZES[0]], results[SIZES[-1]]
     same = [name for name in big if big[name]["queries"] == small[name]["queries"]]
     print(f"\nqueries per page the same at {SIZES[0]:,} and {SIZES[-1]:,}: {len(same)}/{len(big)}")

@@ -95,7 +95,7 @@ class ListingFilters(forms.Form):
 
     ORDER = ("q", "when", "date_from", "date_to", "topic", "seats", "lat", "lon", "km")
 
-    def __init__(self, data, *, today: date, topics=None, allow_past: bool = True):
+    def __init__(self, data, *, today: date, topics=None):
         super().__init__(data)
         self.today = today
         if topics is None:
@@ -103,8 +103,6 @@ class ListingFilters(forms.Form):
         else:
             self.fields["topic"].choices = [("", "Any topic"), *topics]
             self.fields["topic"].error_messages["invalid_choice"] = "There is no such topic."
-        if not allow_past:
-            self.fields["when"].choices = When.CHOICES[:-1]
         self.is_valid()  # fills cleaned_data with the fields that make sense
 
     def clean_date_from(self):

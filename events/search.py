@@ -37,6 +37,7 @@ MAX_TERMS = 12  # words of a query SQLite matches; the rest are dropped
 SEARCH_CANDIDATES = 100  # matches ranked per way of matching: the soonest ones
 CITY_SIMILARITY = 0.6  # how close to a city's name a query must be to mean that city
 RANKED = ("-rank", "starts_at", "id")
+MAX_FUZZY_LENGTH = 60  # longer queries are matched by their words only
 HANDLE = re.compile(r"^[A-Za-z0-9_]{1,50}$")
 
 
@@ -145,20 +146,12 @@ class SearchQuerySet(models.QuerySet):
         # SEARCH_CANDIDATES rows in this queryset's order: a city or an organizer with
         # thousands of tweetups costs a short walk along (city, starts_at) or (organizer,
         # starts_at), not a heap scan of them all.
-        query = SearchQuery(text.text, search_type="websearch", config=CONFIG)
-        city_model = self.model._meta.get_field("city").related_model
-        best_city = (
-            city_model.objects.filter(TrigramSimilar(F("name"), Value(text.text)))
-            .annotate(similarity=TrigramSimilarity("name", Value(text.text)))
-            .filter(similarity__gte=CITY_SIMILARITY)
-            .order_by("-similarity", "id")
-            .values("id")[:1]
-        )
-        branches = [
-            self.filter(search_document=query),
-            self.filter(TrigramWordSimilar(F("title"), Value(text.text))),
-            self.filter(city_id=Subquery(best_city)),
-        ]
+        query = SearchQuery(" ".join(text.words), search_type="websearch", config=CONFIG)
+        branches = [self.filter(search_document=query)]
+        if len(text.text) <= MAX_FUZZY_LENGTH:
+            # Typos are looked for in short queries: a trigram match costs more the longer
+            # the query, and a long one has enough words that are spelled right.
+            branches += self._fuzzy_branches(text)
         if text.tag:
             branches.append(self.filter(TrigramSimilar(F("hashtag"), Value(text.tag))))
         if text.handle:
@@ -168,15 +161,30 @@ class SearchQuerySet(models.QuerySet):
         match = Q()
         for branch in branches:
             match |= _any_of("id", branch.values("id")[:SEARCH_CANDIDATES])
-        rank = SearchRank(F("search_document"), query) + TrigramWordSimilarity(
-            Value(text.text), "title"
-        )
+        rank = SearchRank(F("search_document"), query)
+        if len(text.text) <= MAX_FUZZY_LENGTH:
+            rank += TrigramWordSimilarity(Value(text.text), "title")
         if text.tag:
             rank += models.Case(
                 models.When(hashtag__iexact=text.tag, then=Value(1.0)),
                 default=Value(0.0),
             )
         return self.model.objects.filter(match).annotate(rank=rank).order_by(*RANKED)
+
+    def _fuzzy_branches(self, text: SearchText) -> list:
+        """Titles close to the query, and the tweetups of the one city it names."""
+        city_model = self.model._meta.get_field("city").related_model
+        best_city = (
+            city_model.objects.filter(TrigramSimilar(F("name"), Value(text.text)))
+            .annotate(similarity=TrigramSimilarity("name", Value(text.text)))
+            .filter(similarity__gte=CITY_SIMILARITY)
+            .order_by("-similarity", "id")
+            .values("id")[:1]
+        )
+        return [
+            self.filter(TrigramWordSimilar(F("title"), Value(text.text))),
+            self.filter(city_id=Subquery(best_city)),
+        ]
 
     def _search_simple(self, text: SearchText):
         match = Q()
