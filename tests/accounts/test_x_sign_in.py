@@ -48,7 +48,8 @@ def test_sign_in_page_offers_one_x_button_and_no_password(browser):
 
     assert response.status_code == 200
     html = response.content.decode()
-    (form,) = html_forms(html)  # anonymous: the header has no sign-out form
+    # Anonymous: the header has no sign-out form, only the search box (a GET).
+    (form,) = [f for f in html_forms(html) if f.method == "post"]
     assert (form.method, form.action) == ("post", PROVIDER_LOGIN)
     assert form.fields["next"] == "/cities/berlin/"
     assert form.fields["csrfmiddlewaretoken"]
