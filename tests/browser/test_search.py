@@ -59,7 +59,6 @@ def test_search_with_a_typo_then_this_weekend(people, two_drinks):
     assert_accessible(page)
 
 
-
 def test_filters_work_with_javascript_off(browser, site, two_drinks):
     context = browser.new_context(viewport=DESKTOP, base_url=site.url, java_script_enabled=False)
     page = context.new_page()
