@@ -1,5 +1,6 @@
 """Search: the fields it looks in, typos, hashtags, bad input, htmx and query counts."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -205,17 +206,31 @@ def test_search_query_count_is_fixed(client, berlin, rows, settings):
     assert len(ctx.captured_queries) == 3
 
 
+def unbounded_scans(queryset) -> list[str]:
+    """Tables the plan reads whole. Test tables are tiny, so the planner would read them
+    whole anyway: with only bitmap scans allowed (each needs an index condition) it reads
+    a table whole only when no index condition can serve the query."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for kind in ("seqscan", "indexscan", "indexonlyscan"):
+            cursor.execute(f"SET LOCAL enable_{kind} = off")
+        plan = json.loads(queryset.explain(format="json"))
+
+    def walk(node):
+        if node["Node Type"] in ("Seq Scan", "Index Scan", "Index Only Scan"):
+            yield f"{node['Node Type']} on {node.get('Relation Name')}"
+        for child in node.get("Plans", []):
+            yield from walk(child)
+
+    return list(walk(plan[0]["Plan"]))
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize(
-    "q", ["Kreuzberg Tech Drinsk", "#KreuzbergDrinks", "@jonasweber", "Berlin"]
+    "q", ["Kreuzberg Tech Drinsk", "#KreuzbergDrinks", "@jonasweber", "Berlin", "x" * 300]
 )
 def test_search_is_served_by_indexes(drinks, q):
-    """With sequential scans priced out, the plan still finds an index for every table:
-    so none of them is read whole, however big it grows."""
-    query = Tweetup.objects.scheduled().upcoming().search(SearchText.parse(q)).for_listing()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        plan = query[:21].explain()
-    assert "Seq Scan on events_tweetup" not in plan, plan
-    assert "Seq Scan on events_city" not in plan, plan
-    assert "Seq Scan on accounts_user" not in plan, plan
+    """Every table is read through an index condition: none is read whole, however big
+    it grows. (Without the listing's joins: on tables this small the planner hashes all
+    of users and cities for them, which says nothing about a big site.)"""
+    query = Tweetup.objects.scheduled().upcoming().search(SearchText.parse(q))
+    assert unbounded_scans(query[:21]) == []
