@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Upper
 
 
 class User(AbstractUser):
@@ -12,6 +13,8 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["x_username"]
+        # Search finds an organizer's tweetups by handle, in any case (events/search.py).
+        indexes = [models.Index(Upper("x_username"), name="user_x_username_upper_idx")]
 
     def __str__(self):
         return f"@{self.x_username}" if self.x_username else self.username

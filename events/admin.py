@@ -5,6 +5,7 @@ from events.models import (
     HashtagSync,
     PostReadUsage,
     Rsvp,
+    Topic,
     Tweet,
     Tweetup,
     TweetupTweet,
@@ -98,3 +99,10 @@ class HashtagSyncAdmin(admin.ModelAdmin):
 @admin.register(PostReadUsage)
 class PostReadUsageAdmin(admin.ModelAdmin):
     list_display = ["month", "posts_read", "requests"]
+
+
+@admin.register(Topic)
+class TopicAdmin(ForgetPagesAdmin, admin.ModelAdmin):
+    list_display = ["name", "slug", "description"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}

@@ -13,6 +13,7 @@ from events.models import (
     MAX_DURATION,
     City,
     Rsvp,
+    Topic,
     Tweetup,
 )
 from events.places import CityChoice, choice_from_value, city_label, resolve_city
@@ -22,6 +23,7 @@ LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 # How far ahead a tweetup may be planned. Also keeps every stored time far from the ends of
 # Python's calendar, where converting between zones (or adding the sync's margins) overflows.
 MAX_AHEAD = timedelta(days=2 * 365)
+MAX_TOPICS = 3
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -110,6 +112,12 @@ class TweetupForm(forms.Form):
         required=False,
         help_text="Plain text. Links become clickable.",
     )
+    topics = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Pick at least one topic, so people can find it."},
+        help_text=f"One to {MAX_TOPICS}: what it's about.",
+    )
 
     def __init__(self, *args, instance: Tweetup | None = None, **kwargs):
         self.instance = instance
@@ -125,6 +133,7 @@ class TweetupForm(forms.Form):
                 "capacity": instance.capacity,
                 "hashtag": f"#{instance.hashtag}",
                 "description": instance.description,
+                "topics": list(instance.topics.all()),
             }
         initial_city = kwargs.get("initial", {}).get("city")
         if initial_city is not None and "city_query" not in kwargs["initial"]:
@@ -186,6 +195,12 @@ class TweetupForm(forms.Form):
                 "A hashtag needs at least one letter: X doesn't link #2030 or #_1."
             )
         return tag
+
+    def clean_topics(self):
+        topics = self.cleaned_data["topics"]
+        if len(topics) > MAX_TOPICS:
+            raise forms.ValidationError(f"Pick at most {MAX_TOPICS} topics.")
+        return topics
 
     def clean(self):
         cleaned = super().clean()
@@ -256,6 +271,7 @@ class TweetupForm(forms.Form):
             capacity=data["capacity"],
             hashtag=data["hashtag"],
             description=data["description"].strip(),
+            topics=list(data["topics"]),
         )
 
 

@@ -2,12 +2,17 @@ import zoneinfo
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
+
+from events.queries import DiscoveryQuerySet
+from events.search import tweetup_document
 
 HASHTAG_PATTERN = r"^[A-Za-z0-9_]{1,100}$"
 # A tweetup is an evening, a day, at most a long weekend. The cap also lets "upcoming"
@@ -46,6 +51,12 @@ class City(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "cities"
+        indexes = [
+            # Search by city name, typos too (PostgreSQL: migration 0010 makes it there only).
+            GinIndex(OpClass("name", name="gin_trgm_ops"), name="city_name_trgm_idx"),
+            # Distance filters: a box around the point first.
+            models.Index(fields=["latitude", "longitude"], name="city_point_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
@@ -68,7 +79,26 @@ class City(models.Model):
         return zoneinfo.ZoneInfo(self.timezone)
 
 
-class TweetupQuerySet(models.QuerySet):
+class Topic(models.Model):
+    """What tweetups are about, from a list admins keep; organizers pick one to three."""
+
+    name = models.CharField(max_length=50, unique=True)
+    slug = models.SlugField(max_length=50, unique=True)
+    description = models.CharField(
+        max_length=200, blank=True, help_text="One line for the topic's page."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("events:topic", args=[self.slug])
+
+
+class TweetupQuerySet(DiscoveryQuerySet):
     def scheduled(self):
         return self.filter(status=Tweetup.Status.SCHEDULED)
 
@@ -160,6 +190,11 @@ class Tweetup(models.Model):
     revision = models.PositiveIntegerField(
         default=0, help_text="Bumped on every change people should hear about (iCalendar SEQUENCE)."
     )
+    topics = models.ManyToManyField(Topic, related_name="tweetups", blank=True)
+    # Its words for search, kept by the database (events/search.py).
+    search_document = models.GeneratedField(
+        expression=tweetup_document(), output_field=SearchVectorField(), db_persist=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -172,6 +207,14 @@ class Tweetup(models.Model):
             models.Index(fields=["city", "starts_at", "id"], name="tweetup_city_starts_idx"),
             models.Index(fields=["starts_at", "id"], name="tweetup_starts_idx"),
             models.Index(fields=["organizer", "starts_at"], name="tweetup_organizer_idx"),
+            # Distance filters: a box around the point, then dates checked in the index.
+            models.Index(
+                fields=["venue_latitude", "venue_longitude", "starts_at"], name="tweetup_venue_idx"
+            ),
+            # Search (PostgreSQL only: migration 0010 makes them there and nowhere else).
+            GinIndex(fields=["search_document"], name="tweetup_search_idx"),
+            GinIndex(OpClass("title", name="gin_trgm_ops"), name="tweetup_title_trgm_idx"),
+            GinIndex(OpClass("hashtag", name="gin_trgm_ops"), name="tweetup_hashtag_trgm_idx"),
         ]
         constraints = [
             models.CheckConstraint(

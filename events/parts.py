@@ -9,12 +9,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
+from events.discovery import listing_makers, topic_choices
+from events.discovery_forms import ListingFilters
 from events.models import ATTENDEES_SHOWN, City, HashtagSync, Rsvp, Tweet, Tweetup
-from events.pagination import page_of
 from tweetups import heartbeat
 
 
@@ -49,18 +52,28 @@ def home_shared(parts: dict) -> dict:
     return {"upcoming": parts["upcoming"], **parts["cities"]}
 
 
-def city_makers(slug: str, *, past: bool, number: int) -> dict[str, Callable[[], Any]]:
-    """The city itself (404 if there is none) and one page of its listing."""
+def city_makers(slug: str, data: QueryDict, *, number: int) -> dict[str, Callable[[], Any]]:
+    """The city itself (404 if there is none), its filter form and one page of its
+    listing. "Today" and "this weekend" are the city's."""
     city = cache(lambda: get_object_or_404(City, slug=slug))
 
-    def listing():
+    def rows(filters: ListingFilters):
+        now = timezone.now()
         tweetups = Tweetup.objects.in_city(city()).for_listing()
-        tweetups = tweetups.past() if past else tweetups.upcoming()
-        page = page_of(tweetups, number=number, per_page=settings.TWEETUPS_PER_PAGE)
-        context = {"city": city(), "page": page, "past": past}
-        return render_to_string("events/city_detail.html#listing", context)
+        tweetups = tweetups.past(now) if filters.past else tweetups.upcoming(now)
+        return filters.apply(tweetups, today=now.astimezone(city().tzinfo).date())
 
-    return {"city": city, f"listing:{'past' if past else 'upcoming'}:{number}": listing}
+    makers = listing_makers(
+        "city",
+        data=data,
+        number=number,
+        template="events/city_detail.html",
+        action=reverse("events:city", args=[slug]),
+        filters=lambda: ListingFilters(data, today=timezone.now().date(), topics=topic_choices()),
+        rows=rows,
+        context=lambda: {"city": city()},
+    )
+    return {"city": city, **makers}
 
 
 def tweetup_makers(slug: str, *, whole_page: bool = True) -> dict[str, Callable[[], Any]]:

@@ -1,7 +1,8 @@
 """Writes for cities, tweetups and RSVPs. Views and tasks call these; nothing else writes."""
 
 import secrets
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +13,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from events import signals
-from events.models import City, Rsvp, Tweetup
+from events.models import City, Rsvp, Topic, Tweetup
 from events.sync.parsing import hashtag_key
 from events.sync.wall import wall_keep_hashtag
 from tweetups import page_cache
@@ -57,6 +58,17 @@ class TweetupDetails:
     description: str = ""
     venue_address: str = ""
     capacity: int | None = None
+    # None leaves an edited tweetup's topics as they are (the form asks for one to three).
+    topics: Sequence[Topic] | None = None
+
+    def columns(self) -> dict:
+        """The details stored on the tweetup's own row (topics are a separate table)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "topics"}
+
+
+def _store_topics(tweetup: Tweetup, details: TweetupDetails) -> None:
+    if details.topics is not None:
+        tweetup.topics.set(details.topics)
 
 
 @transaction.atomic
@@ -66,7 +78,7 @@ def tweetup_create(*, organizer: User, details: TweetupDetails) -> Tweetup:
         hashtag=details.hashtag, starts_at=details.starts_at, ends_at=details.ends_at
     ):
         raise _hashtag_clash_error(clash)
-    tweetup = Tweetup(organizer=organizer, slug=_unique_slug(details.title), **vars(details))
+    tweetup = Tweetup(organizer=organizer, slug=_unique_slug(details.title), **details.columns())
     tweetup.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
@@ -75,6 +87,7 @@ def tweetup_create(*, organizer: User, details: TweetupDetails) -> Tweetup:
         raise ValidationError(
             {"hashtag": "That hashtag was just taken for overlapping times."}
         ) from exc
+    _store_topics(tweetup, details)
     Rsvp.objects.create(tweetup=tweetup, user=organizer, status=Rsvp.Status.GOING)
     _store_going_count(tweetup)
     signals.tweetup_created.send(sender=Tweetup, tweetup=tweetup)
@@ -100,7 +113,7 @@ def tweetup_update(*, tweetup: Tweetup, actor: User, details: TweetupDetails) ->
         raise ValidationError(
             {"capacity": f"{going} people are already going; capacity can't be lower than that."}
         )
-    for field, value in vars(details).items():
+    for field, value in details.columns().items():
         setattr(tweetup, field, value)
     tweetup.revision += 1
     signals.tweetup_changing.send(sender=Tweetup, tweetup=tweetup)  # before the save
@@ -112,6 +125,7 @@ def tweetup_update(*, tweetup: Tweetup, actor: User, details: TweetupDetails) ->
         raise ValidationError(
             {"hashtag": "That hashtag was just taken for overlapping times."}
         ) from exc
+    _store_topics(tweetup, details)
     _promote_waitlist(tweetup)
     _store_going_count(tweetup)
     if hashtag_key(tweetup.hashtag) != hashtag_key(old_hashtag):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from events.views import cities, listings, organizing, tweetup, wall
+from events.views import cities, discovery, listings, organizing, tweetup, wall
 
 app_name = "events"
 urlpatterns = [
@@ -9,6 +9,9 @@ urlpatterns = [
     path("cities/search/", cities.city_search, name="city_search"),
     path("c/<slug:slug>/", listings.city_detail, name="city"),
     path("mine/", listings.my_tweetups, name="my_tweetups"),
+    path("search/", discovery.search, name="search"),
+    path("topics/", discovery.topic_list, name="topics"),
+    path("topics/<slug:slug>/", discovery.topic_detail, name="topic"),
     path("new/", organizing.tweetup_new, name="tweetup_new"),
     path("t/<slug:slug>/", tweetup.tweetup_detail, name="tweetup"),
     path("t/<slug:slug>/edit/", organizing.tweetup_edit, name="tweetup_edit"),

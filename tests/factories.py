@@ -5,7 +5,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.models import User
-from events.models import City, Rsvp, Tweetup
+from events.models import City, Rsvp, Topic, Tweetup
 from notifications.models import CityFollow, EmailPreferences, MessageKind, OutgoingMessage
 
 
@@ -32,6 +32,15 @@ class CityFactory(factory.django.DjangoModelFactory):
     country = "Germany"
     slug = factory.LazyAttribute(lambda c: c.name.lower().replace(" ", "-"))
     timezone = "Europe/Berlin"
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Topic
+        django_get_or_create = ("slug",)
+
+    name = "Tech"
+    slug = factory.LazyAttribute(lambda t: t.name.lower().replace(" ", "-"))
 
 
 class TweetupFactory(factory.django.DjangoModelFactory):

@@ -68,10 +68,10 @@ def forget(*scopes: str) -> None:
 
 
 def forget_tweetup(tweetup, *, moved_from: str | None = None) -> None:
-    """A tweetup's own page, its city's pages (and those of the city it `moved_from`) and
-    the home page show its details."""
+    """A tweetup's own page, its city's pages (and those of the city it `moved_from`), the
+    home page, and search and topic pages ("discovery") show its details."""
     cities = {tweetup.city.slug, moved_from} - {None}
-    forget("home", f"tweetup:{tweetup.slug}", *(f"city:{slug}" for slug in cities))
+    forget("home", "discovery", f"tweetup:{tweetup.slug}", *(f"city:{slug}" for slug in cities))
 
 
 def parts(scope: str, **makers: Callable[[], Any]) -> dict[str, Any]:

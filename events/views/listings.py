@@ -5,9 +5,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from events.discovery import LISTING_PARAMS
 from events.models import Rsvp, Tweetup
 from events.pagination import page_number
 from events.parts import city_makers, home_makers, home_shared
+from events.views.discovery import listing_page
 from tweetups import page_cache
 from tweetups.page_frames import frame_page
 
@@ -32,17 +34,16 @@ def home(request):
 
 
 @require_safe
-@page_cache.for_visitors("city:{slug}", query=("when", "page"))
+@page_cache.for_visitors("city:{slug}", query=LISTING_PARAMS, vary=("HX-Request",))
 def city_detail(request, slug):
     past = request.GET.get("when") == "past"
-    makers = city_makers(slug, past=past, number=page_number(request.GET.get("page")))
-    listing = next(name for name in makers if name.startswith("listing:"))
-    return frame_page(
+    makers = city_makers(slug, request.GET, number=page_number(request.GET.get("page")))
+    return listing_page(
         request,
         "events/city_detail.html",
         scope=f"city:{slug}",
-        parts=makers,
-        page=lambda parts: {"past": past, "listing": parts[listing]},
+        makers=makers,
+        page=lambda parts: {"past": past},
         personal=lambda parts: {"city": parts["city"]},
     )
 

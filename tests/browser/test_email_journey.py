@@ -17,7 +17,7 @@ from accounts.models import User
 from events.models import Rsvp, Tweetup
 from notifications.models import OutgoingMessage
 from tests.browser.conftest import assert_accessible, screenshot
-from tests.factories import CityFactory
+from tests.factories import CityFactory, TopicFactory
 from tests.fixtures_mail import mail_links, mail_part
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -47,12 +47,14 @@ def organize(page, *, title: str, day, capacity: int, hashtag: str) -> Tweetup:
     page.get_by_label("Venue", exact=True).fill("Café Kreuzberg")
     page.get_by_label("Capacity").fill(str(capacity))
     page.get_by_label("Hashtag").fill(hashtag)
+    page.get_by_label("Food & drink").check()
     page.get_by_role("button", name="Publish tweetup").click()
     expect(page.get_by_role("heading", name=title)).to_be_visible()
     return Tweetup.objects.get(title=title)
 
 
 def test_follow_berlin_and_rsvp_from_the_inbox(people, inbox):
+    TopicFactory(name="Food & drink", slug="food-and-drink")
     berlin = CityFactory(name="Berlin", country="Germany", timezone="Europe/Berlin")
     day = (timezone.now() + timedelta(days=10)).date()
     while day.month not in (12, 1, 2):  # a winter evening: 19:30 CET

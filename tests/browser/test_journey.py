@@ -11,7 +11,7 @@ from accounts.models import User
 from events.models import Rsvp, Tweetup
 from events.services import TweetupDetails, tweetup_create
 from tests.browser.conftest import Person, assert_accessible, screenshot
-from tests.factories import CityFactory
+from tests.factories import CityFactory, TopicFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,6 +21,7 @@ def rsvp_panel(page):
 
 
 def test_organize_rsvp_waitlist_and_cancel(people):
+    TopicFactory(name="Food & drink", slug="food-and-drink")
     berlin = CityFactory(name="Berlin", country="Germany", timezone="Europe/Berlin")
     CityFactory(name="Tokyo", country="Japan", timezone="Asia/Tokyo")
     # A winter evening in Berlin, a week or more ahead: 19:30 CET.
@@ -50,6 +51,7 @@ def test_organize_rsvp_waitlist_and_cancel(people):
     assert_accessible(page)
     page.get_by_label("Hashtag").fill("#BerlinWinterDrinks")
     page.get_by_label("Description").fill("Mulled wine and good people. https://example.com")
+    page.get_by_label("Food & drink").check()
     page.get_by_role("button", name="Publish tweetup").click()
 
     tweetup = Tweetup.objects.get()

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from events.models import City, Tweetup
+from events.models import City, Topic, Tweetup
 from events.places import city_from_gazetteer
 from tests.factories import CityFactory, TweetupFactory
 
@@ -37,6 +37,7 @@ def form_data(**overrides):
         "capacity": "",
         "hashtag": "#XFriendsMeet",
         "description": "",
+        "topics": [Topic.objects.order_by("pk").first().pk],  # the form asks for one to three
     }
     data.update(overrides)
     return data

@@ -42,7 +42,11 @@ def full(small):
 
 
 def details_of(tweetup, **changes) -> TweetupDetails:
-    fields = {name: getattr(tweetup, name) for name in TweetupDetails.__dataclass_fields__}
+    fields = {
+        name: getattr(tweetup, name)
+        for name in TweetupDetails.__dataclass_fields__
+        if name != "topics"  # None: an edit leaves them as they are
+    }
     return TweetupDetails(**fields | changes)
 
 

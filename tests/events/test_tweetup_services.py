@@ -32,7 +32,11 @@ def details(city, **changes) -> TweetupDetails:
 
 
 def details_of(tweetup, **changes) -> TweetupDetails:
-    fields = {name: getattr(tweetup, name) for name in TweetupDetails.__dataclass_fields__}
+    fields = {
+        name: getattr(tweetup, name)
+        for name in TweetupDetails.__dataclass_fields__
+        if name != "topics"  # None: an edit leaves them as they are
+    }
     return TweetupDetails(**fields | changes)
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Rsvp, Tweetup
-from tests.factories import CityFactory, TweetupFactory, UserFactory
+from tests.factories import CityFactory, TopicFactory, TweetupFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +32,7 @@ def form_data(city, **overrides):
         "capacity": "10",
         "hashtag": "#BerlinXFriends",
         "description": "Come by! https://example.com",
+        "topics": [TopicFactory(name="Tech").pk],
     }
     data.update(overrides)
     return data
@@ -104,8 +105,9 @@ class TestPages:
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(berlin.get_absolute_url())
         assert response.text.count('class="card tweetup-row"') == min(rows, 20)
-        # user, city, one page (no COUNT); the session comes from the cache
-        assert len(ctx.captured_queries) == 3
+        # user, city, topics (the filter form), one page (no COUNT); the session comes
+        # from the cache
+        assert len(ctx.captured_queries) == 4
         assert len(cached.captured_queries) == 1  # the city and its listing came from the cache
 
     @pytest.mark.parametrize("attendees", [2, 40])
@@ -121,8 +123,8 @@ class TestPages:
             response = client.get(tweetup.get_absolute_url())
         assert response.text.count('<span class="avatar-stack"') == attendees + 2  # + organizer
         # user, tweetup with city and organizer, counts, your RSVP, attendees and how many,
-        # wall, and (the wall being empty) when X is read next
-        assert len(ctx.captured_queries) == 8
+        # topics, wall, and (the wall being empty) when X is read next
+        assert len(ctx.captured_queries) == 9
         assert len(cached.captured_queries) == 2  # user and your RSVP; the rest from the cache
 
     def test_tweetup_page_shows_the_first_attendees_and_how_many_more(self, client, tweetup):

@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import user_update_from_x
 from events.gazetteer import gazetteer
-from events.models import City, Rsvp, Tweetup
+from events.models import City, Rsvp, Topic, Tweetup
 from events.places import place_fields
 from events.services import TweetupDetails, rsvp_set, tweetup_cancel, tweetup_create, tweetup_update
 
@@ -116,6 +116,23 @@ class DemoTweetup:
             ),
         )
 
+
+# Topics of the demo tweetups (slugs from migration 0010's list); the rest get none.
+DEMO_TOPICS = {
+    "kreuzberg-tech-drinks": ("tech", "food-and-drink"),
+    "breakfast-by-the-spree": ("food-and-drink",),
+    "south-bank-walk-and-talk": ("art",),
+    "nyc-media-tweetup": ("media",),
+    "tacos-in-the-mission": ("food-and-drink",),
+    "sf-founders-breakfast": ("startups", "tech"),
+    "lady-bird-lake-walk": ("running",),
+    "lagos-tech-tweetup": ("tech", "startups"),
+    "yaba-book-swap": ("books",),
+    "ihub-tweetup": ("tech",),
+    "bandra-startup-tweetup": ("startups",),
+    "akihabara-night-out": ("gaming",),
+    "bondi-to-coogee-walk": ("running", "photography"),
+}
 
 TWEETUPS = [
     # Berlin
@@ -375,6 +392,8 @@ class Command(BaseCommand):
     def _seed_tweetup(self, spec: DemoTweetup, cities: dict, users: dict, now: datetime) -> bool:
         city = cities[spec.city]
         details = spec.details(city, today=now.astimezone(city.tzinfo).date())
+        topics = list(Topic.objects.filter(slug__in=DEMO_TOPICS.get(spec.slug, ())))
+        details = replace(details, topics=topics)
         tweetup = Tweetup.objects.filter(slug=spec.slug).first()
         if tweetup is None:
             self._create_tweetup(spec, details, users)
@@ -382,7 +401,9 @@ class Command(BaseCommand):
         if not (spec.day > 0 and tweetup.is_past):
             # Still in the right tense: leave its times, as a move bumps its revision.
             details = replace(details, starts_at=tweetup.starts_at, ends_at=tweetup.ends_at)
-        if any(getattr(tweetup, field) != value for field, value in vars(details).items()):
+        if set(tweetup.topics.all()) != set(topics) or any(
+            getattr(tweetup, field) != value for field, value in details.columns().items()
+        ):
             tweetup = tweetup_update(tweetup=tweetup, actor=tweetup.organizer, details=details)
         if tweetup.accepts_rsvps:
             self._rsvp(spec, tweetup, users)  # people added to the list since the last run

@@ -1,0 +1,209 @@
+"""Search over tweetups: titles, descriptions, venues, hashtags, cities, organizer handles.
+
+On PostgreSQL a tweetup's own words are a stored, weighted tsvector (`search_document`, a
+generated column with a GIN index): a websearch query matches it and ranks the hits, and
+trigram indexes on the title, hashtag and city names catch typos ("Kreuzberg Tech Drinsk"
+finds "Kreuzberg Tech Drinks"); a query close to a city's name means that city. Handles
+match exactly, without case. Each way of matching is its own index scan, cut at
+SEARCH_CANDIDATES rows (the soonest); the candidates they give are ranked together.
+
+On SQLite (`make run` without DATABASE_URL) every word of the query must appear, without
+case, in one of the fields: simpler, still correct.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.lookups import TrigramSimilar, TrigramWordSimilar
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    SearchVectorField,
+    TrigramSimilarity,
+    TrigramWordSimilarity,
+)
+from django.db import connections, models
+from django.db.models import F, Func, Q, Subquery, Value
+from django.db.models.functions import Concat, Lower
+
+# English stemming ("running" finds "run"); words of other languages are stemmed the same
+# way in the document and the query, so they still meet.
+CONFIG = "english"
+MAX_QUERY_LENGTH = 200  # longer queries are cut here (and the page says so)
+MAX_TERMS = 12  # words of a query SQLite matches; the rest are dropped
+SEARCH_CANDIDATES = 100  # matches ranked per way of matching: the soonest ones
+CITY_SIMILARITY = 0.6  # how close to a city's name a query must be to mean that city
+RANKED = ("-rank", "starts_at", "id")
+MAX_FUZZY_LENGTH = 60  # longer queries are matched by their words only
+HANDLE = re.compile(r"^[A-Za-z0-9_]{1,50}$")
+
+
+class PerVendor(Func):
+    """`postgresql` on PostgreSQL, `other` elsewhere: one generated column for both."""
+
+    template = "%(expressions)s"
+    output_field = SearchVectorField()
+
+    def __init__(self, postgresql, other, **extra):
+        super().__init__(postgresql, other, **extra)
+
+    def as_sql(self, compiler, connection, **extra):
+        return compiler.compile(self.get_source_expressions()[1])
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return compiler.compile(self.get_source_expressions()[0])
+
+
+def tweetup_document() -> PerVendor:
+    """The generated `Tweetup.search_document`: weighted words on PostgreSQL (title and
+    hashtag A, venue B, description C), lower-cased text elsewhere."""
+    fields = ["title", "hashtag", "venue_name", "venue_address", "description"]
+    postgresql = (
+        SearchVector("title", "hashtag", config=CONFIG, weight="A")
+        + SearchVector("venue_name", "venue_address", config=CONFIG, weight="B")
+        + SearchVector("description", config=CONFIG, weight="C")
+    )
+    parts = []
+    for name in fields:
+        parts += [F(name), Value(" ")]
+    return PerVendor(postgresql, Lower(Concat(*parts[:-1], output_field=models.TextField())))
+
+
+@dataclass(frozen=True)
+class SearchText:
+    """What someone typed, made safe to search with: no control characters (NUL), at most
+    MAX_QUERY_LENGTH characters, spaces collapsed."""
+
+    text: str
+    truncated: bool = False
+
+    @classmethod
+    def parse(cls, raw: str | None) -> "SearchText":
+        raw = unicodedata.normalize("NFC", raw or "")
+        cleaned = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c for c in raw)
+        cleaned = " ".join(cleaned.split())
+        truncated = len(cleaned) > MAX_QUERY_LENGTH
+        return cls(cleaned[:MAX_QUERY_LENGTH].strip(), truncated)
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
+
+    @property
+    def words(self) -> list[str]:
+        return self.text.split()[:MAX_TERMS]
+
+    @property
+    def tag(self) -> str | None:
+        """A one-word query as a hashtag, with or without its #."""
+        if len(self.words) != 1:
+            return None
+        tag = self.words[0].lstrip("#")
+        return tag if HANDLE.match(tag) else None
+
+    @property
+    def handle(self) -> str | None:
+        """A one-word query as an X handle, with or without its @."""
+        if len(self.words) != 1:
+            return None
+        handle = self.words[0].lstrip("@")
+        return handle if HANDLE.match(handle) else None
+
+
+def _any_of(field: str, subquery: models.QuerySet) -> Q:
+    """`field = ANY(ARRAY(subquery))` on PostgreSQL: unlike IN (subquery) inside an OR, the
+    array is computed once and the condition can use the field's index."""
+    if connections[subquery.db].vendor != "postgresql":
+        return Q(**{f"{field}__in": subquery})
+    return Q(
+        Func(
+            F(field),
+            ArraySubquery(subquery),
+            template="%(expressions)s)",
+            arg_joiner=" = ANY(",
+            output_field=models.BooleanField(),
+        )
+    )
+
+
+class SearchQuerySet(models.QuerySet):
+    def search(self, text: SearchText):
+        """The tweetups in this queryset that match `text`, best first (then soonest).
+
+        Call it last but for `for_listing()`: it ranks among at most SEARCH_CANDIDATES of
+        this queryset's matches, taken in its order (the soonest, for `upcoming()`).
+        """
+        if not text:
+            return self.none()
+        if connections[self.db].vendor == "postgresql":
+            return self._search_postgresql(text)
+        return self._search_simple(text)
+
+    def _search_postgresql(self, text: SearchText):
+        # One branch per way to match, each its own index scan stopping at
+        # SEARCH_CANDIDATES rows in this queryset's order: a city or an organizer with
+        # thousands of tweetups costs a short walk along (city, starts_at) or (organizer,
+        # starts_at), not a heap scan of them all.
+        query = SearchQuery(" ".join(text.words), search_type="websearch", config=CONFIG)
+        branches = [self.filter(search_document=query)]
+        if len(text.text) <= MAX_FUZZY_LENGTH:
+            # Typos are looked for in short queries: a trigram match costs more the longer
+            # the query, and a long one has enough words that are spelled right.
+            branches += self._fuzzy_branches(text)
+        if text.tag:
+            branches.append(self.filter(TrigramSimilar(F("hashtag"), Value(text.tag))))
+        if text.handle:
+            user_model = self.model._meta.get_field("organizer").related_model
+            organizer = user_model.objects.filter(x_username__iexact=text.handle)
+            branches.append(self.filter(organizer_id=Subquery(organizer.values("id")[:1])))
+        match = Q()
+        for branch in branches:
+            match |= _any_of("id", branch.values("id")[:SEARCH_CANDIDATES])
+        rank = SearchRank(F("search_document"), query)
+        if len(text.text) <= MAX_FUZZY_LENGTH:
+            rank += TrigramWordSimilarity(Value(text.text), "title")
+        if text.tag:
+            rank += models.Case(
+                models.When(hashtag__iexact=text.tag, then=Value(1.0)),
+                default=Value(0.0),
+            )
+        return self.model.objects.filter(match).annotate(rank=rank).order_by(*RANKED)
+
+    def _fuzzy_branches(self, text: SearchText) -> list:
+        """Titles close to the query, and the tweetups of the one city it names."""
+        city_model = self.model._meta.get_field("city").related_model
+        best_city = (
+            city_model.objects.filter(TrigramSimilar(F("name"), Value(text.text)))
+            .annotate(similarity=TrigramSimilarity("name", Value(text.text)))
+            .filter(similarity__gte=CITY_SIMILARITY)
+            .order_by("-similarity", "id")
+            .values("id")[:1]
+        )
+        return [
+            self.filter(TrigramWordSimilar(F("title"), Value(text.text))),
+            self.filter(city_id=Subquery(best_city)),
+        ]
+
+    def _search_simple(self, text: SearchText):
+        match = Q()
+        for word in text.words:
+            tag, handle = word.lstrip("#"), word.lstrip("@")
+            match &= (
+                Q(title__icontains=word)
+                | Q(description__icontains=word)
+                | Q(venue_name__icontains=word)
+                | Q(venue_address__icontains=word)
+                | Q(hashtag__icontains=tag or word)
+                | Q(city__name__icontains=word)
+                | Q(organizer__x_username__iexact=handle or word)
+            )
+        title_hit = models.Case(
+            models.When(title__icontains=text.text, then=Value(1.0)), default=Value(0.0)
+        )
+        return self._ranked(match, title_hit)
+
+    def _ranked(self, match: Q, rank):
+        candidates = self.filter(match).values("id")[:SEARCH_CANDIDATES]
+        return self.model.objects.filter(id__in=candidates).annotate(rank=rank).order_by(*RANKED)

@@ -1,0 +1,90 @@
+"""Finding tweetups: search, topics, and the filters they share with city pages."""
+
+from collections.abc import Callable
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from events.discovery import (
+    LISTING_PARAMS,
+    part_names,
+    search_makers,
+    topic_index_makers,
+    topic_makers,
+)
+from events.pagination import page_number
+from events.search import SearchText
+from tweetups import page_cache
+from tweetups.page_frames import frame_page
+
+# Search and topic pages show any tweetup: every change to one refreshes them.
+SCOPE = "discovery"
+
+
+def results_only(request) -> bool:
+    """htmx asked for the results (a filter changed), not a whole page (a reload, or the
+    back button bringing a page back from history)."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def listing_page(
+    request,
+    template: str,
+    *,
+    scope: str,
+    makers: dict,
+    page: Callable[[dict], dict] = lambda parts: {},
+    personal: Callable[[dict], dict] = lambda parts: {},
+) -> HttpResponse:
+    """A filtered listing: the whole page from its frame, or for htmx only its results."""
+    results, form = part_names(makers)
+    if results_only(request):
+        parts = page_cache.parts(scope, **{k: v for k, v in makers.items() if k != form})
+        return HttpResponse(parts[results])
+    return frame_page(
+        request,
+        template,
+        scope=scope,
+        parts=makers,
+        page=lambda parts: {"results": parts[results], "filter_form": parts[form]} | page(parts),
+        personal=personal,
+    )
+
+
+@require_safe
+@page_cache.for_visitors(SCOPE, query=LISTING_PARAMS, vary=("HX-Request",))
+def search(request):
+    number = page_number(request.GET.get("page"))
+    makers = search_makers(request.GET, number=number, now=timezone.now())
+    text = SearchText.parse(request.GET.get("q"))
+    return listing_page(
+        request, "events/search.html", scope=SCOPE, makers=makers, page=lambda parts: {"text": text}
+    )
+
+
+@require_safe
+@page_cache.for_visitors(SCOPE)
+def topic_list(request):
+    return frame_page(
+        request,
+        "events/topic_list.html",
+        scope=SCOPE,
+        parts=topic_index_makers(timezone.now()),
+        page=lambda parts: {"topics": parts["topics"]},
+        personal=lambda parts: {},
+    )
+
+
+@require_safe
+@page_cache.for_visitors(SCOPE, query=LISTING_PARAMS, vary=("HX-Request",))
+def topic_detail(request, slug):
+    number = page_number(request.GET.get("page"))
+    makers = topic_makers(slug, request.GET, number=number, now=timezone.now())
+    return listing_page(
+        request,
+        "events/topic_detail.html",
+        scope=SCOPE,
+        makers=makers,
+        page=lambda parts: {"topic": parts["topic"]},
+    )
