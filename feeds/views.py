@@ -1,0 +1,155 @@
+"""Feed responses: iCalendar and Atom of any FeedSource, with conditional GET.
+
+Each feed is a fixed number of queries whatever its size: what it is of (a city, a token),
+the rows' stamp (feeds/sources.py), and, unless the poller's copy is current (a 304), the
+rows themselves. Public feeds may be kept by shared caches; the private one only by the
+person's own client.
+
+Per topic and per search feeds are one view each around `calendar_feed` / `atom_feed`,
+e.g. once topics land:
+
+    @require_safe
+    def topic_calendar(request, slug):
+        topic = get_object_or_404(Topic, slug=slug)
+        return calendar_feed(request, topic_source(topic), filename=f"tweetups-{slug}.ics")
+
+with `topic_source` a FeedSource over `Tweetup.objects.filter(topics=topic)` whose key
+includes the topic's id and name (see `city_source`).
+"""
+
+import re
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+from django.views.decorators.http import require_http_methods, require_safe
+
+from events.calendar import feed_ics
+from events.models import City
+from feeds.atom import TweetupAtomFeed
+from feeds.models import CalendarFeedToken
+from feeds.services import calendar_feed_token_replace, calendar_feed_token_revoke
+from feeds.sources import (
+    FeedSource,
+    atom_rows,
+    calendar_rows,
+    city_source,
+    personal_source,
+    stamp,
+)
+
+# Shared caches and clients may serve a feed this long without asking; after that they
+# ask with If-None-Match and mostly get a 304. Calendar apps are asked to poll hourly.
+FEED_MAX_AGE = 300
+CALENDAR_REFRESH = timedelta(hours=1)
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")  # what secrets.token_urlsafe makes
+
+
+def _validated(request, source: FeedSource, rows, kind: str, *, private: bool):
+    """The feed's validators and caching headers, and a 304 if the client's copy is current."""
+    found = stamp(rows)
+    etag = found.etag(source, kind)
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"{'private' if private else 'public'}, max-age={FEED_MAX_AGE}",
+    }
+    last_modified = None
+    if found.last_modified is not None:
+        last_modified = int(found.last_modified.timestamp())
+        headers["Last-Modified"] = http_date(last_modified)
+    if private:
+        headers["X-Robots-Tag"] = "noindex"
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    return headers, not_modified
+
+
+def _with(response: HttpResponse, headers: dict[str, str]) -> HttpResponse:
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def calendar_feed(
+    request, source: FeedSource, *, filename: str, private: bool = False
+) -> HttpResponse:
+    """An iCalendar feed of `source`: three queries with whatever `source` itself took to
+    find (two for a 304)."""
+    rows = calendar_rows(source)
+    headers, not_modified = _validated(request, source, rows, "ics", private=private)
+    if not_modified is not None:
+        return _with(not_modified, headers)
+    body = feed_ics(
+        rows,
+        name=source.title,
+        url_for=lambda tweetup: request.build_absolute_uri(tweetup.get_absolute_url()),
+        refresh=CALENDAR_REFRESH,
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return _with(response, headers)
+
+
+def atom_feed(request, source: FeedSource) -> HttpResponse:
+    """An Atom feed of `source`, newest announcements first; queries as `calendar_feed`."""
+    rows = atom_rows(source)
+    headers, not_modified = _validated(request, source, rows, "atom", private=False)
+    if not_modified is not None:
+        return _with(not_modified, headers)
+    response = TweetupAtomFeed()(request, source=source, rows=rows)
+    response["Content-Type"] = "application/atom+xml; charset=utf-8"
+    return _with(response, headers)
+
+
+@require_safe
+def city_calendar(request, slug):
+    city = get_object_or_404(City, slug=slug)
+    return calendar_feed(request, city_source(city), filename=f"tweetups-{city.slug}.ics")
+
+
+@require_safe
+def city_atom(request, slug):
+    city = get_object_or_404(City, slug=slug)
+    return atom_feed(request, city_source(city))
+
+
+@require_safe
+def personal_calendar(request, token):
+    """A person's private feed. The token is the only key: an unknown, replaced or turned
+    off one is a 404, the same for each, so the answer tells a guesser nothing."""
+    feed = None
+    if TOKEN_PATTERN.match(token):
+        feed = CalendarFeedToken.objects.for_token(token).select_related("user").first()
+    if feed is None or not feed.user.is_active:
+        raise Http404("No calendar feed at this address. It may have been replaced.")
+    return calendar_feed(
+        request, personal_source(feed.user), filename="my-tweetups.ics", private=True
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def calendar_settings(request):
+    """Get, replace or turn off one's private feed address. Only a digest of the token is
+    kept, so its address is shown once, right after it is made."""
+    action = request.POST.get("action")
+    feed_url = ""
+    if action == "replace":
+        token = calendar_feed_token_replace(user=request.user)
+        feed_url = request.build_absolute_uri(reverse("feeds:personal_calendar", args=[token]))
+    elif action == "revoke":
+        if calendar_feed_token_revoke(user=request.user):
+            messages.success(request, "Your calendar feed is off. Its address no longer works.")
+        return redirect("feeds:calendar_settings")
+    elif request.method == "POST":
+        messages.error(request, "Choose to make a new address or to turn the feed off.")
+        return redirect("feeds:calendar_settings")
+    feed = CalendarFeedToken.objects.filter(user=request.user).first()
+    response = render(request, "feeds/calendar_settings.html", {"feed": feed, "feed_url": feed_url})
+    if feed_url:
+        response["Cache-Control"] = "no-store"  # the secret address: kept by no cache
+    return response
