@@ -183,7 +183,7 @@ class TestOrganizing:
         response = client.post(reverse("events:tweetup_new"), form_data(berlin))
         tweetup = Tweetup.objects.get()
         assert response.status_code == 302
-        assert response["Location"] == tweetup.get_absolute_url()
+        assert response["Location"] == tweetup.get_absolute_url() + "#share"
         # 2 April 2030 is after the spring change (31 March): 19:00 CEST = 17:00 UTC.
         assert tweetup.starts_at == timezone.datetime(2030, 4, 2, 17, 0, tzinfo=timezone.UTC)
         assert tweetup.hashtag == "BerlinXFriends"
