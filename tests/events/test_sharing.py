@@ -140,6 +140,12 @@ class TestCardImage:
         assert response["Cache-Control"] == f"public, max-age={7 * 24 * 3600}"
         assert 'name="twitter:card" content="summary_large_image"' in html
 
+    def test_without_the_cache_it_is_drawn_every_time(self, client, tweetup, settings):
+        settings.CACHES = {"default": {"BACKEND": "tests.feeds.conftest.BrokenCache"}}
+        response = self.card(client, tweetup)
+        assert response.status_code == 200
+        assert Image.open(io.BytesIO(response.content)).size == (1200, 630)
+
     def test_unknown_tweetups_have_no_card(self, client, db):
         assert client.get("/t/nothing-here/card.png").status_code == 404
 

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache.backends.base import BaseCache
 from django.utils import timezone
 from icalendar import Calendar
 
@@ -27,3 +28,15 @@ def vevents(calendar: Calendar) -> dict[str, object]:
 @pytest.fixture
 def no_page_cache(settings):
     settings.PAGE_CACHE_SECONDS = 0
+
+
+class BrokenCache(BaseCache):
+    """A cache whose server is away: every call fails."""
+
+    def __init__(self, location=None, params=None):
+        super().__init__(params or {})
+
+    def get(self, *args, **kwargs):
+        raise ConnectionError("cache down")
+
+    set = add = delete = get_many = set_many = get

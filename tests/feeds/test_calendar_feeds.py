@@ -121,6 +121,25 @@ def test_a_feed_takes_three_queries_whatever_its_size(
     assert len(vevents(parse_ics(response))) == size
     with django_assert_num_queries(2):
         assert city_feed(client, berlin, If_None_Match=response["ETag"]).status_code == 304
+    with django_assert_num_queries(2):  # a new poller: the same bytes, from the cache
+        again = city_feed(client, berlin)
+    assert again.content == response.content
+    assert again["ETag"] == response["ETag"]
+
+
+def test_a_cached_feed_is_rendered_again_after_a_change(client, berlin):
+    tweetup = days_from_now(3, city=berlin)
+    assert tweetup.title.encode() in city_feed(client, berlin).content
+    tweetup.title = "A new name"
+    tweetup.updated_at = timezone.now() + timedelta(seconds=2)
+    tweetup.save()
+    assert b"A new name" in city_feed(client, berlin).content
+
+
+def test_without_the_cache_feeds_are_rendered_every_time(client, berlin, settings):
+    settings.CACHES = {"default": {"BACKEND": "tests.feeds.conftest.BrokenCache"}}
+    days_from_now(3, city=berlin)
+    assert len(vevents(parse_ics(city_feed(client, berlin)))) == 1
 
 
 @pytest.mark.parametrize(
