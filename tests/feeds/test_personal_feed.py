@@ -65,6 +65,22 @@ def test_changing_my_answer_refreshes_my_feed(client, berlin, user):
     assert vevents(parse_ics(client.get(path))) == {}
 
 
+def test_dropping_an_older_tweetup_refreshes_my_feed(client, berlin, user):
+    older, newer = days_from_now(5, city=berlin), days_from_now(6, city=berlin)
+    rsvp_set(user=user, tweetup=older, status=Rsvp.Status.GOING)
+    rsvp_set(user=user, tweetup=newer, status=Rsvp.Status.GOING)  # the newest change
+    path = feed_path(calendar_feed_token_replace(user=user))
+    first = client.get(path)
+
+    # Its RSVP leaves the feed with it: the newest change left is the same as before.
+    rsvp_set(user=user, tweetup=older, status=Rsvp.Status.NOT_GOING)
+
+    again = client.get(path, headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 200
+    assert again["Last-Modified"] == first["Last-Modified"]
+    assert set(vevents(parse_ics(again))) == {tweetup_uid(newer)}
+
+
 @pytest.mark.parametrize("size", [3, 30])
 def test_the_private_feed_takes_three_queries_whatever_its_size(
     client, berlin, user, size, django_assert_num_queries
