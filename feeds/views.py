@@ -14,7 +14,9 @@ e.g. once topics land:
         return calendar_feed(request, topic_source(topic), filename=f"tweetups-{slug}.ics")
 
 with `topic_source` a FeedSource over `Tweetup.objects.filter(topics=topic)` whose key
-includes the topic's id and name (see `city_source`).
+includes the topic's id and name (see `city_source`); `atom_feed(request, source)` the
+same. A search feed passes the search's queryset (its ranking is replaced by date order)
+with a key made of the normalized query, e.g. f"search:{query}": the ETag hashes it.
 """
 
 import hashlib
