@@ -10,6 +10,7 @@ from django.urls import reverse
 from PIL import Image
 
 from events import sharing
+from events.cards import CardFacts, card_png
 from events.models import Tweetup
 from events.services import tweetup_cancel
 from tests.factories import UserFactory
@@ -163,3 +164,25 @@ def test_home_and_city_pages_have_card_tags(client, berlin, page):
     assert re.search(
         r'<meta property="og:image" content="http://testserver/static/img/card\.png"', html
     )
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "🎉 Party 日本語 مرحبا",
+        "x" * 120,
+        " ".join(["Supercalifragilistic"] * 10),
+        "a\x00b\u202eevil",
+    ],
+)
+def test_any_title_makes_a_card(title):
+    facts = CardFacts(
+        title=title,
+        when="w" * 200,
+        where="v" * 300,
+        hashtag="#" + "h" * 100,
+        organizer="Organized by @" + "o" * 50,
+        cancelled=True,
+    )
+    image = Image.open(io.BytesIO(card_png(facts)))
+    assert (image.format, image.size) == ("PNG", (1200, 630))
