@@ -1,13 +1,19 @@
-"""iCalendar (RFC 5545) files for tweetups: the page's download and the invitations in mail."""
+"""iCalendar (RFC 5545) for tweetups: the page's download, the invitations in mail, and the
+subscribable feeds (feeds/). One VEVENT builder serves them all, so a tweetup has the same
+UID and SEQUENCE wherever a calendar app meets it."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, vCalAddress, vDuration, vText
 
 from events.models import Tweetup
+
+PRODID = "-//Tweetups//tweetups//EN"
 
 
 @dataclass(frozen=True)
@@ -24,28 +30,15 @@ def tweetup_uid(tweetup: Tweetup) -> str:
     return f"tweetup-{tweetup.pk}@tweetups"
 
 
-def tweetup_ics(
-    tweetup: Tweetup,
-    *,
-    url: str = "",
-    method: str = "PUBLISH",
-    attendee: Attendee | None = None,
-) -> bytes:
-    """One VEVENT: UID stable per tweetup, SEQUENCE its revision, times in the city's TZID.
-
-    PUBLISH is a file to import (the tweetup page's download). The iTIP methods (RFC 5546)
-    are mail to `attendee`: REQUEST puts (or updates) the event in their calendar with
-    their answer as PARTSTAT; CANCEL with the same UID and a higher SEQUENCE takes it out
-    again. Both name the site's From address as ORGANIZER, as iTIP requires.
-    """
-    cal = Calendar()
-    cal.add("prodid", "-//Tweetups//tweetups//EN")
-    cal.add("version", "2.0")
-    cal.add("method", method)
+def tweetup_vevent(
+    tweetup: Tweetup, *, url: str, stamp: datetime, cancelled: bool = False
+) -> Event:
+    """The tweetup as a VEVENT: UID stable per tweetup, SEQUENCE its revision, times in the
+    city's TZID (the calendar adds the VTIMEZONE), STATUS:CANCELLED once it is off."""
     event = Event()
     event.add("uid", tweetup_uid(tweetup))
     event.add("sequence", tweetup.revision)
-    event.add("dtstamp", timezone.now())
+    event.add("dtstamp", stamp)
     event.add("dtstart", tweetup.local_starts_at)
     event.add("dtend", tweetup.local_ends_at)
     event.add("summary", tweetup.title)
@@ -53,8 +46,36 @@ def tweetup_ics(
     if url:
         event.add("url", url)
     event.add("description", f"{tweetup.description}\n\n{url}".strip())
-    cancelled = method == "CANCEL" or tweetup.is_cancelled
+    cancelled = cancelled or tweetup.is_cancelled
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    return event
+
+
+def _calendar(method: str | None = None) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    if method:
+        cal.add("method", method)
+    return cal
+
+
+def tweetup_ics(
+    tweetup: Tweetup,
+    *,
+    url: str = "",
+    method: str = "PUBLISH",
+    attendee: Attendee | None = None,
+) -> bytes:
+    """One tweetup as a file.
+
+    PUBLISH is a file to import (the tweetup page's download). The iTIP methods (RFC 5546)
+    are mail to `attendee`: REQUEST puts (or updates) the event in their calendar with
+    their answer as PARTSTAT; CANCEL with the same UID and a higher SEQUENCE takes it out
+    again. Both name the site's From address as ORGANIZER, as iTIP requires.
+    """
+    cal = _calendar(method)
+    event = tweetup_vevent(tweetup, url=url, stamp=timezone.now(), cancelled=method == "CANCEL")
     if method != "PUBLISH":
         from_name, from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
         organizer = vCalAddress(f"mailto:{from_address}")
@@ -68,5 +89,30 @@ def tweetup_ics(
         address.params["rsvp"] = "FALSE"  # nobody reads replies sent to the From address
         event.add("attendee", address)
     cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def feed_ics(
+    tweetups: Iterable[Tweetup],
+    *,
+    name: str,
+    url_for: Callable[[Tweetup], str],
+    refresh: timedelta,
+) -> bytes:
+    """Tweetups as a calendar to subscribe to, with one VTIMEZONE per zone used.
+
+    No METHOD: a subscription is not an iTIP message. Each DTSTAMP is the tweetup's last
+    change, so the same rows make the same bytes (feeds answer 304s from the rows' stamp).
+    """
+    cal = _calendar()
+    cal.add("name", name)  # RFC 7986
+    cal.add("x-wr-calname", name)  # what Apple and Google Calendar show
+    cal.add("refresh-interval", vDuration(refresh), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(refresh))
+    for tweetup in tweetups:
+        event = tweetup_vevent(tweetup, url=url_for(tweetup), stamp=tweetup.updated_at)
+        event.add("last-modified", tweetup.updated_at)
+        cal.add_component(event)
     cal.add_missing_timezones()
     return cal.to_ical()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from events.views import cities, discovery, listings, organizing, tweetup, wall
+from events.views import cities, discovery, listings, organizing, sharing, tweetup, wall
 
 app_name = "events"
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path("t/<slug:slug>/cancel/", organizing.tweetup_cancel_form, name="tweetup_cancel"),
     path("t/<slug:slug>/rsvp/", tweetup.rsvp, name="rsvp"),
     path("t/<slug:slug>/calendar.ics", tweetup.tweetup_calendar, name="tweetup_ics"),
+    path("t/<slug:slug>/card.png", sharing.tweetup_card_png, name="tweetup_card"),
     path("t/<slug:slug>/wall/", wall.tweetup_wall, name="tweetup_wall"),
     path("t/<slug:slug>/wall/<int:x_id>/hide/", wall.tweetup_wall_hide, name="tweetup_wall_hide"),
 ]

@@ -10,8 +10,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("accounts", "events", "notifications", "tweetups", "xemulator")
-APPS = ("accounts", "events", "notifications", "xemulator")
+PACKAGES = ("accounts", "events", "feeds", "notifications", "tweetups", "xemulator")
+APPS = ("accounts", "events", "feeds", "notifications", "xemulator")
 PRIVATE_TO_AN_APP = ("views", "templatetags")
 URL_ROOT = "tweetups.urls"  # routes to every app's views; that is its job
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "accounts",
     "events",
     "notifications",
+    "feeds",
 ]
 
 MIDDLEWARE = [

@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("accounts/", include("allauth.urls")),
     path("", include("notifications.urls")),
+    path("", include("feeds.urls")),
     path("", include("events.urls")),
 ]
 

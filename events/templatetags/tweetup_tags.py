@@ -5,8 +5,10 @@ from urllib.parse import quote_plus
 
 from django import template
 
+from events.cards import CardFacts
 from events.local_time import local_when, zone_label
 from events.models import Tweetup
+from events.sharing import share_text, x_intent_url
 from events.tweet_text import tweet_html
 
 register = template.Library()
@@ -53,3 +55,23 @@ def city_time(moment: datetime | None, tweetup: Tweetup) -> str:
     today = datetime.now(tweetup.city.tzinfo).date()
     prefix = "" if local.date() == today else f"{local:%-d %b}, "
     return f"{prefix}{local:%H:%M} {zone_label(local)}"
+
+
+@register.filter
+def card_version(tweetup: Tweetup) -> str:
+    """The card image's version: its link changes when the picture does, so X and
+    Facebook, which keep a card per link, fetch the new one."""
+    return CardFacts.of(tweetup).digest
+
+
+@register.inclusion_tag("events/_share.html", takes_context=True)
+def share_tweetup(context, tweetup: Tweetup) -> dict:
+    """Post on X, the phone's share sheet and copy link: the same for everyone who sees the
+    page (it is cached), so it never goes in a `personal` block."""
+    url = context["request"].build_absolute_uri(tweetup.get_absolute_url())
+    return {
+        "tweetup": tweetup,
+        "url": url,
+        "text": share_text(tweetup),
+        "intent_url": x_intent_url(tweetup, url),
+    }

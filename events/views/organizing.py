@@ -34,8 +34,12 @@ def tweetup_new(request):
         except ValidationError as exc:
             _add_service_errors(form, exc)
         else:
-            messages.success(request, "Your tweetup is live. Share the link!")
-            return redirect(tweetup)
+            messages.success(
+                request, "Your tweetup is live. Now share it: post it on X or send the link."
+            )
+            # The share buttons are the same for everyone (the page is cached); the fragment
+            # takes the organizer to them, and CSS (:target) makes them stand out.
+            return redirect(tweetup.get_absolute_url() + "#share")
     return render(request, "events/tweetup_form.html", {"form": form})
 
 

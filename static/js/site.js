@@ -103,3 +103,65 @@ document.addEventListener("input", (event) => {
   const choice = input.closest(".city-field").querySelector("input[type=hidden][name=place]");
   if (choice) choice.value = "";
 });
+
+// Sharing: "Copy link" where the clipboard can be written, the phone's share sheet where
+// there is one. Without them the link is still there to select, and "Post on X" is a link.
+function showSharing() {
+  if (navigator.clipboard && window.isSecureContext) {
+    document.querySelectorAll("button[data-copy]").forEach((button) => {
+      button.hidden = false;
+    });
+  }
+  if (typeof navigator.share === "function") {
+    document.querySelectorAll("button[data-share-url]").forEach((button) => {
+      button.hidden = false;
+    });
+  }
+}
+showSharing();
+
+async function copyLink(button) {
+  const field = document.getElementById(button.dataset.copy);
+  const status = document.querySelector(`[data-copy-status="${button.dataset.copy}"]`);
+  if (!field) return;
+  try {
+    await navigator.clipboard.writeText(field.value);
+    if (status) {
+      status.classList.remove("copy-failed");
+      status.textContent = "Link copied.";
+    }
+  } catch {
+    field.select();
+    if (status) {
+      status.classList.add("copy-failed");
+      status.textContent = "Couldn't copy. The link is selected: press Ctrl+C (⌘C on a Mac).";
+    }
+  }
+}
+
+async function shareLink(button) {
+  try {
+    await navigator.share({
+      title: button.dataset.shareTitle,
+      text: button.dataset.shareText,
+      url: button.dataset.shareUrl,
+    });
+  } catch {
+    // Closed without sharing, or not allowed here: nothing to undo.
+  }
+}
+
+document.addEventListener("click", (event) => {
+  if (!(event.target instanceof Element)) return;
+  const copy = event.target.closest("button[data-copy]");
+  if (copy) copyLink(copy);
+  const share = event.target.closest("button[data-share-url]");
+  if (share) shareLink(share);
+});
+
+// A readonly link field selects all of itself on focus, ready to copy by hand.
+document.addEventListener("focusin", (event) => {
+  if (event.target instanceof HTMLInputElement && event.target.closest(".copy-link")) {
+    event.target.select();
+  }
+});

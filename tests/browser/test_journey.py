@@ -55,7 +55,7 @@ def test_organize_rsvp_waitlist_and_cancel(people):
     page.get_by_role("button", name="Publish tweetup").click()
 
     tweetup = Tweetup.objects.get()
-    page.wait_for_url(f"**{tweetup.get_absolute_url()}")
+    page.wait_for_url(f"**{tweetup.get_absolute_url()}#share")  # the share buttons, first
     expect(page.get_by_role("heading", name="Berlin X friends: winter drinks")).to_be_visible()
     when = page.locator("time").first.inner_text()
     assert "19:30–22:00 CET" in when, when

@@ -193,7 +193,7 @@ class TestOrganizing:
         response = client.post(reverse("events:tweetup_new"), form_data(berlin))
         tweetup = Tweetup.objects.get()
         assert response.status_code == 302
-        assert response["Location"] == tweetup.get_absolute_url()
+        assert response["Location"] == tweetup.get_absolute_url() + "#share"
         # 2 April is after the spring change (the last Sunday of March): 19:00 CEST = 17:00 UTC.
         assert tweetup.starts_at == timezone.datetime(YEAR, 4, 2, 17, 0, tzinfo=timezone.UTC)
         assert tweetup.hashtag == "BerlinXFriends"

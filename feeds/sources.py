@@ -1,0 +1,128 @@
+"""What a feed shows, whatever it is of: a city, a person, a topic, a search.
+
+A `FeedSource` wraps any queryset of tweetups. The feed takes a bounded window of it
+(upcoming, plus the last FEED_PAST_DAYS, at most FEED_MAX_EVENTS), and its `stamp`: the
+newest change among those rows and their number, read in one aggregate over the same
+window. The stamp gives Last-Modified and the ETag before anything is rendered, so a
+poller with a current copy costs two small queries and gets a 304.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from django.db.models import Count, F, Max, QuerySet
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Greatest
+from django.urls import reverse
+from django.utils import timezone
+
+from events.models import Rsvp, Tweetup
+
+FEED_PAST_DAYS = 30
+FEED_MAX_EVENTS = 200  # a calendar: what is coming, soonest first
+ATOM_MAX_ENTRIES = 50  # a news feed: the newest announcements first
+# Bump when what a feed renders from the same rows changes, so pollers don't keep old bytes.
+FEED_FORMAT = "1"
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    # Names the feed in its ETag, with anything it shows that its rows' `changed` does not
+    # stamp (a city's name and zone), e.g. "city:3:Berlin:Europe/Berlin".
+    key: str
+    title: str
+    link: str  # the page the feed follows, as a path
+    description: str
+    tweetups: QuerySet  # of Tweetup, any filter
+    # The newest change among the rows: the tweetups' own by default. The private feed adds
+    # the person's RSVP, so answering "maybe" to an old tweetup refreshes the feed too.
+    changed: Combinable = F("updated_at")
+
+
+@dataclass(frozen=True)
+class Stamp:
+    last_modified: datetime | None
+    count: int
+
+    def etag(self, source: FeedSource, kind: str) -> str:
+        changed = self.last_modified.isoformat() if self.last_modified else "-"
+        seed = f"{FEED_FORMAT}|{kind}|{source.key}|{changed}|{self.count}"
+        return '"' + hashlib.blake2b(seed.encode(), digest_size=16).hexdigest() + '"'
+
+
+def _window(source: FeedSource, now: datetime | None = None) -> QuerySet:
+    now = now or timezone.now()
+    rows = source.tweetups.annotate(feed_changed=source.changed)
+    return rows.filter(starts_at__gte=now - timedelta(days=FEED_PAST_DAYS))
+
+
+def calendar_rows(source: FeedSource, now: datetime | None = None) -> QuerySet:
+    """Soonest first, from FEED_PAST_DAYS ago; cancelled ones too (they say so)."""
+    rows = _window(source, now).order_by("starts_at", "id")[:FEED_MAX_EVENTS]
+    return rows.select_related("city")
+
+
+def atom_rows(source: FeedSource, now: datetime | None = None) -> QuerySet:
+    """Newest announcement first, among the same window."""
+    rows = _window(source, now).order_by("-created_at", "-id")[:ATOM_MAX_ENTRIES]
+    return rows.select_related("city", "organizer")
+
+
+def stamp(rows: QuerySet) -> Stamp:
+    """One aggregate over exactly the rows the feed will show (a sliced queryset becomes a
+    subquery): it reads no more of the table than rendering them would."""
+    found = rows.select_related(None).aggregate(
+        last_modified=Max("feed_changed"), count=Count("id")
+    )
+    return Stamp(found["last_modified"], found["count"])
+
+
+def city_source(city) -> FeedSource:
+    return FeedSource(
+        key=f"city:{city.pk}:{city.name}:{city.timezone}",
+        title=f"Tweetups in {city.name}",
+        link=city.get_absolute_url(),
+        description=f"Tweetups in {city.name}, {city.country}: meet people you know from X.",
+        tweetups=Tweetup.objects.in_city(city),
+    )
+
+
+def topic_source(topic) -> FeedSource:
+    return FeedSource(
+        key=f"topic:{topic.pk}:{topic.name}",
+        title=f"{topic.name} tweetups",
+        link=topic.get_absolute_url(),
+        description=f"Tweetups about {topic.name}: meet people you know from X.",
+        tweetups=Tweetup.objects.filter(topics=topic),
+    )
+
+
+def search_source(text) -> FeedSource:
+    """Tweetups matching a search (`events.search.SearchText`), in date order."""
+    return FeedSource(
+        key=f"search:{text.text}",
+        title=f"Tweetups matching “{text.text}”",
+        link=f"{reverse('events:search')}?{urlencode({'q': text.text})}",
+        description=f"Tweetups matching “{text.text}”: meet people you know from X.",
+        tweetups=Tweetup.objects.search(text) if text else Tweetup.objects.none(),
+    )
+
+
+# What "tweetups I'm going to or might go to" means: a seat, a maybe, or a place in line.
+PERSONAL_ANSWERS = (Rsvp.Status.GOING, Rsvp.Status.MAYBE, Rsvp.Status.WAITLISTED)
+
+
+def personal_source(user) -> FeedSource:
+    """The tweetups `user` is going to, might go to, or is waitlisted for (organizing
+    counts: the organizer is going). One filter() call, so `changed` reads the same RSVP
+    row the filter picked."""
+    return FeedSource(
+        key=f"person:{user.pk}",
+        title="My tweetups",
+        link=reverse("events:my_tweetups"),
+        description="The tweetups you're going to or might go to.",
+        tweetups=Tweetup.objects.filter(rsvps__user=user, rsvps__status__in=PERSONAL_ANSWERS),
+        changed=Greatest("updated_at", "rsvps__updated_at"),
+    )

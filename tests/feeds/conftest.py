@@ -1,0 +1,42 @@
+from datetime import timedelta
+
+import pytest
+from django.core.cache.backends.base import BaseCache
+from django.utils import timezone
+from icalendar import Calendar
+
+from tests.factories import TweetupFactory
+
+
+def days_from_now(days: float, **kwargs):
+    """A tweetup starting `days` from now (negative: in the past), three hours long."""
+    starts_at = timezone.now() + timedelta(days=days)
+    return TweetupFactory(starts_at=starts_at, ends_at=starts_at + timedelta(hours=3), **kwargs)
+
+
+def parse_ics(response) -> Calendar:
+    assert response.status_code == 200, response.status_code
+    assert response["Content-Type"].startswith("text/calendar")
+    return Calendar.from_ical(response.content)
+
+
+def vevents(calendar: Calendar) -> dict[str, object]:
+    """The calendar's events by UID."""
+    return {str(event["UID"]): event for event in calendar.walk("VEVENT")}
+
+
+@pytest.fixture
+def no_page_cache(settings):
+    settings.PAGE_CACHE_SECONDS = 0
+
+
+class BrokenCache(BaseCache):
+    """A cache whose server is away: every call fails."""
+
+    def __init__(self, location=None, params=None):
+        super().__init__(params or {})
+
+    def get(self, *args, **kwargs):
+        raise ConnectionError("cache down")
+
+    set = add = delete = get_many = set_many = get
