@@ -242,6 +242,16 @@ SOCIALACCOUNT_PROVIDERS = {
         "SCOPE": ["users.read", "tweet.read", "offline.access"],
     }
 }
+# --- Your X network (issue 12): whom a person follows, read only with their consent ------
+# Tokens are encrypted with this key (default: derived from SECRET_KEY).
+NETWORK_TOKEN_KEY = env("NETWORK_TOKEN_KEY", default="")
+# X bills each user object a following page returns: 5,000 follows cost 5,000 user reads.
+NETWORK_MAX_FOLLOWS_READ = env.int("NETWORK_MAX_FOLLOWS_READ", default=5000)
+NETWORK_REFRESH_DAYS = env.int("NETWORK_REFRESH_DAYS", default=3)
+NETWORK_MONTHLY_USER_READ_BUDGET = env.int("NETWORK_MONTHLY_USER_READ_BUDGET", default=1_000_000)
+# "Refresh now" presses per person per window.
+NETWORK_REFRESH_NOW_LIMIT = env.int("NETWORK_REFRESH_NOW_LIMIT", default=3)
+NETWORK_REFRESH_NOW_WINDOW_SECONDS = env.int("NETWORK_REFRESH_NOW_WINDOW_SECONDS", default=3600)
 # Sign-in starts per client address per window (accounts/x/views.py): each writes a
 # session row. People at one venue share a network, so a window allows a room's worth.
 SIGN_IN_RATE_LIMIT = env.int("SIGN_IN_RATE_LIMIT", default=30)
