@@ -132,3 +132,25 @@ def test_disconnect_takes_a_post(browser, x_emulator_settings):
 
     assert browser.get(reverse("accounts:network_disconnect")).status_code == 405
     assert XNetworkConsent.objects.exists()
+
+
+def test_opting_in_reads_the_follows_and_refresh_now_is_rate_limited(
+    browser, x_emulator_settings, celery_eager, django_capture_on_commit_callbacks, settings
+):
+    settings.NETWORK_REFRESH_NOW_LIMIT = 1
+    x_sign_in(browser, user_id=MAYA)
+    with django_capture_on_commit_callbacks(execute=True):
+        opt_in(browser)
+    user = User.objects.get(x_id=MAYA)
+    assert JONAS in set(FollowedXId.objects.filter(user=user).values_list("x_id", flat=True))
+    assert "accounts you follow" in network_page(browser)
+    (form,) = [f for f in html_forms(network_page(browser)) if ("", "", "Refresh now") in f.buttons]
+    reads = len(x_emulator_settings.control.requests(f"/2/users/{MAYA}/following"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        browser.post(form.action, form.fields)
+        browser.post(form.action, form.fields)
+
+    after = len(x_emulator_settings.control.requests(f"/2/users/{MAYA}/following"))
+    assert after == reads + 1  # the second press was refused
+    assert "try again in an hour" in network_page(browser)
