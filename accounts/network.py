@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import requests
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.crypto import InvalidToken, token_decrypt, token_encrypt
@@ -86,6 +86,22 @@ def network_disconnect(*, user: User) -> None:
     """Forget the tokens and everything read about whom the person follows."""
     FollowedXId.objects.filter(user=user).delete()
     XNetworkConsent.objects.filter(user=user).delete()
+
+
+def network_user_ids_due(*, limit: int) -> list[int]:
+    """People whose list is older than NETWORK_REFRESH_DAYS (or never read), oldest first.
+
+    A failed read (revoked, account gone) waits for the person to connect again or press
+    "Refresh now"; a read X paused goes on from its own rescheduled task.
+    """
+    stale = timezone.now() - timedelta(days=settings.NETWORK_REFRESH_DAYS)
+    return list(
+        XNetworkConsent.objects.exclude(status=XNetworkConsent.Status.FAILED)
+        .filter(resume_token="")
+        .filter(Q(last_read_at__isnull=True) | Q(last_read_at__lte=stale))
+        .order_by(F("last_read_at").asc(nulls_first=True))
+        .values_list("user_id", flat=True)[:limit]
+    )
 
 
 def users_read_this_month(now: datetime | None = None) -> int:

@@ -7,7 +7,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 from accounts.models import User
-from accounts.network import Outcome, follows_refresh
+from accounts.network import Outcome, follows_refresh, network_user_ids_due
 
 logger = logging.getLogger(__name__)
 
@@ -32,3 +32,12 @@ def read_follows(self, user_id: int, force: bool = False) -> str:
         )
         raise self.retry(args=(user_id,), kwargs={"force": True}, countdown=countdown)
     return result.outcome
+
+
+@shared_task
+def read_due_follows() -> int:
+    """Beat: queue a read_follows for each list due a refresh (at most a batch per run)."""
+    user_ids = network_user_ids_due(limit=settings.NETWORK_REFRESH_BATCH)
+    for user_id in user_ids:
+        read_follows.delay(user_id)
+    return len(user_ids)

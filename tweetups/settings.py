@@ -249,6 +249,8 @@ NETWORK_TOKEN_KEY = env("NETWORK_TOKEN_KEY", default="")
 NETWORK_MAX_FOLLOWS_READ = env.int("NETWORK_MAX_FOLLOWS_READ", default=5000)
 NETWORK_REFRESH_DAYS = env.int("NETWORK_REFRESH_DAYS", default=3)
 NETWORK_MONTHLY_USER_READ_BUDGET = env.int("NETWORK_MONTHLY_USER_READ_BUDGET", default=1_000_000)
+# Lists queued for a refresh per hourly beat run (X allows 15 requests / 15 min per person).
+NETWORK_REFRESH_BATCH = env.int("NETWORK_REFRESH_BATCH", default=2000)
 # "Refresh now" presses per person per window.
 NETWORK_REFRESH_NOW_LIMIT = env.int("NETWORK_REFRESH_NOW_LIMIT", default=3)
 NETWORK_REFRESH_NOW_WINDOW_SECONDS = env.int("NETWORK_REFRESH_NOW_WINDOW_SECONDS", default=3600)
@@ -341,6 +343,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": X_SYNC_INTERVAL_SECONDS,
         # A cycle queued while no worker ran is stale once the next one is due.
         "options": {"expires": X_SYNC_INTERVAL_SECONDS},
+    },
+    "x-network-refresh": {
+        "task": "accounts.tasks.read_due_follows",
+        "schedule": 3600,
+        "options": {"expires": 3600},
     },
 }
 

@@ -17,7 +17,7 @@ from accounts.network import (
     network_consent_grant,
     users_read_this_month,
 )
-from accounts.tasks import read_follows
+from accounts.tasks import read_due_follows, read_follows
 from tests.factories import UserFactory
 from tests.xemulator.conftest import MAYA, XApp
 
@@ -189,3 +189,24 @@ def test_without_consent_nothing_is_read(db, x_emulator_settings):
     assert follows_refresh(user=user).outcome == Outcome.NO_CONSENT
     assert read_follows(user.pk) == Outcome.NO_CONSENT
     assert x_emulator_settings.control.requests(PATH) == []
+
+
+def test_beat_queues_the_lists_due_and_skips_fresh_failed_and_paused_ones(
+    maya, x_emulator_settings, monkeypatch
+):
+    now = timezone.now()
+    fresh, failed, paused, stale = (UserFactory() for _ in range(4))
+    for person, fields in (
+        (fresh, {"last_read_at": now}),
+        (failed, {"status": XNetworkConsent.Status.FAILED}),
+        (paused, {"resume_token": "t", "resume_at": now + timedelta(minutes=5)}),
+        (stale, {"last_read_at": now - timedelta(days=4)}),
+    ):
+        network_consent_grant(user=person, access_token="a", refresh_token="r", expires_at=None)
+        XNetworkConsent.objects.filter(user=person).update(**fields)
+    queued = []
+    monkeypatch.setattr(read_follows, "delay", queued.append)
+
+    assert read_due_follows() == 2
+
+    assert queued == [maya.pk, stale.pk]  # never read first, then the oldest
