@@ -245,10 +245,12 @@ SOCIALACCOUNT_PROVIDERS = {
 # --- Your X network (issue 12): whom a person follows, read only with their consent ------
 # Tokens are encrypted with this key (default: derived from SECRET_KEY).
 NETWORK_TOKEN_KEY = env("NETWORK_TOKEN_KEY", default="")
-# X bills each user object a following page returns: 5,000 follows cost 5,000 user reads.
+# X bills $0.010 per user object a following page returns (../shared/x-api/): a person read
+# up to the cap of 5,000 costs up to $50 a read, 5 requests; every 3 days, up to $500 a month.
 NETWORK_MAX_FOLLOWS_READ = env.int("NETWORK_MAX_FOLLOWS_READ", default=5000)
 NETWORK_REFRESH_DAYS = env.int("NETWORK_REFRESH_DAYS", default=3)
-NETWORK_MONTHLY_USER_READ_BUDGET = env.int("NETWORK_MONTHLY_USER_READ_BUDGET", default=1_000_000)
+# User objects read site-wide per calendar month (UTC): 100,000 is $1,000.
+NETWORK_MONTHLY_USER_READ_BUDGET = env.int("NETWORK_MONTHLY_USER_READ_BUDGET", default=100_000)
 # Lists queued for a refresh per hourly beat run (X allows 15 requests / 15 min per person).
 NETWORK_REFRESH_BATCH = env.int("NETWORK_REFRESH_BATCH", default=2000)
 # "Refresh now" presses per person per window.
