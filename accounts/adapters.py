@@ -8,10 +8,13 @@ from allauth.socialaccount.providers.base.constants import AuthError
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import User
+from accounts.network import NETWORK_SCOPE, network_consent_grant
 from accounts.services import user_update_from_x
+from accounts.tasks import read_follows
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +61,40 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         # A returning user: refresh handle, name and avatar from the profile X just sent.
         if sociallogin.is_existing:
             user_update_from_x(user=sociallogin.user, profile=sociallogin.account.extra_data)
+        if (sociallogin.state.get("data") or {}).get("x_network"):
+            self._keep_network_consent(request, sociallogin)
+
+    def _keep_network_consent(self, request, sociallogin):
+        # The "See who you follow" opt-in: keep the tokens (encrypted) only for the person
+        # who asked, signed in with this very X account, and only if X granted follows.read.
+        token = sociallogin.token
+        back = HttpResponseRedirect(reverse("accounts:network"))
+        if not (
+            sociallogin.is_existing
+            and request.user.is_authenticated
+            and sociallogin.user.pk == request.user.pk
+        ):
+            messages.warning(
+                request,
+                "To see who you follow, authorize the X account you signed in with.",
+            )
+            raise ImmediateHttpResponse(back)
+        if token is None or NETWORK_SCOPE not in getattr(token, "granted_scopes", ()):
+            messages.warning(
+                request,
+                "X did not give permission to read who you follow, so nothing was read.",
+            )
+            raise ImmediateHttpResponse(back)
+        network_consent_grant(
+            user=request.user,
+            access_token=token.token,
+            refresh_token=token.token_secret,
+            expires_at=token.expires_at,
+        )
+        read_follows.delay_on_commit(request.user.pk)
+        messages.success(
+            request, "Thanks. We are reading who you follow on X; it takes a minute or so."
+        )
 
     def _refuse_connect(self, request, sociallogin):
         # One site account, one X account: the X id is the identity (User.x_id), so a

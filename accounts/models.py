@@ -26,3 +26,59 @@ class User(AbstractUser):
     @property
     def x_profile_url(self) -> str:
         return f"https://x.com/{self.x_username}" if self.x_username else ""
+
+
+class XNetworkConsent(models.Model):
+    """A person's permission to read whom they follow on X, with their tokens encrypted.
+
+    Without this row nobody's follows are read; deleting it (disconnect) deletes what was read.
+    """
+
+    class Status(models.TextChoices):
+        READY = "ready", "Ready"
+        READING = "reading", "Reading"
+        WAITING = "waiting", "Waiting"
+        FAILED = "failed", "Failed"
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="x_network")
+    access_token_enc = models.BinaryField()
+    refresh_token_enc = models.BinaryField(blank=True, default=b"")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    granted_at = models.DateTimeField()
+    last_read_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.READY)
+    # What happened last, in plain words for the person (never X's raw answer).
+    message = models.CharField(max_length=300, blank=True)
+    # Where a read stopped on a 429, and when it may go on.
+    resume_token = models.CharField(max_length=200, blank=True)
+    resume_at = models.DateTimeField(null=True, blank=True)
+    # The ids read so far by a read that X paused; replaced into FollowedXId once complete.
+    partial_ids = models.JSONField(default=list, blank=True)
+
+    def __str__(self):
+        return f"X network of {self.user}"
+
+
+class FollowedXId(models.Model):
+    """One X id a person follows: only the set is kept, matched with the site's users when shown."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="followed_x_ids")
+    x_id = models.CharField("X id", max_length=32, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "x_id"], name="followed_x_id_once_per_user")
+        ]
+
+    def __str__(self):
+        return f"{self.user} follows {self.x_id}"
+
+
+class XUserReadMonth(models.Model):
+    """X user objects read in one calendar month (UTC), against NETWORK_MONTHLY_USER_READ_BUDGET."""
+
+    month = models.DateField(unique=True)
+    users_read = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}: {self.users_read} X users read"

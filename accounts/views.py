@@ -1,7 +1,16 @@
 from allauth.account import views as allauth_views
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
 
+from accounts.models import FollowedXId, XNetworkConsent
+from accounts.network import NETWORK_SCOPE, network_disconnect
+from accounts.tasks import read_follows
+from tweetups import ratelimit
 from tweetups.redirects import redirect_next, safe_next
 
 
@@ -26,3 +35,50 @@ class ConfirmEmailView(allauth_views.ConfirmEmailView):
 
 
 confirm_email = ConfirmEmailView.as_view()
+
+
+@require_safe
+@login_required
+@never_cache
+def network(request):
+    """ "See who you follow": what is read from X and why, and the switch to start or stop it."""
+    consent = XNetworkConsent.objects.filter(user=request.user).first()
+    return render(
+        request,
+        "account/network.html",
+        {
+            "consent": consent,
+            "followed_count": FollowedXId.objects.filter(user=request.user).count(),
+            "max_follows": settings.NETWORK_MAX_FOLLOWS_READ,
+            "refresh_days": settings.NETWORK_REFRESH_DAYS,
+            "authorize_url": reverse("twitter_oauth2_login") + f"?scope={NETWORK_SCOPE}",
+        },
+    )
+
+
+@require_POST
+@login_required
+def network_disconnect_view(request):
+    network_disconnect(user=request.user)
+    messages.success(request, "Disconnected. We deleted who you follow and our access to X.")
+    return redirect("accounts:network")
+
+
+@require_POST
+@login_required
+def network_refresh(request):
+    """ "Refresh now": a read sooner than NETWORK_REFRESH_DAYS, a few times an hour at most."""
+    if not XNetworkConsent.objects.filter(user=request.user).exists():
+        return redirect("accounts:network")
+    allowed = ratelimit.hit(
+        scope="x-network-refresh",
+        key=str(request.user.pk),
+        limit=settings.NETWORK_REFRESH_NOW_LIMIT,
+        window_seconds=settings.NETWORK_REFRESH_NOW_WINDOW_SECONDS,
+    )
+    if not allowed:
+        messages.warning(request, "You refreshed a few times already; try again in an hour.")
+    else:
+        read_follows.delay_on_commit(request.user.pk, force=True)
+        messages.success(request, "We are reading who you follow on X again.")
+    return redirect("accounts:network")

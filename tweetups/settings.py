@@ -243,6 +243,20 @@ SOCIALACCOUNT_PROVIDERS = {
         "SCOPE": ["users.read", "tweet.read", "offline.access"],
     }
 }
+# --- Your X network (issue 12): whom a person follows, read only with their consent ------
+# Tokens are encrypted with this key (default: derived from SECRET_KEY).
+NETWORK_TOKEN_KEY = env("NETWORK_TOKEN_KEY", default="")
+# X bills $0.010 per user object a following page returns (../shared/x-api/): a person read
+# up to the cap of 5,000 costs up to $50 a read, 5 requests; every 3 days, up to $500 a month.
+NETWORK_MAX_FOLLOWS_READ = env.int("NETWORK_MAX_FOLLOWS_READ", default=5000)
+NETWORK_REFRESH_DAYS = env.int("NETWORK_REFRESH_DAYS", default=3)
+# User objects read site-wide per calendar month (UTC): 100,000 is $1,000.
+NETWORK_MONTHLY_USER_READ_BUDGET = env.int("NETWORK_MONTHLY_USER_READ_BUDGET", default=100_000)
+# Lists queued for a refresh per hourly beat run (X allows 15 requests / 15 min per person).
+NETWORK_REFRESH_BATCH = env.int("NETWORK_REFRESH_BATCH", default=2000)
+# "Refresh now" presses per person per window.
+NETWORK_REFRESH_NOW_LIMIT = env.int("NETWORK_REFRESH_NOW_LIMIT", default=3)
+NETWORK_REFRESH_NOW_WINDOW_SECONDS = env.int("NETWORK_REFRESH_NOW_WINDOW_SECONDS", default=3600)
 # Sign-in starts per client address per window (accounts/x/views.py): each writes a
 # session row. People at one venue share a network, so a window allows a room's worth.
 SIGN_IN_RATE_LIMIT = env.int("SIGN_IN_RATE_LIMIT", default=30)
@@ -363,6 +377,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.periodic.check_wall_compliance",
         "schedule": crontab(minute=0, hour=X_COMPLIANCE_HOURS_UTC),
         "options": {"expires": 6 * 3600},  # a run still queued by the next is dropped
+    },
+    "x-network-refresh": {
+        "task": "accounts.tasks.read_due_follows",
+        "schedule": 3600,
+        "options": {"expires": 3600},
     },
 }
 

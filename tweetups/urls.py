@@ -22,6 +22,7 @@ urlpatterns = [
         name="account_confirm_email",
     ),
     path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
     path("", include("notifications.urls")),
     path("", include("feeds.urls")),
     path("", include("events.urls")),

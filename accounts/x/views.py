@@ -49,9 +49,13 @@ class XOAuth2Adapter(TwitterOAuth2Adapter):
         if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
             raise OAuth2Error("X sent a token response without an access token")
         try:
-            return super().parse_token(data)
+            token = super().parse_token(data)
         except (TypeError, ValueError) as exc:  # e.g. "expires_in": "soon"
             raise OAuth2Error("X sent a token response we could not read") from exc
+        # What the person granted (they may have unticked a scope): the opt-in checks it.
+        scope = data.get("scope")
+        token.granted_scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
+        return token
 
     def get_user_info(self, token):
         try:

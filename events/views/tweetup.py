@@ -6,12 +6,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import OperationalError
+from django.db.models import Count, Window
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.models import FollowedXId
 from events.calendar import tweetup_ics
 from events.forms import RsvpForm
 from events.models import Rsvp
@@ -22,15 +24,35 @@ from tweetups import page_cache, ratelimit
 from tweetups.middleware import database_busy, with_retry_after
 from tweetups.page_frames import frame_page
 
+NETWORK_FACES = 8  # faces shown of the people you follow who are going; the rest are counted
+
+
+def _going_i_follow(tweetup, user) -> tuple[list, int]:
+    """Up to NETWORK_FACES people going whom `user` follows on X, and how many in all.
+
+    One query whatever the size of the graph: the followed ids stay in the database (a
+    semi-join on FollowedXId's (user, x_id) index) and the count rides along as a window.
+    """
+    rsvps = list(
+        tweetup.rsvps.attendees()
+        .filter(user__x_id__in=FollowedXId.objects.filter(user=user).values("x_id"))
+        .exclude(user=user)
+        .annotate(network_total=Window(Count("id")))[:NETWORK_FACES]
+    )
+    return [rsvp.user for rsvp in rsvps], (rsvps[0].network_total if rsvps else 0)
+
 
 def _personal(request, parts: dict) -> dict:
-    """What is one person's on a tweetup page: the RSVP panel around the shared counts."""
+    """What is one person's on a tweetup page: the RSVP panel around the shared counts, and
+    the people they follow on X who are going."""
     tweetup = parts["tweetup"]
     my_rsvp = rank = None
+    network_going, network_count = [], 0
     if request.user.is_authenticated:
         my_rsvp = tweetup.rsvps.for_user(request.user).first()
         if my_rsvp:
             rank = waitlist_rank(my_rsvp)
+        network_going, network_count = _going_i_follow(tweetup, request.user)
     seats_left = None
     if tweetup.capacity is not None:
         seats_left = max(tweetup.capacity - parts["counts"]["going"], 0)
@@ -43,6 +65,8 @@ def _personal(request, parts: dict) -> dict:
         "waitlist_rank": rank,
         "is_organizer": tweetup.is_organized_by(request.user),
         "rsvp_choices": Rsvp.ANSWERS.items(),
+        "network_going": network_going,
+        "network_count": network_count,
     }
 
 
