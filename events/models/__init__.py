@@ -1,0 +1,42 @@
+"""The events app's models, by part: places (cities, topics), tweetups and RSVPs, and the
+wall (posts from X and their sync). Import them from here."""
+
+from events.models.places import (
+    HASHTAG_NO_LETTER,
+    HASHTAG_PATTERN,
+    MAX_DURATION,
+    SYNC_AFTER_END,
+    City,
+    Topic,
+    validate_timezone,
+)
+from events.models.tweetups import ATTENDEES_SHOWN, Rsvp, RsvpQuerySet, Tweetup, TweetupQuerySet
+from events.models.wall import (
+    HashtagSync,
+    PostReadUsage,
+    Tweet,
+    TweetQuerySet,
+    TweetupTweet,
+    XAuthor,
+)
+
+__all__ = [
+    "ATTENDEES_SHOWN",
+    "HASHTAG_NO_LETTER",
+    "HASHTAG_PATTERN",
+    "MAX_DURATION",
+    "SYNC_AFTER_END",
+    "City",
+    "HashtagSync",
+    "PostReadUsage",
+    "Rsvp",
+    "RsvpQuerySet",
+    "Topic",
+    "Tweet",
+    "TweetQuerySet",
+    "Tweetup",
+    "TweetupQuerySet",
+    "TweetupTweet",
+    "XAuthor",
+    "validate_timezone",
+]
