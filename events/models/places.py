@@ -24,7 +24,6 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"“{value}” is not an IANA time zone such as Europe/Berlin.")
 
 
-
 class City(models.Model):
     name = models.CharField(max_length=100)
     country = models.CharField(max_length=100)
@@ -92,5 +91,3 @@ class Topic(models.Model):
 
     def get_absolute_url(self):
         return reverse("events:topic", args=[self.slug])
-
-

@@ -316,4 +316,3 @@ class Rsvp(models.Model):
 
 
 ATTENDEES_SHOWN = 48  # avatars on a tweetup page; the rest are counted
-

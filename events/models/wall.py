@@ -1,6 +1,5 @@
 """Posts from X on each tweetup's wall, and the state of their sync."""
 
-
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Cast
@@ -184,4 +183,3 @@ class PostReadUsage(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m}: {self.posts_read} posts read"
-
