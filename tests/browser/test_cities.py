@@ -41,10 +41,11 @@ def test_organize_in_reykjavik_from_the_suggestions(people):
     page.get_by_label("Ends").fill(f"{YEAR}-02-01T23:30")
     page.get_by_label("Venue", exact=True).fill("Kaffibarinn")
     page.get_by_label("Hashtag").fill("#NorthernLightsX")
+    page.get_by_label("Tech", exact=True).check()
     page.get_by_role("button", name="Publish tweetup").click()
 
     tweetup = Tweetup.objects.select_related("city").get()
-    page.wait_for_url(f"**{tweetup.get_absolute_url()}")
+    page.wait_for_url(f"**{tweetup.get_absolute_url()}#share")
     assert tweetup.city.slug == "reykjavik-is"
     assert tweetup.city.timezone == "Atlantic/Reykjavik"
     assert "21:00" in page.locator("time").first.inner_text()
@@ -70,11 +71,13 @@ def test_without_javascript_an_ambiguous_city_asks(browser, site, people):
         page.get_by_label("Ends").fill(f"{YEAR}-05-01T21:00")
         page.get_by_label("Venue", exact=True).fill("Powell's")
         page.get_by_label("Hashtag").fill("#RoseCityX")
+        page.get_by_label("Tech", exact=True).check()
         page.get_by_role("button", name="Publish tweetup").click()
         expect(page.get_by_text("More than one city fits “Portland”")).to_be_visible()
         assert page.get_by_label("Title", exact=True).input_value() == "Rose City X friends"
         screenshot(page, "city-which-one")
         page.get_by_role("radio", name="Portland Maine").check()
+        page.get_by_label("Tech", exact=True).check()
         page.get_by_role("button", name="Publish tweetup").click()
         page.wait_for_url("**/t/**")
         assert City.objects.get().slug == "portland-maine-us"
