@@ -64,7 +64,12 @@ bootstrap(
 )
 
 from django.conf import settings  # noqa: E402
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+from django.contrib.auth import (  # noqa: E402
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    load_backend,
+)
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
@@ -101,7 +106,13 @@ def seed(users: int, capacity: int) -> tuple[Tweetup, list[str], str]:
         going_count=1,
     )
     Rsvp.objects.create(tweetup=tweetup, user=organizer, status=Rsvp.Status.GOING)
-    backend = settings.AUTHENTICATION_BACKENDS[0]
+    # The backend a session names must load users (as Django's force_login picks it): the
+    # first one, django-axes's, only counts failed admin logins.
+    backend = next(
+        path
+        for path in settings.AUTHENTICATION_BACKENDS
+        if hasattr(load_backend(path), "get_user")
+    )
     csrf = secrets.token_hex(16)  # an unmasked 32-character secret: cookie and field agree
     cookies = []
     for person in people:
