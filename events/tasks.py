@@ -13,10 +13,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from events.sync.cycle import sync_cycle_plan
-from events.sync.deadline import deadline_scope
 from events.sync.errors import XTransientError
 from events.sync.reading import sync_failed, sync_tweetups
 from tweetups import heartbeat
+from tweetups.x_deadline import deadline_scope
 
 logger = logging.getLogger(__name__)
 

@@ -1,72 +1,11 @@
-"""tweepy's real Client, speaking for one person with their OAuth 2.0 user token, pointed at
-X_API_BASE_URL (the emulator in development and tests, https://api.x.com in production).
+"""tweepy's real Client speaking for one person with their OAuth 2.0 user token, pointed at
+X_API_BASE_URL like the sync's (tweetups/x_api.py)."""
 
-tweepy builds every URL from https://api.twitter.com with no option to change it; as its
-maintainers advise, the Client's `session` gets an adapter that sends those requests to
-X_API_BASE_URL. events/sync/x_client.py does the same for the app's token; this copy keeps
-accounts from importing events (events depends on accounts, not the reverse).
-"""
-
-from __future__ import annotations
-
-import logging
-import re
-
-import requests
 import tweepy
-from django.conf import settings
-from requests.adapters import HTTPAdapter
 
-logger = logging.getLogger(__name__)
-# tweepy logs every request's headers at DEBUG, the person's token among them.
-logging.getLogger("tweepy.client").setLevel(logging.INFO)
-
-X_HOSTS = ("https://api.twitter.com", "https://api.x.com")
-RATE_LIMIT_HEADERS = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
-RATE_HEADER_RE = re.compile(r"^[0-9]{1,12}$")  # a count, or a Unix time in seconds
-
-
-class ToBaseURL(HTTPAdapter):
-    """Sends requests for X's API hosts to `base_url` instead, with a default timeout."""
-
-    def __init__(self, base_url: str, *, timeout: float):
-        super().__init__(max_retries=0)  # retrying is the caller's decision, with backoff
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-
-    def send(self, request, **kwargs):
-        for host in X_HOSTS:
-            if request.url == host or request.url.startswith(host + "/"):
-                request.url = self.base_url + request.url[len(host) :]
-                # Proxies were picked for X's host; pick again for where it really goes.
-                kwargs["proxies"] = requests.utils.get_environ_proxies(request.url)
-                break
-        if kwargs.get("timeout") is None:  # tweepy sets none: never wait forever
-            kwargs["timeout"] = self.timeout
-        response = super().send(request, **kwargs)
-        # tweepy reads a 429's x-rate-limit-reset with int(), and a ValueError would escape
-        # every handler: a header that is not a plain number goes before tweepy sees it.
-        for name in RATE_LIMIT_HEADERS:
-            value = response.headers.get(name)
-            if value is not None and not RATE_HEADER_RE.match(value):
-                logger.warning("X sent a malformed %s header: %r", name, value[:40])
-                del response.headers[name]
-        return response
+from tweetups.x_api import tweepy_client
 
 
 def user_client(access_token: str) -> tweepy.Client:
-    """tweepy's Client with a person's OAuth 2.0 access token (or the app's bearer token).
-
-    It returns raw `requests` responses, so the caller reads the rate-limit headers and
-    checks the JSON itself; it never sleeps on a 429 (a worker reschedules instead).
-    Close `client.session` when done.
-    """
-    client = tweepy.Client(
-        bearer_token=access_token,
-        return_type=requests.Response,
-        wait_on_rate_limit=False,
-    )
-    adapter = ToBaseURL(settings.X_API_BASE_URL, timeout=settings.X_API_TIMEOUT_SECONDS)
-    for host in X_HOSTS:
-        client.session.mount(host, adapter)
-    return client
+    """Close `client.session` when done."""
+    return tweepy_client(access_token)

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from events.models import Tweetup
-from events.sync.deadline import deadline_scope
 from events.sync.errors import XAuthFailed, XRateLimited, XSearchError, XTransientError
 from events.sync.fairness import is_live
 from events.sync.locks import tweetup_sync_locks
@@ -26,6 +25,7 @@ from events.sync.policy import (
 )
 from events.sync.reading import Progress, SyncReport, sync_stopped, sync_tweetups
 from events.sync.storing import link_stored_posts
+from tweetups.x_deadline import deadline_scope
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ import tweepy
 from django.conf import settings
 from django.core.cache import cache
 
-from events.sync.deadline import DeadlineHTTPAdapter, scope_remaining
 from events.sync.errors import (
     DeadlineReached,
     XAuthFailed,
@@ -31,66 +29,25 @@ from events.sync.errors import (
     XUnreadableAnswer,
 )
 from events.sync.parsing import SearchPage, parse_page
+from tweetups.x_api import tweepy_client
+from tweetups.x_deadline import scope_remaining
 
 logger = logging.getLogger(__name__)
-# tweepy logs every request's headers at DEBUG, the bearer token among them: secrets stay out
-# of logs even when the site runs with DJANGO_LOG_LEVEL=DEBUG.
-logging.getLogger("tweepy.client").setLevel(logging.INFO)
-
-X_HOSTS = ("https://api.twitter.com", "https://api.x.com")
 # note_tweet: a long post's whole text and entities; `text` has only its first 280 characters.
 TWEET_FIELDS = ["created_at", "author_id", "entities", "lang", "note_tweet"]
 USER_FIELDS = ["name", "username", "profile_image_url"]
 RATE_WINDOW_SECONDS = 15 * 60
-RATE_LIMIT_HEADERS = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
-RATE_HEADER_RE = re.compile(r"^[0-9]{1,12}$")  # a count, or a Unix time in seconds
 
 
 # --- The client ------------------------------------------------------------------------------
 
 
-class BaseURLAdapter(DeadlineHTTPAdapter):
-    """Sends requests for X's API hosts to `base_url` instead, each ending within `timeout`
-    seconds, body included (events/sync/deadline.py)."""
-
-    def __init__(self, base_url: str, *, timeout: float):
-        # Retries are the sync's decision, with backoff.
-        super().__init__(seconds=timeout, max_retries=0)
-        self.base_url = base_url.rstrip("/")
-
-    def send(self, request, **kwargs):
-        for host in X_HOSTS:
-            if request.url == host or request.url.startswith(host + "/"):
-                request.url = self.base_url + request.url[len(host) :]
-                # Proxies were picked for X's host; pick again for where it really goes.
-                kwargs["proxies"] = requests.utils.get_environ_proxies(request.url)
-                break
-        response = super().send(request, **kwargs)
-        # tweepy reads a 429's x-rate-limit-reset with int(), and a ValueError would escape
-        # every handler: a header that is not a plain number goes before tweepy sees it.
-        for name in RATE_LIMIT_HEADERS:
-            value = response.headers.get(name)
-            if value is not None and not RATE_HEADER_RE.match(value):
-                logger.warning("X sent a malformed %s header: %r", name, value[:40])
-                del response.headers[name]
-        return response
-
-
 def x_client() -> tweepy.Client:
     """tweepy's Client with the app's bearer token, talking to X_API_BASE_URL.
 
-    It returns raw `requests` responses: the sync reads the rate-limit headers of every
-    answer and parses the JSON itself, so one malformed post cannot sink its whole page.
+    The sync parses the JSON itself, so one malformed post cannot sink its whole page.
     """
-    client = tweepy.Client(
-        bearer_token=settings.X_BEARER_TOKEN,
-        return_type=requests.Response,
-        wait_on_rate_limit=False,  # never sleep in a worker: the task is rescheduled instead
-    )
-    adapter = BaseURLAdapter(settings.X_API_BASE_URL, timeout=settings.X_API_TIMEOUT_SECONDS)
-    for host in X_HOSTS:
-        client.session.mount(host, adapter)
-    return client
+    return tweepy_client(settings.X_BEARER_TOKEN)
 
 
 # --- The shared rate budget ------------------------------------------------------------------
