@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser
+from django.core.cache import cache
 from django.db import models
 from django.db.models.functions import Upper
 
@@ -28,6 +29,25 @@ class User(AbstractUser):
         return f"https://x.com/{self.x_username}" if self.x_username else ""
 
 
+NETWORK_CONSENT_CACHE_SECONDS = 3600
+
+
+def network_consent_cache_key(user_id: int) -> str:
+    return f"accounts:x-network-consent:{user_id}"
+
+
+class XNetworkConsentQuerySet(models.QuerySet):
+    def granted_by(self, user_id: int) -> bool:
+        """Whether a person opted in, from the cache when it knows: listings ask it on every
+        signed-in request (accounts.network clears the entry when consent comes or goes)."""
+        key = network_consent_cache_key(user_id)
+        granted = cache.get(key)
+        if granted is None:
+            granted = self.filter(user_id=user_id).exists()
+            cache.set(key, granted, NETWORK_CONSENT_CACHE_SECONDS)
+        return granted
+
+
 class XNetworkConsent(models.Model):
     """A person's permission to read whom they follow on X, with their tokens encrypted.
 
@@ -54,6 +74,8 @@ class XNetworkConsent(models.Model):
     resume_at = models.DateTimeField(null=True, blank=True)
     # The ids read so far by a read that X paused; replaced into FollowedXId once complete.
     partial_ids = models.JSONField(default=list, blank=True)
+
+    objects = XNetworkConsentQuerySet.as_manager()
 
     def __str__(self):
         return f"X network of {self.user}"

@@ -13,12 +13,19 @@ from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.crypto import InvalidToken, token_decrypt, token_encrypt
-from accounts.models import FollowedXId, User, XNetworkConsent, XUserReadMonth
+from accounts.models import (
+    FollowedXId,
+    User,
+    XNetworkConsent,
+    XUserReadMonth,
+    network_consent_cache_key,
+)
 from accounts.x.follows import (
     FollowsError,
     FollowsRateLimited,
@@ -78,6 +85,7 @@ def network_consent_grant(
             "partial_ids": [],
         },
     )
+    _forget_consent(user.pk)
     return consent
 
 
@@ -86,6 +94,13 @@ def network_disconnect(*, user: User) -> None:
     """Forget the tokens and everything read about whom the person follows."""
     FollowedXId.objects.filter(user=user).delete()
     XNetworkConsent.objects.filter(user=user).delete()
+    _forget_consent(user.pk)
+
+
+def _forget_consent(user_id: int) -> None:
+    key = network_consent_cache_key(user_id)
+    cache.delete(key)  # now, and again once committed, so no reader caches the old answer
+    transaction.on_commit(lambda: cache.delete(key), robust=True)
 
 
 def network_user_ids_due(*, limit: int) -> list[int]:

@@ -22,11 +22,12 @@ from django.urls import reverse
 
 from events.discovery_forms import ListingFilters, SearchFilters
 from events.models import Topic, Tweetup
+from events.network import SORT_NETWORK, fill_badges, sorted_by_network
 from events.pagination import page_of
 
 COUNT_CAP = 100  # "100+ upcoming": a topic index that costs the same at any size
 # Every GET parameter a listing page understands (the page cache serves only these).
-LISTING_PARAMS = (*SearchFilters.ORDER, "page")
+LISTING_PARAMS = (*SearchFilters.ORDER, "page", "sort")
 
 
 def topic_choices() -> list[tuple[str, str]]:
@@ -37,6 +38,33 @@ def filter_key(data: QueryDict) -> str:
     """A short, stable name for the filters in a URL, before they are checked."""
     pairs = [(name, data.get(name, "")) for name in SearchFilters.ORDER if data.get(name)]
     return hashlib.blake2b(urlencode(pairs).encode(), digest_size=10).hexdigest()
+
+
+class ListingResults:
+    """One page of a listing's results, rendered from `template`'s `results` partial: as
+    everyone sees it (calling it: a shared part, with a badge mark per row), or for one
+    person sorted by how many people they follow are going (`by_network`, never cached)."""
+
+    def __init__(self, *, filters, rows, number: int, template: str, context):
+        self.filters, self.rows, self.number = filters, rows, number
+        self.template, self.context = template, context
+
+    def _render(self, rows, query: QueryDict) -> tuple[str, list]:
+        checked = self.filters()
+        page = page_of(rows, number=self.number, per_page=settings.TWEETUPS_PER_PAGE)
+        values = {"page": page, "filters": checked, "query": query, **self.context()}
+        values["network_slot"] = True
+        return render_to_string(f"{self.template}#results", values), page.object_list
+
+    def __call__(self) -> str:
+        return self._render(self.rows(self.filters()), self.filters().query())[0]
+
+    def by_network(self, user) -> str:
+        """The results for `user`, most people they follow going first, badges filled."""
+        query = self.filters().query().copy()
+        query["sort"] = SORT_NETWORK
+        html, rows = self._render(sorted_by_network(self.rows(self.filters()), user), query)
+        return fill_badges(html, {row.pk: row.network_count for row in rows})
 
 
 def listing_makers(
@@ -55,12 +83,9 @@ def listing_makers(
     tells the page's parts from those of other pages in the same cache scope."""
     key = filter_key(data)
     filters = cache(filters)
-
-    def results():
-        checked = filters()
-        page = page_of(rows(checked), number=number, per_page=settings.TWEETUPS_PER_PAGE)
-        values = {"page": page, "filters": checked, "query": checked.query(), **context()}
-        return render_to_string(f"{template}#results", values)
+    results = ListingResults(
+        filters=filters, rows=rows, number=number, template=template, context=context
+    )
 
     def form():
         values = {"filters": filters(), "action": action, **context()}

@@ -20,16 +20,19 @@ from events.discovery_forms import ListingFilters
 from events.models import ATTENDEES_SHOWN, City, HashtagSync, Rsvp, Tweet, Tweetup
 from tweetups import heartbeat
 
+HOME_UPCOMING = 12
+
 
 def home_makers() -> dict[str, Callable[[], Any]]:
     now = timezone.now()
 
     def upcoming():
-        soon = list(Tweetup.objects.scheduled().upcoming(now).for_listing()[:12])
+        soon = list(Tweetup.objects.scheduled().upcoming(now).for_listing()[:HOME_UPCOMING])
         week_end = now + timedelta(days=7)
         context = {
             "this_week": [t for t in soon if t.starts_at < week_end],
             "later": [t for t in soon if t.starts_at >= week_end],
+            "network_slot": True,  # each signed-in person's badges go in (events/network.py)
         }
         return render_to_string("events/home.html#upcoming", context)
 

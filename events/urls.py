@@ -1,6 +1,15 @@
 from django.urls import path
 
-from events.views import cities, discovery, listings, organizing, sharing, tweetup, wall
+from events.views import (
+    cities,
+    discovery,
+    listings,
+    network,
+    organizing,
+    sharing,
+    tweetup,
+    wall,
+)
 
 app_name = "events"
 urlpatterns = [
@@ -9,6 +18,7 @@ urlpatterns = [
     path("cities/search/", cities.city_search, name="city_search"),
     path("c/<slug:slug>/", listings.city_detail, name="city"),
     path("mine/", listings.my_tweetups, name="my_tweetups"),
+    path("network/", network.network_page, name="network"),
     path("search/", discovery.search, name="search"),
     path("topics/", discovery.topic_list, name="topics"),
     path("topics/<slug:slug>/", discovery.topic_detail, name="topic"),

@@ -14,11 +14,12 @@ from urllib.parse import urlencode
 
 from django.db.models import Count, F, Max, QuerySet
 from django.db.models.expressions import Combinable
-from django.db.models.functions import Greatest
+from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Rsvp, Tweetup
+from events.network import network_going_changed, network_tweetup_ids
 
 FEED_PAST_DAYS = 30
 FEED_MAX_EVENTS = 200  # a calendar: what is coming, soonest first
@@ -125,4 +126,17 @@ def personal_source(user) -> FeedSource:
         description="The tweetups you're going to or might go to.",
         tweetups=Tweetup.objects.filter(rsvps__user=user, rsvps__status__in=PERSONAL_ANSWERS),
         changed=Greatest("updated_at", "rsvps__updated_at"),
+    )
+
+
+def network_source(user) -> FeedSource:
+    """Tweetups people `user` follows on X are going to (the "Your network" page). Its stamp
+    moves with the tweetups and with their going RSVPs, so one joining refreshes it."""
+    return FeedSource(
+        key=f"network:{user.pk}",
+        title="Where people you follow are going",
+        link=reverse("events:network"),
+        description="Tweetups that people you follow on X are going to.",
+        tweetups=Tweetup.objects.filter(id__in=network_tweetup_ids(user)),
+        changed=Greatest("updated_at", Coalesce(network_going_changed(user), "updated_at")),
     )

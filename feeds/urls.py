@@ -11,4 +11,5 @@ urlpatterns = [
     path("search/calendar.ics", views.search_calendar, name="search_calendar"),
     path("feeds/", views.calendar_settings, name="calendar_settings"),
     path("feeds/<str:token>/calendar.ics", views.personal_calendar, name="personal_calendar"),
+    path("feeds/<str:token>/network.ics", views.network_calendar, name="network_calendar"),
 ]

@@ -37,6 +37,7 @@ from feeds.sources import (
     atom_rows,
     calendar_rows,
     city_source,
+    network_source,
     personal_source,
     search_source,
     stamp,
@@ -168,18 +169,30 @@ def search_calendar(request):
     return calendar_feed(request, search_source(text), filename="tweetups-search.ics")
 
 
-@require_safe
-def personal_calendar(request, token):
-    """A person's private feed. The token is the only key: an unknown, replaced or turned
-    off one is a 404, the same for each, so the answer tells a guesser nothing."""
+def _feed_owner(token: str):
+    """Whose private feeds `token` opens. The token is the only key: an unknown, replaced or
+    turned off one is a 404, the same for each, so the answer tells a guesser nothing."""
     feed = None
     if TOKEN_PATTERN.match(token):
         feed = CalendarFeedToken.objects.for_token(token).select_related("user").first()
     if feed is None or not feed.user.is_active:
         raise Http404("No calendar feed at this address. It may have been replaced.")
-    return calendar_feed(
-        request, personal_source(feed.user), filename="my-tweetups.ics", private=True
-    )
+    return feed.user
+
+
+@require_safe
+def personal_calendar(request, token):
+    """A person's private feed of the tweetups they're going to."""
+    source = personal_source(_feed_owner(token))
+    return calendar_feed(request, source, filename="my-tweetups.ics", private=True)
+
+
+@require_safe
+def network_calendar(request, token):
+    """The "Your network" page as a private feed, at the same secret as `personal_calendar`:
+    replacing or turning off that address does the same to this one."""
+    source = network_source(_feed_owner(token))
+    return calendar_feed(request, source, filename="my-network.ics", private=True)
 
 
 @require_http_methods(["GET", "POST"])
@@ -188,10 +201,11 @@ def calendar_settings(request):
     """Get, replace or turn off one's private feed address. Only a digest of the token is
     kept, so its address is shown once, right after it is made."""
     action = request.POST.get("action")
-    feed_url = ""
+    feed_url = network_url = ""
     if action == "replace":
         token = calendar_feed_token_replace(user=request.user)
         feed_url = request.build_absolute_uri(reverse("feeds:personal_calendar", args=[token]))
+        network_url = request.build_absolute_uri(reverse("feeds:network_calendar", args=[token]))
     elif action == "revoke":
         if calendar_feed_token_revoke(user=request.user):
             messages.success(request, "Your calendar feed is off. Its address no longer works.")
@@ -200,7 +214,11 @@ def calendar_settings(request):
         messages.error(request, "Choose to make a new address or to turn the feed off.")
         return redirect("feeds:calendar_settings")
     feed = CalendarFeedToken.objects.filter(user=request.user).first()
-    response = render(request, "feeds/calendar_settings.html", {"feed": feed, "feed_url": feed_url})
+    response = render(
+        request,
+        "feeds/calendar_settings.html",
+        {"feed": feed, "feed_url": feed_url, "network_url": network_url},
+    )
     if feed_url:
         response["Cache-Control"] = "no-store"  # the secret address: kept by no cache
     return response

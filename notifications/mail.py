@@ -19,6 +19,7 @@ from django.utils import timezone
 from events.calendar import Attendee, tweetup_ics
 from events.local_time import local_when
 from events.models import Rsvp, Tweetup
+from events.network import network_where_going_count
 from notifications.links import rsvp_links, site_url, unsubscribe_url
 from notifications.models import (
     DIGEST_PERIOD,
@@ -287,5 +288,8 @@ def _digest_context(message: OutgoingMessage) -> dict:
     return {
         "items": items,
         "cities": cities,
+        # "Your network": upcoming tweetups anywhere that people they follow on X go to.
+        "network_count": network_where_going_count(recipient),
+        "network_url": site_url(reverse("events:network")),
         "reason": f"You get this because you follow {_join_names(cities)} on Tweetups.",
     }

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
@@ -13,6 +13,8 @@ from events.discovery import (
     topic_index_makers,
     topic_makers,
 )
+from events.discovery_forms import SearchFilters
+from events.network import SORT_NETWORK, has_network, personal_listing, wants_network_sort
 from events.pagination import page_number
 from events.search import SearchText
 from tweetups import page_cache
@@ -37,19 +39,49 @@ def listing_page(
     page: Callable[[dict], dict] = lambda parts: {},
     personal: Callable[[dict], dict] = lambda parts: {},
 ) -> HttpResponse:
-    """A filtered listing: the whole page from its frame, or for htmx only its results."""
+    """A filtered listing: the whole page from its frame, or for htmx only its results.
+
+    The results are the shared part with each person's network badges filled in (a
+    personal hole), or, sorted by their network (?sort=network), rendered for them alone.
+    """
     results, form = part_names(makers)
+    network = has_network(request.user)
+
+    def my_results(parts: dict) -> str:
+        if network and wants_network_sort(request):
+            return makers[results].by_network(request.user)
+        return personal_listing(parts[results], request.user, network=network)
+
     if results_only(request):
         parts = page_cache.parts(scope, **{k: v for k, v in makers.items() if k != form})
-        return HttpResponse(parts[results])
+        return HttpResponse(my_results(parts))
     return frame_page(
         request,
         template,
         scope=scope,
         parts=makers,
-        page=lambda parts: {"results": parts[results], "filter_form": parts[form]} | page(parts),
-        personal=personal,
+        page=lambda parts: {"filter_form": parts[form]} | page(parts),
+        personal=lambda parts: (
+            {
+                "results": my_results(parts),
+                "network": network,
+                "network_sort": network and wants_network_sort(request),
+                "sort_query": sort_links(request),
+            }
+            | personal(parts)
+        ),
     )
+
+
+def sort_links(request) -> dict[str, str]:
+    """The listing's address sorted each way, its other filters kept (page 1)."""
+    query = QueryDict(mutable=True)
+    for name in SearchFilters.ORDER:
+        if name in request.GET:
+            query.setlist(name, request.GET.getlist(name))
+    soonest = query.urlencode()
+    query["sort"] = SORT_NETWORK
+    return {"soonest": f"?{soonest}" if soonest else "?", "network": f"?{query.urlencode()}"}
 
 
 @require_safe

@@ -7,29 +7,53 @@ from django.views.decorators.http import require_safe
 
 from events.discovery import LISTING_PARAMS
 from events.models import Rsvp, Tweetup
+from events.network import (
+    SORT_NETWORK,
+    fill_badges,
+    has_network,
+    personal_listing,
+    sorted_by_network,
+    wants_network_sort,
+)
 from events.pagination import page_number
-from events.parts import city_makers, home_makers, home_shared
+from events.parts import HOME_UPCOMING, city_makers, home_makers, home_shared
 from events.views.discovery import listing_page
 from tweetups import page_cache
 from tweetups.page_frames import frame_page
 
 
 @require_safe
-@page_cache.for_visitors("home")
+@page_cache.for_visitors("home", query=("sort",))
 def home(request):
-    def my_next(parts):
-        if not request.user.is_authenticated:
-            return {"my_next": []}
-        going = Tweetup.objects.scheduled().upcoming().with_rsvp(request.user, Rsvp.Status.GOING)
-        return {"my_next": list(going.for_listing()[:5])}
+    network = has_network(request.user)
+    network_sort = network and wants_network_sort(request)
 
+    def personal(parts):
+        if not request.user.is_authenticated:
+            return {"my_next": [], "upcoming": fill_badges(parts["upcoming"], None)}
+        going = Tweetup.objects.scheduled().upcoming().with_rsvp(request.user, Rsvp.Status.GOING)
+        context = {
+            "my_next": list(going.for_listing()[:5]),
+            "network": network,
+            "network_sort": network_sort,
+            "sort_query": {"soonest": "?", "network": f"?sort={SORT_NETWORK}"},
+        }
+        if network_sort:
+            rows = sorted_by_network(Tweetup.objects.scheduled().upcoming().for_listing(), me)
+            context["by_network"] = list(rows[:HOME_UPCOMING])
+            context["upcoming"] = ""
+        else:
+            context["upcoming"] = personal_listing(parts["upcoming"], me, network=network)
+        return context
+
+    me = request.user
     return frame_page(
         request,
         "events/home.html",
         scope="home",
         parts=home_makers(),
         page=lambda parts: {"shared": home_shared(parts)},
-        personal=my_next,
+        personal=personal,
     )
 
 

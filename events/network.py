@@ -1,0 +1,170 @@
+"""Your X network on listings and on its own page (issue 12): reads only.
+
+Whom a person follows stays in the database (accounts.FollowedXId), so every read here is
+one query whatever the size of their graph: a semi-join of the followed ids on
+`User.x_id` (unique) and RSVPs by (tweetup, status) or (user, status).
+
+Shared listings (events/discovery.py, the home page) carry an HTML comment per row where a
+badge may go: `fill_badges` puts in each signed-in person's own counts, or takes the marks
+out for everyone else, so no visitor page and no cached frame holds anyone's network.
+"""
+
+import re
+from collections.abc import Iterable
+
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Value, Window
+from django.db.models.functions import Coalesce, RowNumber
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from accounts.models import FollowedXId, XNetworkConsent
+from events.models import Rsvp, Tweetup
+
+SORT_NETWORK = "network"  # ?sort=network: most people you follow going first
+FACES_PER_TWEETUP = 6  # faces on the network page; the rest are counted
+# Where a row's badge goes in a shared listing: an HTML comment (events/_tweetup_row.html,
+# when the context has `network_slot`). Escaped third-party text can't make one.
+_MARK = re.compile(r"<!--network:(\d+)-->")
+
+
+def has_network(user) -> bool:
+    """Whether `user` opted in to "See who you follow" (their listings get badges and a sort)."""
+    return user.is_authenticated and XNetworkConsent.objects.granted_by(user.pk)
+
+
+def wants_network_sort(request) -> bool:
+    return request.GET.get("sort") == SORT_NETWORK
+
+
+def _followed_x_ids(user) -> QuerySet:
+    return FollowedXId.objects.filter(user=user).values("x_id")
+
+
+def _going_followed(user) -> QuerySet:
+    """RSVPs of people `user` follows who are going (not maybe, not waitlisted), not their own."""
+    return Rsvp.objects.filter(
+        status=Rsvp.Status.GOING, user__x_id__in=_followed_x_ids(user)
+    ).exclude(user=user)
+
+
+def network_counts(user, tweetup_ids: Iterable[int]) -> dict[int, int]:
+    """{tweetup id: people `user` follows who are going}, for the listed tweetups: one
+    aggregate query. Tweetups nobody they follow is going to are left out."""
+    ids = list(tweetup_ids)
+    if not ids or not user.is_authenticated:
+        return {}
+    rows = (
+        _going_followed(user)
+        .filter(tweetup_id__in=ids)
+        .order_by()
+        .values("tweetup_id")
+        .annotate(going=Count("id"))
+    )
+    return {row["tweetup_id"]: row["going"] for row in rows}
+
+
+def with_network_count(tweetups: QuerySet, user) -> QuerySet:
+    """`tweetups` annotated with `network_count` (a correlated count per row)."""
+    going = (
+        _going_followed(user)
+        .filter(tweetup=OuterRef("pk"))
+        .order_by()
+        .values("tweetup")
+        .annotate(going=Count("id"))
+        .values("going")
+    )
+    return tweetups.annotate(network_count=Coalesce(Subquery(going), Value(0)))
+
+
+def sorted_by_network(tweetups: QuerySet, user) -> QuerySet:
+    """`tweetups`, most people `user` follows going first, then in their own order."""
+    order = list(tweetups.query.order_by) or ["starts_at", "id"]
+    return with_network_count(tweetups, user).order_by(F("network_count").desc(), *order)
+
+
+def network_tweetup_ids(user) -> QuerySet:
+    """The ids of tweetups (any date) people `user` follows are going to, as a subquery."""
+    return _going_followed(user).values("tweetup_id")
+
+
+def network_going_changed(user):
+    """Per tweetup (an OuterRef), the newest change among the going RSVPs of people `user`
+    follows: a feed's stamp moves when one of them joins."""
+    return Subquery(
+        _going_followed(user)
+        .filter(tweetup=OuterRef("pk"))
+        .order_by("-updated_at")
+        .values("updated_at")[:1]
+    )
+
+
+def network_tweetups(user, now=None) -> QuerySet:
+    """Upcoming tweetups anywhere where people `user` follows are going, soonest first,
+    each with `network_count`."""
+    tweetups = Tweetup.objects.scheduled().upcoming(now).filter(id__in=network_tweetup_ids(user))
+    return with_network_count(tweetups, user).for_listing()
+
+
+def network_faces(user, tweetup_ids: Iterable[int], per_tweetup: int = FACES_PER_TWEETUP):
+    """{tweetup id: [users]}: up to `per_tweetup` people `user` follows who are going to
+    each tweetup, first come first. One query (a window numbers them per tweetup)."""
+    ids = list(tweetup_ids)
+    if not ids:
+        return {}
+    numbered = (
+        _going_followed(user)
+        .filter(tweetup_id__in=ids)
+        .select_related("user")
+        .only(
+            "tweetup_id",
+            "user__username",
+            "user__x_username",
+            "user__display_name",
+            "user__avatar_url",
+        )
+        .annotate(
+            place=Window(
+                RowNumber(), partition_by=[F("tweetup_id")], order_by=[F("created_at"), F("id")]
+            )
+        )
+        .order_by("tweetup_id", "created_at", "id")
+    )
+    faces: dict[int, list] = {}
+    # PostgreSQL can't filter on a window in the same SELECT: Django wraps it (QUALIFY).
+    for rsvp in numbered.filter(place__lte=per_tweetup):
+        faces.setdefault(rsvp.tweetup_id, []).append(rsvp.user)
+    return faces
+
+
+def badge(count: int) -> str:
+    if count <= 0:
+        return ""
+    return render_to_string("events/_network_badge.html", {"count": count}).strip()
+
+
+def listed_ids(html: str) -> list[int]:
+    return [int(found) for found in _MARK.findall(html)]
+
+
+def fill_badges(html: str, counts: dict[int, int] | None) -> str:
+    """The shared listing `html` with each row's badge from `counts`; None takes the marks
+    out (visitors, and people who did not opt in)."""
+    if counts is None:
+        filled = _MARK.sub("", html)
+    else:
+        filled = _MARK.sub(lambda found: badge(counts.get(int(found.group(1)), 0)), html)
+    # Our own rendered HTML with our own badges in it: nothing here came from a request.
+    return mark_safe(filled)  # noqa: S308
+
+
+def personal_listing(html: str, user, *, network: bool) -> str:
+    """A shared listing as `user` sees it: their badges (one query) if they have a network."""
+    if not network:
+        return fill_badges(html, None)
+    return fill_badges(html, network_counts(user, listed_ids(html)))
+
+
+def network_where_going_count(user, now=None) -> int:
+    """How many upcoming tweetups people `user` follows are going to (for the digest)."""
+    upcoming = Tweetup.objects.scheduled().upcoming(now)
+    return upcoming.filter(id__in=network_tweetup_ids(user)).order_by().count()
