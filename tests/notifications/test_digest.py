@@ -21,6 +21,7 @@ from notifications.models import EmailPreferences, MessageKind, OutgoingMessage,
 from notifications.preferences import city_follow
 from notifications.schedules import digests_schedule
 from notifications.tokens import rsvp_token_read
+from tests.events.test_network_listings import going, opt_in
 from tests.factories import CityFactory, EmailPreferencesFactory, MailableUserFactory, UserFactory
 from tests.fixtures_mail import mail_links, mail_part
 from tests.notifications.conftest import details
@@ -250,3 +251,32 @@ def test_fan_out_and_composing_take_queries_independent_of_size(
         return len(fan_out), len(composing)
 
     assert run(followers=2, tweetups=1) == run(followers=5, tweetups=3)
+
+
+class TestYourNetworkInTheDigest:
+    def test_it_mentions_the_tweetups_people_you_follow_are_going_to(
+        self, send_now, week, fan, smtp_mailer
+    ):
+        friend, stranger = UserFactory(), UserFactory()
+        opt_in(fan, friend)
+        going(week["later"], friend)  # further out than the week: still counted
+        going(week["tokyo"], friend)
+        going(week["berlin"], stranger)
+        smtp_mailer.messages.clear()
+
+        send_now(digests_schedule)
+
+        (mail,) = smtp_mailer.wait_for(1)
+        text, html = mail_part(mail, "text/plain"), mail_part(mail, "text/html")
+        for body in (text, html):
+            assert "2 tweetups where people you follow are going" in body
+        assert "http://127.0.0.1:8000/network/" in mail_links(mail)
+
+    def test_no_mention_without_a_network(self, send_now, week, fan, smtp_mailer):
+        smtp_mailer.messages.clear()
+
+        send_now(digests_schedule)
+
+        (mail,) = smtp_mailer.wait_for(1)
+        for part in ("text/plain", "text/html"):
+            assert "where people you follow are going" not in mail_part(mail, part)
