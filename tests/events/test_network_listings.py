@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import FollowedXId, XNetworkConsent
+from accounts.network import network_consent_grant
 from events.models import Rsvp
 from tests.factories import TopicFactory, TweetupFactory, UserFactory
 
@@ -29,9 +30,8 @@ def signed_in(user) -> Client:
 
 def opt_in(user, *people, generated: int = 0) -> None:
     """`user` opted in, and X said they follow `people` (and `generated` others)."""
-    XNetworkConsent.objects.create(
-        user=user, access_token_enc=b"-", granted_at=timezone.now(), last_read_at=timezone.now()
-    )
+    network_consent_grant(user=user, access_token="token", refresh_token="", expires_at=None)
+    XNetworkConsent.objects.filter(user=user).update(last_read_at=timezone.now())
     ids = [p.x_id for p in people] + [str(8_000_000 + n) for n in range(generated)]
     FollowedXId.objects.bulk_create([FollowedXId(user=user, x_id=x_id) for x_id in ids])
 
