@@ -1,5 +1,6 @@
 """Your network: upcoming tweetups anywhere where people you follow on X are going."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,7 +21,8 @@ def network_page(request):
     consent = XNetworkConsent.objects.filter(user=me).first()
     page = None
     if consent is not None:
-        page = page_of(network_tweetups(me), number=request.GET.get("page"), per_page=20)
+        per_page = settings.TWEETUPS_PER_PAGE
+        page = page_of(network_tweetups(me), number=request.GET.get("page"), per_page=per_page)
         faces = network_faces(me, [tweetup.pk for tweetup in page.object_list])
         for tweetup in page.object_list:
             tweetup.network_people = faces.get(tweetup.pk, [])

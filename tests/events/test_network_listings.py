@@ -245,3 +245,25 @@ def test_signed_in_listings_run_the_same_queries_at_any_graph_size(berlin, frien
     # The user, and one aggregate for the badges; sorted, the results are this person's
     # own: the city and the topics the filters check, and one page sorted with its counts.
     assert counts["big"] == (4 if sort else 2)
+
+
+@pytest.mark.parametrize("path", ["city", "city?sort=network", "home", "home?sort=network"])
+def test_a_frame_hit_is_what_a_whole_render_gives(berlin, listing, friends, path, settings):
+    first, second = UserFactory(), UserFactory()
+    opt_in(first, friends[0])
+    opt_in(second, *friends)
+    page, _, query = path.partition("?")
+    url = (berlin.get_absolute_url() if page == "city" else reverse("events:home")) + (
+        f"?{query}" if query else ""
+    )
+    signed_in(first).get(url)
+    client = signed_in(second)
+
+    framed = client.get(url)
+    settings.PAGE_CACHE_SECONDS = 0
+    whole = client.get(url)
+
+    assert framed["X-Cache"] == "frame-hit" and "X-Cache" not in whole
+    csrf = re.compile(r'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
+    assert csrf.sub("", framed.text) == csrf.sub("", whole.text)
+    assert badges(framed.text)["B busiest"] == 3
