@@ -16,7 +16,8 @@ Run: .venv/bin/python bench/network.py
 
 Uses its own PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/tweetups_bench_network), creates and migrates it, and
-TRUNCATES its tables. Prints figures; asserts nothing about time.
+TRUNCATES its tables (BENCH_NETWORK_REUSE=1 keeps what a previous run seeded: the 10M
+followed ids take a while to insert). Prints figures; asserts nothing about time.
 """
 
 import json
@@ -222,7 +223,7 @@ def seed():
     return time.perf_counter() - started
 
 
-def time_page(client, url: str) -> tuple[int, float, float, str]:
+def time_page(client, url: str) -> tuple[int, float, float, str, list[float]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -231,13 +232,16 @@ def time_page(client, url: str) -> tuple[int, float, float, str]:
         assert response.status_code == 200, (url, response.status_code)
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
+    # A view of connection.queries, which the next request's request_started clears.
+    captured = list(queries.captured_queries)
     times = []
     for _ in range(REQUESTS):
         start = time.perf_counter()
         client.get(url)
         times.append((time.perf_counter() - start) * 1000)
-    slowest = max(queries.captured_queries, key=lambda q: float(q["time"]))
-    return len(queries), statistics.median(times), percentile(times, 0.9), slowest["sql"]
+    slowest = max(captured, key=lambda q: float(q["time"]))
+    query_ms = [round(float(q["time"]) * 1000, 1) for q in captured]
+    return len(captured), statistics.median(times), percentile(times, 0.9), slowest["sql"], query_ms
 
 
 def pages() -> None:
@@ -249,11 +253,16 @@ def pages() -> None:
     from events.models import City
 
     print(f"\n== Pages: {USERS:,} users, each following {FOLLOWS_EACH:,} ({FOLLOWED_ON_SITE} here)")
-    seconds = seed()
-    print(f"seeded {FollowedXId.objects.count():,} followed ids in {seconds:.0f} s")
+    if os.environ.get("BENCH_NETWORK_REUSE") == "1" and (
+        FollowedXId.objects.count() == USERS * FOLLOWS_EACH
+    ):
+        print("reusing the data a previous run seeded (BENCH_NETWORK_REUSE=1)")
+    else:
+        seconds = seed()
+        print(f"seeded {FollowedXId.objects.count():,} followed ids in {seconds:.0f} s")
     city = City.objects.get(slug=MEASURED_CITY)
     viewer = User.objects.order_by("id")[USERS // 2]
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")  # bench.settings' ALLOWED_HOSTS
     client.force_login(viewer)
     urls = {
         "city page (badges)": city.get_absolute_url(),
@@ -262,8 +271,9 @@ def pages() -> None:
     }
     print(f"load average before timing: {load_average()} (other work on this machine skews it)")
     for name, url in urls.items():
-        count, median, p90, slowest = time_page(client, url)
+        count, median, p90, slowest, query_ms = time_page(client, url)
         print(f"{name:<26} {count} queries, median {median:.1f} ms, p90 {p90:.1f} ms")
+        print(f"  each query, once (ms): {query_ms}")
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + slowest)
             plan = [row[0] for row in cursor.fetchall()]
