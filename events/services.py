@@ -250,8 +250,11 @@ def _rsvp_join(tweetup: Tweetup, rsvp: Rsvp) -> Tweetup:
 
 
 @transaction.atomic
-def rsvp_set(*, user: User, tweetup: Tweetup, status: str) -> Rsvp:
+def rsvp_set(*, user: User, tweetup: Tweetup, status: str, just_read: bool = False) -> Rsvp:
     """Say going / maybe / not going. Going past capacity joins the waitlist.
+
+    `just_read`: the caller read `tweetup` (with its city) in this request, so the first
+    attempt decides on it instead of reading the row again.
 
     Everything is read first, without a lock; then one conditional UPDATE of the tweetup's
     seat count takes a seat, so its row is locked from that statement to the commit, not
@@ -263,7 +266,8 @@ def rsvp_set(*, user: User, tweetup: Tweetup, status: str) -> Rsvp:
     if status not in {Rsvp.Status.GOING, Rsvp.Status.MAYBE, Rsvp.Status.NOT_GOING}:
         raise ValidationError("Choose going, maybe or not going.")
     for attempt in range(3):
-        tweetup = Tweetup.objects.select_related("city").get(pk=tweetup.pk)
+        if attempt or not just_read:
+            tweetup = Tweetup.objects.select_related("city").get(pk=tweetup.pk)
         _rsvp_guard_open(tweetup)
         if user.pk == tweetup.organizer_id and status != Rsvp.Status.GOING:
             raise ValidationError("You're organizing this tweetup, so you're going.")

@@ -128,7 +128,10 @@ def rsvp(request, slug):
     else:
         try:
             result = rsvp_set(
-                user=request.user, tweetup=tweetup, status=form.cleaned_data["status"]
+                user=request.user,
+                tweetup=tweetup,
+                status=form.cleaned_data["status"],
+                just_read=True,
             )
         except (RsvpClosed, ValidationError) as exc:
             status = 409
