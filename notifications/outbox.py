@@ -19,10 +19,15 @@ from notifications.tasks import send_outgoing_message
 BULK_BATCH = 1000
 
 
-def messages_create(*, users: list[int], kind: str, tweetup: Tweetup) -> None:
-    """Outbox rows for the users who can and want to get this kind; enqueued on commit."""
+def messages_create(
+    *, users: list[int], kind: str, tweetup: Tweetup, revision: int | None = None
+) -> None:
+    """Outbox rows for the users who can and want to get this kind; enqueued on commit.
+
+    `revision` defaults to the tweetup's; 0 makes a once-only notice (an invitation).
+    """
     eligible = wanting(with_verified_email(User.objects.filter(pk__in=users)), KIND_CATEGORY[kind])
-    revision = tweetup.revision
+    revision = tweetup.revision if revision is None else revision
     created = OutgoingMessage.objects.bulk_create(
         [
             OutgoingMessage(recipient_id=pk, kind=kind, tweetup=tweetup, revision=revision)
