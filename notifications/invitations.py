@@ -16,6 +16,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.x.formats import X_USERNAME_RE
 from events.models import Rsvp, Tweetup
 from notifications.models import Invitation, MessageKind
 from notifications.outbox import messages_create
@@ -52,6 +53,8 @@ def invitations_send(*, tweetup: Tweetup, inviter: User, handles: list[str]) -> 
     A handle invited to this tweetup before (by anyone) is not invited again. Mail goes
     through the outbox, on commit, to the matching accounts that can and want to get it.
     """
+    if not all(isinstance(h, str) and X_USERNAME_RE.fullmatch(h) for h in handles):
+        raise ValueError("handles must be X usernames (InviteForm checks what people type)")
     # The inviter's row is the lock: two tabs posting at once can't both pass the caps.
     User.objects.select_for_update().filter(pk=inviter.pk).values_list("pk").first()
     tweetup = Tweetup.objects.select_related("city").get(pk=tweetup.pk)
