@@ -33,17 +33,13 @@ class InvitationLimit(ValidationError):
     """The inviter reached a cap on handles invited."""
 
 
-def may_invite(user, tweetup: Tweetup, rsvp_status: str | None = None) -> bool:
+def may_invite(user, tweetup: Tweetup) -> bool:
     """Whether `user` may invite people to `tweetup` (its state aside)."""
     if not user.is_authenticated:
         return False
     if tweetup.is_organized_by(user):
         return True
-    if rsvp_status is None:
-        rsvp_status = (
-            Rsvp.objects.filter(tweetup=tweetup, user=user).values_list("status", flat=True).first()
-        )
-    return rsvp_status in INVITING_ANSWERS
+    return Rsvp.objects.filter(tweetup=tweetup, user=user, status__in=INVITING_ANSWERS).exists()
 
 
 @transaction.atomic
