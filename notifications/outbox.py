@@ -30,8 +30,12 @@ from notifications.tasks import send_outgoing_message
 BULK_BATCH = 1000
 
 
-def messages_create(*, users: list[int], kind: str, tweetup: Tweetup) -> None:
+def messages_create(
+    *, users: list[int], kind: str, tweetup: Tweetup, revision: int | None = None
+) -> None:
     """Outbox rows for the users who can and want to get this kind; enqueued on commit.
+
+    `revision` defaults to the tweetup's; 0 makes a once-only notice (an invitation).
 
     One INSERT ... SELECT ... RETURNING: this runs inside every RSVP, where building the
     same rows with the ORM (a SELECT through `with_verified_email` and `wanting`, the
@@ -43,7 +47,8 @@ def messages_create(*, users: list[int], kind: str, tweetup: Tweetup) -> None:
         return
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     sql = _create_sql(len(users), Category(KIND_CATEGORY[kind]).value)
-    params = [kind, tweetup.pk, tweetup.revision, OutgoingMessage.Status.QUEUED, now, now]
+    revision = tweetup.revision if revision is None else revision
+    params = [kind, tweetup.pk, revision, OutgoingMessage.Status.QUEUED, now, now]
     params += [*users, True, False]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -423,6 +423,12 @@ CELERY_TASK_ANNOTATIONS = {
 NOTIFICATIONS_ORGANIZER_MESSAGES_PER_DAY = env.int(
     "NOTIFICATIONS_ORGANIZER_MESSAGES_PER_DAY", default=3
 )
+# Invitations by X handle (notifications/invitations.py). The caps count handles in the
+# database, so they hold with Redis down; the rate limit counts form posts in Redis.
+INVITATIONS_PER_DAY = env.int("INVITATIONS_PER_DAY", default=40)  # handles per person per 24 h
+INVITATIONS_PER_TWEETUP = env.int("INVITATIONS_PER_TWEETUP", default=20)  # per person, per tweetup
+INVITE_RATE_LIMIT = env.int("INVITE_RATE_LIMIT", default=10)  # invite posts per person per window
+INVITE_RATE_WINDOW_SECONDS = env.int("INVITE_RATE_WINDOW_SECONDS", default=600)
 CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),
     "notifications-sweep-outbox": {
