@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -110,3 +110,21 @@ def draft_publish(*, user, draft_id: int, tweetup: Tweetup) -> TweetupDraft | No
     draft.tweetup = tweetup
     draft.save(update_fields=["status", "decided_at", "tweetup"])
     return draft
+
+
+def drafts_to_show(user, *, now=None, limit: int = 3) -> list[TweetupDraft]:
+    """The person's suggestions for days still ahead in their city, soonest first, each with
+    `when_text` ("on Friday"); one query."""
+    now = now or timezone.now()
+    rows = (
+        TweetupDraft.objects.suggested_to(user, since=now.date() - timedelta(days=1))
+        .select_related("city")
+        .order_by("date", "pk")[: limit + 2]
+    )
+    shown = []
+    for draft in rows:
+        local_today = now.astimezone(draft.city.tzinfo).date()
+        if draft.date >= local_today:
+            draft.when_text = draft.when(local_today)
+            shown.append(draft)
+    return shown[:limit]
