@@ -156,3 +156,32 @@ def test_the_daily_cap_is_never_passed(x_search, lisbon, settings):
     assert "cap of 25 posts" in report.stopped
     # Later runs that day read nothing more.
     assert tweetups_find(now=x_search.cycle_time()).requests == 0
+
+
+def test_the_emulators_demo_posts_make_drafts_for_make_run(x_search):
+    from events.found.drafts import drafts_to_show
+    from events.management.commands.seed_demo import EMULATOR_X_USERS
+    from tests.factories import UserFactory
+    from xemulator.demo import post_demo_talk
+
+    for name, tz in [
+        ("Berlin", "Europe/Berlin"),
+        ("London", "Europe/London"),
+        ("Austin", "America/Chicago"),
+        ("Lagos", "Africa/Lagos"),
+    ]:
+        active(CityFactory(name=name, country="Demo", timezone=tz))
+    post_demo_talk(x_search.emulator.state)
+
+    tweetups_find(now=x_search.cycle_time())
+
+    assert [(a, c) for a, c, _ in drafts()] == [
+        ("jonasweber", "Berlin"),
+        ("luciafdez", "London"),
+        ("samcarter", "Austin"),
+    ]
+    assert TweetupDraft.objects.get(author_username="samcarter").hashtag == "AustinTacoTweetup"
+    # Signed in as the demo account, the site's user (seed_demo) is shown theirs.
+    jonas_id = next(x_id for x_id, handle, _ in EMULATOR_X_USERS if handle == "jonasweber")
+    jonas = UserFactory(x_id=jonas_id, x_username="jonasweber")
+    assert [d.city.name for d in drafts_to_show(jonas)] == ["Berlin"]
