@@ -109,7 +109,7 @@ def test_a_second_run_the_same_day_reads_nothing_and_the_next_day_only_whats_new
     tweetups_find(now=now)
     assert len(x_search.requests()) == 1
 
-    again = tweetups_find(now=now + timedelta(hours=1))
+    again = tweetups_find(now=now)  # beat again at once: the same UTC day, whatever the hour
     assert (again.cities, again.requests) == (0, 0)
     assert len(x_search.requests()) == 1
 
@@ -185,3 +185,63 @@ def test_the_emulators_demo_posts_make_drafts_for_make_run(x_search):
     jonas_id = next(x_id for x_id, handle, _ in EMULATOR_X_USERS if handle == "jonasweber")
     jonas = UserFactory(x_id=jonas_id, x_username="jonasweber")
     assert [d.city.name for d in drafts_to_show(jonas)] == ["Berlin"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_run_skips_the_cities_another_run_holds():
+    import threading
+
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from events.found.scan import scans_claim
+
+    for name in ("Lisbon", "Porto", "Faro"):
+        active(CityFactory(name=name, country="Portugal", timezone="Europe/Lisbon"))
+    now = timezone.now()
+    scans_claim(now)  # today's rows, claimed
+    CityPostScan.objects.update(status=CityPostScan.Status.PENDING, claimed_at=None)
+    locked, release = threading.Event(), threading.Event()
+
+    def other_run():  # holds Porto's row, as a run claiming it at this moment would
+        try:
+            with transaction.atomic():
+                list(CityPostScan.objects.select_for_update().filter(city__name="Porto"))
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_run)
+    thread.start()
+    try:
+        assert locked.wait(timeout=30)
+        taken = sorted(s.city.name for s in scans_claim(now))  # never waits for it
+    finally:
+        release.set()
+        thread.join(timeout=30)
+
+    assert taken == ["Faro", "Lisbon"]
+    assert sorted(s.city.name for s in scans_claim(now)) == ["Porto"]
+    assert scans_claim(now) == []
+
+
+def test_the_figures_are_in_the_admin(x_search, lisbon, client):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    x_search.control.post_tweets(
+        [{"username": f"fan{i}", "text": f"Lisbon tweetup Friday {i}"} for i in range(3)]
+    )
+    tweetups_find(now=x_search.cycle_time())
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    response = client.get(reverse("admin:events_citypostscan_changelist"), {"q": "Lisb"})
+
+    assert response.status_code == 200
+    row = response.text.split('class="field-posts_read">')[1]
+    assert row.startswith("3<")
+    drafts = client.get(reverse("admin:events_tweetupdraft_changelist"), {"status": "suggested"})
+    assert drafts.status_code == 200 and drafts.text.count("fan") >= 3
