@@ -46,14 +46,14 @@ def suggested_hashtag(city: City, tags: tuple[str, ...]) -> str:
 
 
 @transaction.atomic
-def drafts_store(candidates: list[Candidate]) -> int:
+def drafts_store(candidates: list[Candidate]) -> list[Candidate]:
     """One draft per author and day (the first candidate wins); none made again for an
-    author and day that already has one, whatever became of it. Returns how many are new."""
+    author and day that already has one, whatever became of it. Returns those made."""
     first: dict[tuple[str, date], Candidate] = {}
     for candidate in candidates:
         first.setdefault((candidate.author_x_id, candidate.date), candidate)
     if not first:
-        return 0
+        return []
     known = Q()
     for author, day in first:
         known |= Q(author_x_id=author, date=day)
@@ -74,7 +74,7 @@ def drafts_store(candidates: list[Candidate]) -> int:
         ],
         ignore_conflicts=True,  # a concurrent run made it: one draft all the same
     )
-    return len(new)
+    return new
 
 
 @transaction.atomic

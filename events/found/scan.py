@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -180,20 +181,17 @@ def _candidates(page: SearchPage, batch: list[CityTerms], now: datetime):
     return per_city, found
 
 
-def _record(scans: dict[int, CityPostScan], per_city: dict[int, int], candidates, created: int):
-    by_city: dict[int, int] = {}
-    for c in candidates:
-        by_city[c.city.pk] = by_city.get(c.city.pk, 0) + 1
+def _record(scans: dict[int, CityPostScan], per_city: dict[int, int], candidates, created):
+    """A page's figures on the scans of its query's cities (every city of a query counts
+    its requests)."""
+    found = Counter(c.city.pk for c in candidates)
+    made = Counter(c.city.pk for c in created)
     for city_id, scan in scans.items():
         CityPostScan.objects.filter(pk=scan.pk).update(
             posts_read=F("posts_read") + per_city.get(city_id, 0),
             requests=F("requests") + 1,
-            candidates=F("candidates") + by_city.get(city_id, 0),
-        )
-    if created and candidates:  # new drafts on the first city that has candidates
-        first = scans[candidates[0].city.pk]
-        CityPostScan.objects.filter(pk=first.pk).update(
-            drafts_created=F("drafts_created") + created
+            candidates=F("candidates") + found[city_id],
+            drafts_created=F("drafts_created") + made[city_id],
         )
 
 
@@ -217,13 +215,13 @@ def _read_batch(client, batch, scans, *, since_id, until_id, ledger, rate_budget
             billed = ledger.bill(None, unreadable=exc.billed)
             report.requests += 1
             report.posts_read += billed
-            _record(scans, {batch[0].city.pk: billed}, [], 0)
+            _record(scans, {batch[0].city.pk: billed}, [], [])
             raise
         report.requests += 1
         report.posts_read += ledger.bill(page)
         per_city, candidates = _candidates(page, batch, now)
         created = drafts_store(candidates)
-        report.drafts_created += created
+        report.drafts_created += len(created)
         _record(scans, per_city, candidates, created)
         if not page.next_token or not page.posts and not page.result_count:
             return

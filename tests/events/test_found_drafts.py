@@ -141,7 +141,7 @@ def test_the_author_dismisses_in_one_click_for_good(lisbon, author):
         post_text="Lisbon tweetup, still on",
         tags=(),
     )
-    assert drafts_store([candidate]) == 0
+    assert drafts_store([candidate]) == []
     assert TweetupDraft.objects.get().status == Status.DISMISSED
 
 

@@ -62,9 +62,16 @@ def test_one_query_for_the_active_cities_and_a_draft_per_post_with_a_day(x_searc
     assert draft.post_x_id == int(post["id"])
     assert draft.author_x_id == post["author_id"]
     assert draft.hashtag == "LisbonTweetup"
-    figures = {s.city.name: (s.posts_read, s.candidates) for s in CityPostScan.objects.all()}
-    assert figures == {"Lisbon": (1, 1), "New York": (1, 0)}
+    figures = {
+        s.city.name: (s.posts_read, s.requests, s.candidates, s.drafts_created, s.status)
+        for s in CityPostScan.objects.all()
+    }
+    assert figures == {"Lisbon": (1, 1, 1, 1, "done"), "New York": (1, 1, 0, 0, "done")}
     assert PostReadUsage.objects.get().posts_read == 2
+    # Nobody is contacted on X: the job's only requests are searches.
+    assert [(r["method"], r["path"]) for r in x_search.control.requests()] == [
+        ("GET", x_search.path)
+    ]
 
 
 def test_cities_beyond_the_query_length_go_in_another_query(x_search, lisbon, settings):
