@@ -60,6 +60,19 @@ def _still_names(text: str, choice: CityChoice) -> bool:
     )
 
 
+def draft_initial(draft) -> dict:
+    """The organize form filled from a suggestion found in posts: what the post told (the
+    city, the day, a hashtag); the evening is a guess, the venue and topics are theirs."""
+    day = draft.date
+    return {
+        "title": draft.title,
+        "city": draft.city,
+        "starts_at": datetime(day.year, day.month, day.day, 19, 0),  # noqa: DTZ001 (city time)
+        "ends_at": datetime(day.year, day.month, day.day, 22, 0),  # noqa: DTZ001
+        "hashtag": draft.hashtag,
+    }
+
+
 class TweetupForm(forms.Form):
     """Create or edit a tweetup. Times are typed in the city's local time."""
 

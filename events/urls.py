@@ -1,6 +1,15 @@
 from django.urls import path
 
-from events.views import cities, discovery, listings, organizing, sharing, tweetup, wall
+from events.views import (
+    cities,
+    discovery,
+    drafts,
+    listings,
+    organizing,
+    sharing,
+    tweetup,
+    wall,
+)
 
 app_name = "events"
 urlpatterns = [
@@ -13,6 +22,7 @@ urlpatterns = [
     path("topics/", discovery.topic_list, name="topics"),
     path("topics/<slug:slug>/", discovery.topic_detail, name="topic"),
     path("new/", organizing.tweetup_new, name="tweetup_new"),
+    path("drafts/<int:pk>/dismiss/", drafts.tweetup_draft_dismiss, name="draft_dismiss"),
     path("t/<slug:slug>/", tweetup.tweetup_detail, name="tweetup"),
     path("t/<slug:slug>/edit/", organizing.tweetup_edit, name="tweetup_edit"),
     path("t/<slug:slug>/cancel/", organizing.tweetup_cancel_form, name="tweetup_cancel"),

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from events.discovery import LISTING_PARAMS
+from events.found.drafts import drafts_to_show
 from events.models import Rsvp, Tweetup
 from events.pagination import page_number
 from events.parts import city_makers, home_makers, home_shared
@@ -19,9 +20,12 @@ from tweetups.page_frames import frame_page
 def home(request):
     def my_next(parts):
         if not request.user.is_authenticated:
-            return {"my_next": []}
+            return {"my_next": [], "found_drafts": []}
         going = Tweetup.objects.scheduled().upcoming().with_rsvp(request.user, Rsvp.Status.GOING)
-        return {"my_next": list(going.for_listing()[:5])}
+        return {
+            "my_next": list(going.for_listing()[:5]),
+            "found_drafts": drafts_to_show(request.user),
+        }
 
     return frame_page(
         request,
