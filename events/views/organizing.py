@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from events.forms import CancelForm, TweetupForm
 from events.gazetteer import warm_up
+from events.maps import map_tiles
 from events.models import City
 from events.places import choice_from_value, city_for_choice
 from events.services import tweetup_cancel, tweetup_create, tweetup_update
@@ -40,7 +41,7 @@ def tweetup_new(request):
             # The share buttons are the same for everyone (the page is cached); the fragment
             # takes the organizer to them, and CSS (:target) makes them stand out.
             return redirect(tweetup.get_absolute_url() + "#share")
-    return render(request, "events/tweetup_form.html", {"form": form})
+    return _form_page(request, form)
 
 
 @require_http_methods(["GET", "POST"])
@@ -63,7 +64,13 @@ def tweetup_edit(request, slug):
         else:
             messages.success(request, "Saved.")
             return redirect(tweetup)
-    return render(request, "events/tweetup_form.html", {"form": form, "tweetup": tweetup})
+    return _form_page(request, form, tweetup=tweetup)
+
+
+def _form_page(request, form: TweetupForm, **context):
+    """The organize or edit form, with what its venue map needs."""
+    context |= {"form": form, "map_tiles": map_tiles(), "map_centre": form.map_centre()}
+    return render(request, "events/tweetup_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
