@@ -100,7 +100,12 @@ class ListingFilters(forms.Form):
         help_text=f"From 1 to {MAX_KM} km; {DEFAULT_KM} if left empty.",
     )
     # Not a filter: how the results show. Kept in the URL (and in links) like the filters.
-    view = forms.ChoiceField(label="View", choices=View.CHOICES, required=False)
+    view = forms.ChoiceField(
+        label="View",
+        choices=View.CHOICES,
+        required=False,
+        error_messages={"invalid_choice": "Show the tweetups as a list or on a map."},
+    )
 
     ORDER = ("q", "when", "date_from", "date_to", "topic", "seats", "lat", "lon", "km", "view")
     SHOWING = frozenset({"view"})  # parameters that change how, not which

@@ -84,11 +84,26 @@ function showListingMap(box) {
     marker.addTo(map);
     points.push([lat, lon]);
   });
-  if (points.length) {
-    map.fitBounds(points, { padding: [32, 32], maxZoom: 14 });
-  } else {
-    map.setView(WORLD.centre, WORLD.zoom);
+  // Fit the pins, and fit them again when the box changes size (a phone turned on its
+  // side), until the person moves the map themselves.
+  let fitting = false;
+  let moved = false;
+  function fit() {
+    fitting = true;
+    if (points.length) {
+      map.fitBounds(points, { padding: [32, 32], maxZoom: 14, animate: false });
+    } else {
+      map.setView(WORLD.centre, WORLD.zoom, { animate: false });
+    }
+    fitting = false;
   }
+  map.on("dragstart zoomstart", () => {
+    if (!fitting) moved = true;
+  });
+  map.on("resize", () => {
+    if (!moved) fit();
+  });
+  fit();
   box.setAttribute("role", "region");
   box.setAttribute("aria-label", `Map of ${points.length} tweetup${points.length === 1 ? "" : "s"}`);
 }

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Tweetup
+from tests.events.test_search import unbounded_scans
 from tests.events.test_views import form_data
 from tests.factories import CityFactory, TweetupFactory, UserFactory
 from tweetups.settings import _tile_origin
@@ -189,6 +190,8 @@ def test_a_view_that_is_not_a_view_is_the_list(client, berlin):
     response = client.get(berlin.get_absolute_url() + "?view=%3Cb%3E")
     assert response.status_code == 200
     assert "data-listing-map" not in response.text
+    assert "Show the tweetups as a list or on a map." in response.text
+    assert "<b>" not in response.text
 
 
 # --- Near me ------------------------------------------------------------------------------
@@ -346,3 +349,12 @@ def test_city_suggestions_carry_the_city_centre(client, user):
     lat = float(re.search(r'data-city-lat="([^"]+)"', button.group()).group(1))
     lon = float(re.search(r'data-city-lon="([^"]+)"', button.group()).group(1))
     assert abs(lat - 64.14) < 0.1 and abs(lon + 21.9) < 0.1
+
+
+@pytest.mark.postgres
+def test_nearest_first_is_served_by_indexes(berlin, hamburg):
+    """Sorting by distance sorts only the rows the boxes around the point let through."""
+    TweetupFactory(city=berlin, venue_latitude=52.5, venue_longitude=13.4, **soon())
+    TweetupFactory(city=hamburg, **soon())
+    tweetups = Tweetup.objects.scheduled().upcoming().within_km(52.52, 13.41, 25).nearest_first()
+    assert unbounded_scans(tweetups[:21]) == []
