@@ -123,6 +123,15 @@ def test_a_listing_switches_to_its_map(browser, site, berlin_map):
     shoot(page, "map-search")
     assert_accessible(page)
 
+    # A filter changed in place (htmx) keeps the map, with the new results' pins.
+    page.evaluate("window.stillTheSamePage = true")
+    page.get_by_label("Search", exact=True).fill("harbour")
+    page.get_by_label("Search", exact=True).press("Enter")
+    expect(markers).to_have_count(1)
+    expect(results.get_by_role("link", name="Mitte coffee")).to_have_count(0)
+    assert "q=harbour" in page.url and "view=map" in page.url
+    assert page.evaluate("window.stillTheSamePage === true")
+
     # A city page's map, then back to the list with the same filters.
     page.goto(berlin_map["berlin"].get_absolute_url() + "?seats=1&view=map")
     expect(page.locator(".listing-map .leaflet-marker-icon")).to_have_count(2)
