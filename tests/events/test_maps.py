@@ -358,3 +358,14 @@ def test_nearest_first_is_served_by_indexes(berlin, hamburg):
     TweetupFactory(city=hamburg, **soon())
     tweetups = Tweetup.objects.scheduled().upcoming().within_km(52.52, 13.41, 25).nearest_first()
     assert unbounded_scans(tweetups[:21]) == []
+
+
+def test_the_tweetup_page_links_to_the_pin_on_openstreetmap(client, berlin):
+    pinned = TweetupFactory(city=berlin, venue_latitude=52.5163, venue_longitude=13.3777, **soon())
+    text = client.get(pinned.get_absolute_url()).text
+    assert (
+        "https://www.openstreetmap.org/?mlat=52.516300&amp;mlon=13.377700"
+        "#map=18/52.516300/13.377700"
+    ) in text
+    unpinned = TweetupFactory(city=berlin, **soon(4))
+    assert "openstreetmap.org/search?query=" in client.get(unpinned.get_absolute_url()).text
