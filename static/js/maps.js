@@ -70,7 +70,9 @@ function popupFor(row) {
 function showListingMap(box) {
   box.dataset.ready = "";
   box.replaceChildren();
-  const map = window.L.map(box, { scrollWheelZoom: false });
+  // The page scrolls past the map: no wheel zoom, and on phones one finger scrolls the
+  // page (two pan and zoom the map).
+  const map = window.L.map(box, { scrollWheelZoom: false, dragging: !window.L.Browser.mobile });
   addTiles(map, box);
   const icon = pinIcon(box);
   const results = box.closest("#results") || document;
