@@ -86,6 +86,15 @@ function showListingMap(box) {
     marker.addTo(map);
     points.push([lat, lon]);
   });
+  const pinCount = points.length;
+  // Near a point: the circle searched, and its centre.
+  const near = [Number(box.dataset.nearLat), Number(box.dataset.nearLon)];
+  if (box.dataset.nearLat && validPoint(...near)) {
+    const km = Number(box.dataset.nearKm) || 25;
+    window.L.circle(near, { radius: km * 1000, color: "#1d4ed8", weight: 1, fillOpacity: 0.04, interactive: false }).addTo(map);
+    window.L.circleMarker(near, { radius: 6, color: "#fff", weight: 2, fillColor: "#1d4ed8", fillOpacity: 1, interactive: false }).addTo(map);
+    points.push(near);
+  }
   // Fit the pins, and fit them again when the box changes size (a phone turned on its
   // side), until the person moves the map themselves.
   let fitting = false;
@@ -107,7 +116,7 @@ function showListingMap(box) {
   });
   fit();
   box.setAttribute("role", "region");
-  box.setAttribute("aria-label", `Map of ${points.length} tweetup${points.length === 1 ? "" : "s"}`);
+  box.setAttribute("aria-label", `Map of ${pinCount} tweetup${pinCount === 1 ? "" : "s"}`);
 }
 
 function showListingMaps() {
