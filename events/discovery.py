@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from events.discovery_forms import ListingFilters, SearchFilters
+from events.maps import map_tiles
 from events.models import Topic, Tweetup
 from events.pagination import page_of
 
@@ -60,6 +61,8 @@ def listing_makers(
         checked = filters()
         page = page_of(rows(checked), number=number, per_page=settings.TWEETUPS_PER_PAGE)
         values = {"page": page, "filters": checked, "query": checked.query(), **context()}
+        if checked.map_view:
+            values["map_tiles"] = map_tiles()
         return render_to_string(f"{template}#results", values)
 
     def form():

@@ -57,6 +57,9 @@ class TweetupDetails:
     hashtag: str
     description: str = ""
     venue_address: str = ""
+    # The venue's pin on the map; None for none (maps and distances use the city's centre).
+    venue_latitude: float | None = None
+    venue_longitude: float | None = None
     capacity: int | None = None
     # None leaves an edited tweetup's topics as they are (the form asks for one to three).
     topics: Sequence[Topic] | None = None

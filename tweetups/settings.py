@@ -482,13 +482,40 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+# Map tiles (Leaflet, served from static/vendor/leaflet/): OpenStreetMap's by default. The
+# CSP's img-src names this host and no other map server; pages work without tiles.
+MAP_TILE_URL = env("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env(
+    "MAP_TILE_ATTRIBUTION",
+    default="© OpenStreetMap contributors",
+)
+MAP_TILE_ATTRIBUTION_URL = env(
+    "MAP_TILE_ATTRIBUTION_URL", default="https://www.openstreetmap.org/copyright"
+)
+# X serves profile pictures from these (default pictures from abs.twimg.com).
+X_PICTURE_ORIGINS = env.list(
+    "X_PICTURE_ORIGINS", default=["https://pbs.twimg.com", "https://abs.twimg.com"]
+)
+
+
+def _tile_origin(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or "{" in parts.netloc:
+        raise ImproperlyConfigured(
+            "MAP_TILE_URL must be an https URL on one host, such as "
+            "https://tile.openstreetmap.org/{z}/{x}/{y}.png (the CSP allows that host)."
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     # No nonce and nothing inline: every script and style is a file under static/, so a
     # visitor's page is the same bytes for everyone and any HTTP cache may keep it.
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "https:", "data:"],
+    # Pictures: ours, X's profile pictures and the map's tiles; nothing else.
+    "img-src": [CSP.SELF, "data:", *X_PICTURE_ORIGINS, _tile_origin(MAP_TILE_URL)],
     "connect-src": [CSP.SELF],
     # Starting the sign-in is a form POST that redirects to X: the browser checks it too.
     "form-action": [CSP.SELF, _origin(X_AUTHORIZE_URL)],

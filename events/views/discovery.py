@@ -13,6 +13,7 @@ from events.discovery import (
     topic_index_makers,
     topic_makers,
 )
+from events.discovery_forms import View
 from events.pagination import page_number
 from events.search import SearchText
 from tweetups import page_cache
@@ -47,7 +48,15 @@ def listing_page(
         template,
         scope=scope,
         parts=makers,
-        page=lambda parts: {"results": parts[results], "filter_form": parts[form]} | page(parts),
+        page=lambda parts: (
+            {
+                "results": parts[results],
+                "filter_form": parts[form],
+                # Leaflet loads only where the map shows (the URL says so, and keys the page).
+                "map_view": request.GET.get("view") == View.MAP,
+            }
+            | page(parts)
+        ),
         personal=personal,
     )
 

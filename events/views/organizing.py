@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from events.forms import CancelForm, TweetupForm, draft_initial
 from events.found.drafts import draft_publish, drafts_to_show
 from events.gazetteer import warm_up
+from events.maps import map_tiles
 from events.models import City, TweetupDraft
 from events.places import choice_from_value, city_for_choice
 from events.services import tweetup_cancel, tweetup_create, tweetup_update
@@ -49,10 +50,10 @@ def tweetup_new(request):
             # The share buttons are the same for everyone (the page is cached); the fragment
             # takes the organizer to them, and CSS (:target) makes them stand out.
             return redirect(tweetup.get_absolute_url() + "#share")
-    context = {"form": form, "draft": draft}
+    context = {"draft": draft}
     if draft is None:  # suggestions found in the person's posts, to start from
         context["found_drafts"] = drafts_to_show(request.user)
-    return render(request, "events/tweetup_form.html", context)
+    return _form_page(request, form, **context)
 
 
 def _suggested_draft(request) -> TweetupDraft | None:
@@ -86,7 +87,13 @@ def tweetup_edit(request, slug):
         else:
             messages.success(request, "Saved.")
             return redirect(tweetup)
-    return render(request, "events/tweetup_form.html", {"form": form, "tweetup": tweetup})
+    return _form_page(request, form, tweetup=tweetup)
+
+
+def _form_page(request, form: TweetupForm, **context):
+    """The organize or edit form, with what its venue map needs."""
+    context |= {"form": form, "map_tiles": map_tiles(), "map_centre": form.map_centre()}
+    return render(request, "events/tweetup_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
