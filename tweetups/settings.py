@@ -312,6 +312,9 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=0 if DEBUG else 60)
 PAGE_CACHE_SHARED_SECONDS = env.int("PAGE_CACHE_SHARED_SECONDS", default=10)
 WALL_POSTS_PER_PAGE = 20
 WALL_POLL_SECONDS = env.int("WALL_POLL_SECONDS", default=15)  # how often an open wall asks
+# Each poll names the posts still shown, back to the oldest the open wall has, up to this
+# many: the wall drops the others (deleted on X, hidden, ...). Older ones stay till reload.
+WALL_POLL_CHECKS_POSTS = 500
 
 
 # --- Hashtag sync: X recent search into each tweetup's wall (events/sync/) ------------
