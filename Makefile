@@ -36,10 +36,11 @@ lint-style: $(VENV)/.dev-installed
 	$(VENV)/bin/djlint --lint templates
 	$(VENV)/bin/djlint --check templates
 
-# Each script in bench/ prints its own figures; nothing here asserts a time.
+# Each script in bench/ prints its own figures; nothing here asserts a time. Modules whose
+# name starts with _ are parts of a script, as common.py, settings.py and urls.py are.
 bench: $(VENV)/.dev-installed
 	@set -e; found=; for script in bench/*.py; do \
-		case "$$script" in */__init__.py|*/common.py|*/settings.py|*/urls.py) continue;; esac; \
+		case "$$script" in */_*.py|*/common.py|*/settings.py|*/urls.py) continue;; esac; \
 		[ -e "$$script" ] || continue; found=1; \
 		echo "== $$script"; DJANGO_SETTINGS_MODULE=tweetups.settings PYTHONPATH=. $(PY) "$$script"; \
 	done; [ -n "$$found" ] || echo "No benchmarks in bench/ yet."

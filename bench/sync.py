@@ -1,5 +1,5 @@
 """The hashtag sync at scale: X requests per cycle, posts read twice, storage speed, the wall,
-the overlap's cost, the compliance check's cost, and (bench/sync_share.py) one hot hashtag
+the overlap's cost, the compliance check's cost, and (bench/_sync_share.py) one hot hashtag
 against 300 quiet ones.
 
 Run: .venv/bin/python bench/sync.py
@@ -52,7 +52,7 @@ from django.test import Client  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from bench.sync_share import report_fairness  # noqa: E402
+from bench._sync_share import report_fairness  # noqa: E402
 from events.models import (  # noqa: E402
     City,
     HashtagSync,
@@ -255,7 +255,7 @@ def main() -> None:
     settings.X_SEARCH_RATE_LIMIT = 1_000_000
     settings.X_MONTHLY_POST_READ_BUDGET = 10**9
     # The backfill here measures throughput: no tweetup's share of a cycle holds it back
-    # (bench/sync_share.py measures the shares).
+    # (bench/_sync_share.py measures the shares).
     shares = (settings.X_SYNC_TWEETUP_POSTS_PER_CYCLE, settings.X_SYNC_TWEETUP_DAILY_SHARE)
     settings.X_SYNC_TWEETUP_POSTS_PER_CYCLE = 10**9
     settings.X_RATE_BUDGET_KEY_PREFIX = f"bench-sync:{time.time()}"
@@ -403,24 +403,28 @@ def main() -> None:
             url = None
         if url:
             client = Client(HTTP_HOST="127.0.0.1")
-            fragment = {"after": str(newest)}
+            htmx = {"HTTP_HX_REQUEST": "true"}
+            # An open wall's poll: new posts, and which of the (up to WALL_POLL_CHECKS_POSTS)
+            # posts it shows back to `since` are still on the wall.
+            poll = {"after": str(newest), "since": str(middle)}
             checks = {
-                "wall page": (url, {}, {}),
-                "wall refresh fragment (htmx)": (url, fragment, {"HTTP_HX_REQUEST": "true"}),
-                "wall older fragment (htmx)": (
-                    url,
-                    {"before": str(middle)},
-                    {"HTTP_HX_REQUEST": "true"},
-                ),
+                "wall page": (url, {}, {}, 0),
+                "wall refresh fragment (htmx)": (url, {"after": str(newest)}, htmx, 0),
+                "wall poll, 500 posts checked": (url, poll, htmx, 0),
+                "wall poll, cached (visitor)": (url, poll, htmx, 60),
+                "wall older fragment (htmx)": (url, {"before": str(middle)}, htmx, 0),
             }
             print()
-            for name, (path, query, headers) in checks.items():
+            cache_seconds = settings.PAGE_CACHE_SECONDS
+            for name, (path, query, headers, cached) in checks.items():
+                settings.PAGE_CACHE_SECONDS = cached  # rendered each time, unless it says
                 status = client.get(path, query, **headers).status_code
                 if status != 200:
                     print(f"{name}: HTTP {status}, not measured")
                     continue
                 ms = median_ms(lambda p=path, q=query, h=headers: client.get(p, q, **h))
                 print(f"{name:<36}{ms:>9.2f} ms median (Django test client, in process)")
+            settings.PAGE_CACHE_SECONDS = cache_seconds
         report_fairness(control, User.objects.get(username="organizer"), shares=shares)
     finally:
         emulator.terminate()
