@@ -12,7 +12,7 @@ MIN_PYTHON := 3.12
 
 # SQLite and the file-system Celery broker unless DATABASE_URL / REDIS_URL are set. bin/dev
 # sets DJANGO_DEBUG=true, the development inbox and a quick sync unless the environment
-# already has them; the X URLs point at the emulator by default (tweetups/settings.py).
+# already has them; the X URLs point at the emulator by default (tweetups/settings/x_accounts.py).
 run: $(VENV)/.runtime-installed
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
