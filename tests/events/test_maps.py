@@ -18,7 +18,7 @@ from events.models import Tweetup
 from tests.events.test_search import unbounded_scans
 from tests.events.test_views import form_data
 from tests.factories import CityFactory, TweetupFactory, UserFactory
-from tweetups.settings import _tile_origin
+from tweetups.settings.security import _tile_origin
 
 pytestmark = pytest.mark.django_db
 
