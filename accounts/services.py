@@ -6,7 +6,7 @@ from accounts.x.formats import x_picture_url
 
 @transaction.atomic
 def user_update_from_x(*, user: User, profile: dict) -> User:
-    """Copy the X profile (id, handle, name, avatar, protected) onto the user; re-run on every sign-in."""
+    """Copy the X profile (id, handle, name, avatar, protected) onto the user, at each sign-in."""
     user.x_id = str(profile["id"])
     user.x_username = profile.get("username", "")[:50]
     user.display_name = profile.get("name", "")[:100]
