@@ -30,6 +30,8 @@ from accounts.x.follows import (
 logger = logging.getLogger(__name__)
 
 NETWORK_SCOPE = "follows.read"
+# Set at sign-in while "See who you follow" is on offer (accounts.context_processors).
+NETWORK_OFFER_SESSION_KEY = "network_offer"
 EXPIRY_MARGIN = timedelta(seconds=60)  # refresh a token this close to expiring first
 REVOKED_MESSAGE = (
     "X no longer accepts our connection to your account, so we kept what we had. "
@@ -80,6 +82,22 @@ def network_consent_grant(
         },
     )
     return consent
+
+
+def network_offer_due(*, user: User) -> bool:
+    """Whether to offer "See who you follow" at sign-in: never after "Not now", nor to
+    someone who already agreed."""
+    return (
+        user.network_offer_declined_at is None
+        and not XNetworkConsent.objects.filter(user=user).exists()
+    )
+
+
+def network_offer_decline(*, user: User) -> None:
+    """ "Not now": the offer is not made at sign-in again (the account page still has it)."""
+    User.objects.filter(pk=user.pk, network_offer_declined_at__isnull=True).update(
+        network_offer_declined_at=timezone.now()
+    )
 
 
 @transaction.atomic

@@ -300,7 +300,12 @@ class RsvpForm(forms.Form):
     )
     # The first answer's "Keep my RSVP private" box (value 1). Absent, it leaves the RSVP as
     # it was; later changes go through RsvpPrivacyForm.
-    private = forms.NullBooleanField(required=False)
+    private = forms.TypedChoiceField(
+        choices=[("1", "Private")],
+        coerce=lambda value: value == "1",
+        required=False,
+        empty_value=None,
+    )
 
 
 class RsvpPrivacyForm(forms.Form):
