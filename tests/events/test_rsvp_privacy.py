@@ -2,8 +2,6 @@
 no one but the person themselves — not on the attendee list, not as "people you follow are
 going", not as a wall post's "going" badge, and never in a cached visitor page."""
 
-import pickle
-
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -129,10 +127,10 @@ def test_the_cached_bytes_never_hold_a_private_attendee(party, shy):
     first, second = Client().get(url), Client().get(url)
     assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")
     assert b"shy_one" not in second.content
-    stored = [pickle.loads(value) for value in cache._cache.values()]  # every entry kept
-    assert stored, "nothing was cached: the test would prove nothing"
-    assert any(b"open_guest" in pickle.dumps(entry) for entry in stored)
-    assert not any(b"shy_one" in pickle.dumps(entry) for entry in stored)
+    # Every entry the cache keeps (pages, parts, frames), as the pickled bytes it stores.
+    stored = list(cache._cache.values())
+    assert any(b"open_guest" in entry for entry in stored), "the test would prove nothing"
+    assert not any(b"shy_one" in entry for entry in stored)
 
 
 def test_a_wall_post_by_a_private_attendee_has_no_going_badge(party, shy):
