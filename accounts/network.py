@@ -227,7 +227,9 @@ def _refresh(user: User, consent: XNetworkConsent, *, force: bool) -> RefreshRes
         return RefreshResult(Outcome.UNAVAILABLE if transient else Outcome.FAILED, read=read)
     _count_users_read(read)
     if not _replace_followed(consent, ids):
-        return RefreshResult(Outcome.NO_CONSENT, read=read)
+        # Disconnected meanwhile, or this read outlived its lease and another took over.
+        gone = not XNetworkConsent.objects.filter(pk=consent.pk).exists()
+        return RefreshResult(Outcome.NO_CONSENT if gone else Outcome.BUSY, read=read)
     return RefreshResult(Outcome.DONE, read=read)
 
 
