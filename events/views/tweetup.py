@@ -100,6 +100,8 @@ def _page(request, parts: dict) -> dict:
 def _rsvp_panel(request, slug: str, *, status: int = 200):
     parts = page_cache.parts(f"tweetup:{slug}", **tweetup_makers(slug, whole_page=False))
     context = _personal(request, parts)
+    # An answer that failed (closed, rate-limited) keeps the private box as it was ticked.
+    context["private_ticked"] = request.method == "POST" and request.POST.get("private") == "1"
     return render(request, "events/tweetup_detail.html#rsvp_panel", context, status=status)
 
 

@@ -229,3 +229,15 @@ def test_the_switch_needs_a_csrf_token(party, shy):
     response = client.post(f"/t/{party.slug}/rsvp/privacy/", {"private": "0"})
     assert response.status_code == 403
     assert Rsvp.objects.get(tweetup=party, user=shy).private is True
+
+
+def test_a_refused_first_answer_keeps_the_box_ticked(berlin, settings):
+    settings.RSVP_RATE_LIMIT = 0
+    tweetup = TweetupFactory(city=berlin)
+    response = signed_in(UserFactory()).post(
+        f"/t/{tweetup.slug}/rsvp/",
+        {"status": "going", "private": "1"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 429
+    assert 'id="rsvp-private" aria-describedby="rsvp-private-help" checked' in response.text
