@@ -241,3 +241,14 @@ def test_a_refused_first_answer_keeps_the_box_ticked(berlin, settings):
     )
     assert response.status_code == 429
     assert 'id="rsvp-private" aria-describedby="rsvp-private-help" checked' in response.text
+
+
+def test_the_organizer_cannot_answer_privately_either(party):
+    response = signed_in(party.organizer).post(
+        f"/t/{party.slug}/rsvp/",
+        {"status": "going", "private": "1"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 409
+    assert "organizing" in response.text
+    assert Rsvp.objects.get(tweetup=party, user=party.organizer).private is False
