@@ -78,3 +78,21 @@ def test_a_follower_does_not_see_a_private_rsvp(people, site, browser):
     expect(
         fpage.locator("#rsvp-panel").get_by_text("2 people you follow are going")
     ).to_be_visible()
+
+
+def test_visitors_see_only_the_count_when_the_list_is_for_people_signed_in(browser, site):
+    berlin = CityFactory(name="Berlin", country="Germany", timezone="Europe/Berlin")
+    tweetup = TweetupFactory(city=berlin, title="Members' evening", attendees_signed_in_only=True)
+    Rsvp.objects.create(
+        tweetup=tweetup, user=UserFactory(x_username="quiet_guest"), status=Rsvp.Status.GOING
+    )
+    page = browser.new_context(base_url=site.url).new_page()
+    page.goto(tweetup.get_absolute_url())
+    panel = page.locator("#rsvp-panel")
+    expect(panel.locator(".counts")).to_contain_text("2")
+    expect(panel.get_by_role("link", name="Sign in to see who's going")).to_be_visible()
+    expect(panel.locator(".attendees")).to_have_count(0)
+    assert "quiet_guest" not in page.content()
+    screenshot(page, "privacy-members-only-visitor")
+    assert_accessible(page)
+    page.context.close()
