@@ -41,6 +41,8 @@ EMULATOR_X_USERS = [
     ("1460000000000000005", "samcarter", "Sam Carter"),
     ("1460000000000000006", "kenji_sato", "Kenji Sato"),
 ]
+# Protected on X (as in the emulator): listed as going only to people who follow them.
+PROTECTED_X_USERS = {"kenji_sato"}
 # People in the demo who are not among the emulator's accounts.
 EXTRA_X_USERS = [
     ("1402881934567219201", "tomhughes_ldn", "Tom Hughes"),
@@ -64,6 +66,7 @@ def demo_profiles() -> list[dict]:
             "username": handle,
             "name": name,
             "profile_image_url": f"https://pbs.twimg.com/profile_images/{x_id}/{handle}_normal.jpg",
+            **({"protected": True} if handle in PROTECTED_X_USERS else {}),
         }
         for x_id, handle, name in EMULATOR_X_USERS + EXTRA_X_USERS
     ]

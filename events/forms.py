@@ -143,6 +143,11 @@ class TweetupForm(forms.Form):
         required=False,
         help_text="Plain text. Links become clickable.",
     )
+    attendees_signed_in_only = forms.BooleanField(
+        label="Show who's going only to people signed in",
+        required=False,
+        help_text="Visitors see how many are going, and a prompt to sign in to see who.",
+    )
     topics = forms.ModelMultipleChoiceField(
         queryset=Topic.objects.all(),
         widget=forms.CheckboxSelectMultiple,
@@ -166,6 +171,7 @@ class TweetupForm(forms.Form):
                 "capacity": instance.capacity,
                 "hashtag": f"#{instance.hashtag}",
                 "description": instance.description,
+                "attendees_signed_in_only": instance.attendees_signed_in_only,
                 "topics": list(instance.topics.all()),
             }
         initial_city = kwargs.get("initial", {}).get("city")
@@ -333,6 +339,7 @@ class TweetupForm(forms.Form):
             capacity=data["capacity"],
             hashtag=data["hashtag"],
             description=data["description"].strip(),
+            attendees_signed_in_only=data["attendees_signed_in_only"],
             topics=list(data["topics"]),
         )
 
@@ -352,4 +359,18 @@ class RsvpForm(forms.Form):
             (Rsvp.Status.MAYBE, "Maybe"),
             (Rsvp.Status.NOT_GOING, "Can't go"),
         ]
+    )
+    # The first answer's "Keep my RSVP private" box (value 1). Absent, it leaves the RSVP as
+    # it was; later changes go through RsvpPrivacyForm.
+    private = forms.TypedChoiceField(
+        choices=[("1", "Private")],
+        coerce=lambda value: value == "1",
+        required=False,
+        empty_value=None,
+    )
+
+
+class RsvpPrivacyForm(forms.Form):
+    private = forms.TypedChoiceField(
+        choices=[("1", "Private"), ("0", "Listed")], coerce=lambda value: value == "1"
     )

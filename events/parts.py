@@ -86,7 +86,7 @@ def city_makers(slug: str, data: QueryDict, *, number: int) -> dict[str, Callabl
 
 
 def tweetup_makers(slug: str, *, whole_page: bool = True) -> dict[str, Callable[[], Any]]:
-    """The tweetup (404 if there is none), its counts and people going; for the
+    """The tweetup (404 if there is none), its counts and the people going anyone may see; for the
     `whole_page`, its facts and the public wall too (the organizer's own wall has hidden
     posts and hide buttons: it is never shared)."""
     tweetup = cache(
@@ -100,11 +100,15 @@ def tweetup_makers(slug: str, *, whole_page: bool = True) -> dict[str, Callable[
             waitlisted=Count("id", filter=Q(status=Rsvp.Status.WAITLISTED)),
         )
 
-    def attendees():
-        going = list(tweetup().rsvps.attendees()[:ATTENDEES_SHOWN])
-        more = tweetup().rsvps.going().count() - len(going)
-        context = {"going_rsvps": going, "more_going": more}
-        return render_to_string("events/tweetup_detail.html#attendees", context)
+    def listed():
+        # Only who anyone may see (no private RSVP, no protected account): these bytes go
+        # into visitors' pages. Whoever else a viewer may see is added in their panel.
+        going = list(tweetup().rsvps.listed()[:ATTENDEES_SHOWN])
+        html = render_to_string("events/tweetup_detail.html#attendee_items", {"rsvps": going})
+        # How many going are left off (without saying who): a viewer's panel looks for the
+        # ones they may see only when there are some.
+        unlisted = tweetup().rsvps.going().filter(Q(private=True) | Q(user__x_protected=True))
+        return {"html": html, "shown": len(going), "unlisted": unlisted.count()}
 
     def facts():
         return render_to_string("events/tweetup_detail.html#facts", {"tweetup": tweetup()})
@@ -112,7 +116,7 @@ def tweetup_makers(slug: str, *, whole_page: bool = True) -> dict[str, Callable[
     def wall():
         return render_to_string("events/wall_parts.html#wall_section", wall_page(tweetup()))
 
-    makers = {"tweetup": tweetup, "counts": counts, "attendees": attendees}
+    makers = {"tweetup": tweetup, "counts": counts, "listed": listed}
     if whole_page:
         makers |= {"facts": facts, "wall": wall}
     return makers

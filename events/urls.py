@@ -27,6 +27,7 @@ urlpatterns = [
     path("t/<slug:slug>/edit/", organizing.tweetup_edit, name="tweetup_edit"),
     path("t/<slug:slug>/cancel/", organizing.tweetup_cancel_form, name="tweetup_cancel"),
     path("t/<slug:slug>/rsvp/", tweetup.rsvp, name="rsvp"),
+    path("t/<slug:slug>/rsvp/privacy/", tweetup.rsvp_privacy, name="rsvp_privacy"),
     path("t/<slug:slug>/calendar.ics", tweetup.tweetup_calendar, name="tweetup_ics"),
     path("t/<slug:slug>/card.png", sharing.tweetup_card_png, name="tweetup_card"),
     path("t/<slug:slug>/wall/", wall.tweetup_wall, name="tweetup_wall"),

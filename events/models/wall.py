@@ -45,7 +45,8 @@ class TweetQuerySet(models.QuerySet):
         links = {"tweetup_links__tweetup": tweetup}
         if not include_hidden:
             links["tweetup_links__hidden"] = False
-        going = Rsvp.objects.going().filter(
+        # Only the listed: a "going" badge must not out a private RSVP or a protected account.
+        going = Rsvp.objects.listed().filter(
             tweetup=tweetup, user__x_id=Cast(OuterRef("author_id"), models.CharField())
         )
         return (

@@ -166,8 +166,8 @@ def test_the_daily_cap_is_never_passed(x_search, lisbon, settings):
 
 
 def test_the_emulators_demo_posts_make_drafts_for_make_run(x_search):
-    from events.found.drafts import drafts_to_show
     from events.demo_data import EMULATOR_X_USERS
+    from events.found.drafts import drafts_to_show
     from tests.factories import UserFactory
     from xemulator.demo import post_demo_talk
 

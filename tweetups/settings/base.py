@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.network_offer",
             ],
             # {% personal %}: the parts of a signed-in page that are one person's.
             "builtins": ["tweetups.page_frames"],

@@ -49,6 +49,17 @@ SOCIALACCOUNT_PROVIDERS = {
         "provider_class": "accounts.x.provider.XProvider",
         "APPS": [{"client_id": X_CLIENT_ID, "secret": X_CLIENT_SECRET, "key": ""}],
         "SCOPE": ["users.read", "tweet.read", "offline.access"],
+        # allauth's default user.fields, plus `protected`: a protected account is listed as
+        # going only to people who follow it (User.x_protected).
+        "FIELDS": [
+            "id",
+            "name",
+            "username",
+            "verified",
+            "profile_image_url",
+            "created_at",
+            "protected",
+        ],
     }
 }
 # --- Your X network (issue 12): whom a person follows, read only with their consent ------
@@ -65,6 +76,9 @@ NETWORK_REFRESH_BATCH = env.int("NETWORK_REFRESH_BATCH", default=2000)
 # "Refresh now" presses per person per window.
 NETWORK_REFRESH_NOW_LIMIT = env.int("NETWORK_REFRESH_NOW_LIMIT", default=3)
 NETWORK_REFRESH_NOW_WINDOW_SECONDS = env.int("NETWORK_REFRESH_NOW_WINDOW_SECONDS", default=3600)
+# How long one read of a person's list may hold its lease before another may start (a
+# worker that died mid-read): longer than a read of NETWORK_MAX_FOLLOWS_READ takes.
+NETWORK_READ_LEASE_SECONDS = env.int("NETWORK_READ_LEASE_SECONDS", default=900)
 # Sign-in starts per client address per window (accounts/x/views.py): each writes a
 # session row. People at one venue share a network, so a window allows a room's worth.
 SIGN_IN_RATE_LIMIT = env.int("SIGN_IN_RATE_LIMIT", default=30)
