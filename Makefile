@@ -12,7 +12,7 @@ MIN_PYTHON := 3.12
 
 # SQLite and the file-system Celery broker unless DATABASE_URL / REDIS_URL are set. bin/dev
 # sets DJANGO_DEBUG=true, the development inbox and a quick sync unless the environment
-# already has them; the X URLs point at the emulator by default (tweetups/settings.py).
+# already has them; the X URLs point at the emulator by default (tweetups/settings/x_accounts.py).
 run: $(VENV)/.runtime-installed
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
@@ -36,10 +36,11 @@ lint-style: $(VENV)/.dev-installed
 	$(VENV)/bin/djlint --lint templates
 	$(VENV)/bin/djlint --check templates
 
-# Each script in bench/ prints its own figures; nothing here asserts a time.
+# Each script in bench/ prints its own figures; nothing here asserts a time. Modules whose
+# name starts with _ are parts of a script, as common.py, settings.py and urls.py are.
 bench: $(VENV)/.dev-installed
 	@set -e; found=; for script in bench/*.py; do \
-		case "$$script" in */__init__.py|*/common.py|*/settings.py|*/urls.py) continue;; esac; \
+		case "$$script" in */_*.py|*/common.py|*/settings.py|*/urls.py) continue;; esac; \
 		[ -e "$$script" ] || continue; found=1; \
 		echo "== $$script"; DJANGO_SETTINGS_MODULE=tweetups.settings PYTHONPATH=. $(PY) "$$script"; \
 	done; [ -n "$$found" ] || echo "No benchmarks in bench/ yet."

@@ -12,7 +12,12 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import User
-from accounts.network import NETWORK_SCOPE, network_consent_grant
+from accounts.network import (
+    NETWORK_OFFER_SESSION_KEY,
+    NETWORK_SCOPE,
+    network_consent_grant,
+    network_offer_due,
+)
 from accounts.services import user_update_from_x
 from accounts.tasks import read_follows
 
@@ -28,6 +33,13 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def login(self, request, user):
+        super().login(request, user)
+        # "See who you follow" is offered once signed in (a banner until they choose), unless
+        # they said "Not now" before or already agreed.
+        if network_offer_due(user=user):
+            request.session[NETWORK_OFFER_SESSION_KEY] = True
+
     def is_open_for_signup(self, request):
         # No local sign-up form: the only way in is X.
         return False
@@ -92,6 +104,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             expires_at=token.expires_at,
         )
         read_follows.delay_on_commit(request.user.pk)
+        request.session.pop(NETWORK_OFFER_SESSION_KEY, None)
         messages.success(
             request, "Thanks. We are reading who you follow on X; it takes a minute or so."
         )

@@ -11,6 +11,11 @@ class User(AbstractUser):
     x_username = models.CharField("X handle", max_length=50, blank=True, db_index=True)
     display_name = models.CharField(max_length=100, blank=True)
     avatar_url = models.URLField(max_length=500, blank=True)
+    # X's `protected` flag, from the profile at each sign-in: such an account is shown on
+    # attendee lists only to people who follow it on X (events: RsvpQuerySet.visible_to).
+    x_protected = models.BooleanField("protected on X", default=False)
+    # When the person answered "Not now" to the "See who you follow" offer after sign-in.
+    network_offer_declined_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["x_username"]
@@ -74,6 +79,10 @@ class XNetworkConsent(models.Model):
     resume_at = models.DateTimeField(null=True, blank=True)
     # The ids read so far by a read that X paused; replaced into FollowedXId once complete.
     partial_ids = models.JSONField(default=list, blank=True)
+    # A read in progress holds this lease (accounts.network.follows_refresh): a second read
+    # of the same person's list meanwhile calls X not at all. A worker that died leaves a
+    # lease that simply runs out.
+    reading_until = models.DateTimeField(null=True, blank=True)
 
     objects = XNetworkConsentQuerySet.as_manager()
 

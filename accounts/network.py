@@ -37,6 +37,8 @@ from accounts.x.follows import (
 logger = logging.getLogger(__name__)
 
 NETWORK_SCOPE = "follows.read"
+# Set at sign-in while "See who you follow" is on offer (accounts.context_processors).
+NETWORK_OFFER_SESSION_KEY = "network_offer"
 EXPIRY_MARGIN = timedelta(seconds=60)  # refresh a token this close to expiring first
 REVOKED_MESSAGE = (
     "X no longer accepts our connection to your account, so we kept what we had. "
@@ -52,6 +54,7 @@ class Outcome:
     DONE = "done"
     NOT_DUE = "not_due"
     NO_CONSENT = "no_consent"
+    BUSY = "busy"  # another read of the same list is under way
     RATE_LIMITED = "rate_limited"
     OVER_BUDGET = "over_budget"
     UNAVAILABLE = "unavailable"
@@ -87,6 +90,22 @@ def network_consent_grant(
     )
     _forget_consent(user.pk)
     return consent
+
+
+def network_offer_due(*, user: User) -> bool:
+    """Whether to offer "See who you follow" at sign-in: never after "Not now", nor to
+    someone who already agreed."""
+    return (
+        user.network_offer_declined_at is None
+        and not XNetworkConsent.objects.filter(user=user).exists()
+    )
+
+
+def network_offer_decline(*, user: User) -> None:
+    """ "Not now": the offer is not made at sign-in again (the account page still has it)."""
+    User.objects.filter(pk=user.pk, network_offer_declined_at__isnull=True).update(
+        network_offer_declined_at=timezone.now()
+    )
 
 
 @transaction.atomic
@@ -138,11 +157,42 @@ def follows_refresh(*, user: User, force: bool = False) -> RefreshResult:
 
     Not due yet (NETWORK_REFRESH_DAYS) unless `force`; a read X paused with a 429 goes on
     from where it stopped once `resume_at` has passed. X is never called inside a transaction.
+    One read per person at a time: a second one meanwhile (the hourly fan-out and "Refresh
+    now", a task delivered twice) returns BUSY without calling X.
     """
-    now = timezone.now()
-    consent = XNetworkConsent.objects.filter(user=user).first()
-    if consent is None or not user.x_id:
+    if not user.x_id:
         return RefreshResult(Outcome.NO_CONSENT)
+    consent, lease = _claim(user)
+    if consent is None:  # no consent, or disconnected just now
+        return RefreshResult(Outcome.NO_CONSENT)
+    if lease is None or consent.reading_until != lease:
+        return RefreshResult(Outcome.BUSY)
+    try:
+        return _refresh(user, consent, force=force)
+    finally:
+        XNetworkConsent.objects.filter(pk=consent.pk, reading_until=lease).update(
+            reading_until=None
+        )
+
+
+def _claim(user: User) -> tuple[XNetworkConsent | None, datetime | None]:
+    """Take the read lease on the person's consent row: one conditional UPDATE, so of two
+    reads at once exactly one wins (no transaction is held while X is called). Returns the
+    consent as it is now, and the lease if this read took it (None if another holds it)."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.NETWORK_READ_LEASE_SECONDS)
+    claimed = (
+        XNetworkConsent.objects.filter(user=user)
+        .filter(Q(reading_until__isnull=True) | Q(reading_until__lte=now))
+        .update(reading_until=lease)
+    )
+    if not claimed:  # held by another read, or no consent: the row says which
+        return XNetworkConsent.objects.filter(user=user).first(), None
+    return XNetworkConsent.objects.filter(user=user).first(), lease
+
+
+def _refresh(user: User, consent: XNetworkConsent, *, force: bool) -> RefreshResult:
+    now = timezone.now()
     if consent.resume_at and now < consent.resume_at:
         return RefreshResult(Outcome.RATE_LIMITED, resume_at=consent.resume_at)
     resuming = bool(consent.resume_token)
@@ -192,7 +242,9 @@ def follows_refresh(*, user: User, force: bool = False) -> RefreshResult:
         return RefreshResult(Outcome.UNAVAILABLE if transient else Outcome.FAILED, read=read)
     _count_users_read(read)
     if not _replace_followed(consent, ids):
-        return RefreshResult(Outcome.NO_CONSENT, read=read)
+        # Disconnected meanwhile, or this read outlived its lease and another took over.
+        gone = not XNetworkConsent.objects.filter(pk=consent.pk).exists()
+        return RefreshResult(Outcome.NO_CONSENT if gone else Outcome.BUSY, read=read)
     return RefreshResult(Outcome.DONE, read=read)
 
 
@@ -203,11 +255,14 @@ def _plain(exc: FollowsError) -> str:
 
 
 def _record(consent: XNetworkConsent, **fields) -> None:
-    """Note how a read went, unless the person disconnected meanwhile (then nothing is kept)."""
+    """Note how a read went, unless the person disconnected meanwhile (then nothing is kept),
+    or this read's lease ran out and another read took over (it writes instead)."""
     fields.setdefault("resume_token", "")
     fields.setdefault("resume_at", None)
     fields.setdefault("partial_ids", [])
-    XNetworkConsent.objects.filter(pk=consent.pk, granted_at=consent.granted_at).update(**fields)
+    XNetworkConsent.objects.filter(
+        pk=consent.pk, granted_at=consent.granted_at, reading_until=consent.reading_until
+    ).update(**fields)
 
 
 @transaction.atomic
@@ -215,7 +270,7 @@ def _replace_followed(consent: XNetworkConsent, ids: list[str]) -> bool:
     # The lock orders this after a disconnect or a new grant that started meanwhile.
     current = (
         XNetworkConsent.objects.select_for_update()
-        .filter(pk=consent.pk, granted_at=consent.granted_at)
+        .filter(pk=consent.pk, granted_at=consent.granted_at, reading_until=consent.reading_until)
         .first()
     )
     if current is None:

@@ -8,7 +8,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import FollowedXId, XNetworkConsent
-from accounts.network import NETWORK_SCOPE, network_disconnect
+from accounts.network import (
+    NETWORK_OFFER_SESSION_KEY,
+    NETWORK_SCOPE,
+    network_disconnect,
+    network_offer_decline,
+)
 from accounts.tasks import read_follows
 from tweetups import ratelimit
 from tweetups.redirects import redirect_next, safe_next
@@ -62,6 +67,16 @@ def network_disconnect_view(request):
     network_disconnect(user=request.user)
     messages.success(request, "Disconnected. We deleted who you follow and our access to X.")
     return redirect("accounts:network")
+
+
+@require_POST
+@login_required
+def network_offer_decline_view(request):
+    """ "Not now" on the "See who you follow" offer: gone now, and not made at sign-in again."""
+    network_offer_decline(user=request.user)
+    request.session.pop(NETWORK_OFFER_SESSION_KEY, None)
+    messages.info(request, "No problem. You can turn it on any time from your account menu.")
+    return redirect_next(request)
 
 
 @require_POST

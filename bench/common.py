@@ -4,11 +4,13 @@ Not a benchmark itself (`make bench` skips it). A script puts the repository on 
 imports this, and calls `bootstrap()` before it imports anything that needs Django.
 """
 
+import http.client
 import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +85,46 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def start_gunicorn(
+    port: int,
+    *,
+    workers: int = 2,
+    threads: int = 1,
+    env: dict[str, str] | None = None,
+    options: tuple[str, ...] = (),
+) -> subprocess.Popen:
+    """gunicorn serving the site on `port` (sync workers, or gthread with `threads` > 1), in
+    a session of its own (stop it with `stop_process_group`); returns once
+    /_bench/bare/ (bench/urls.py) answers 200. `env` adds to this process's environment."""
+    command = [sys.executable, "-m", "gunicorn", "tweetups.wsgi:application"]
+    command += ["--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
+    if threads > 1:
+        command += ["--worker-class", "gthread", "--threads", str(threads)]
+    else:
+        command += ["--worker-class", "sync"]
+    process = subprocess.Popen(
+        [*command, *options],
+        cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,  # so stopping it also stops its workers
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            conn.request("GET", "/_bench/bare/")
+            if conn.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            conn.close()
+    stop_process_group(process, timeout=15)
+    raise RuntimeError("gunicorn did not answer within 30 s")
 
 
 def stop_process_group(process: subprocess.Popen, *, timeout: float) -> None:

@@ -21,7 +21,6 @@ import os
 import re
 import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -32,10 +31,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
-    REPO_ROOT,
     bootstrap,
     free_port,
     load_average,
+    start_gunicorn,
     stop_process_group,
     truncate,
 )
@@ -135,38 +134,6 @@ def request(port: int, method: str, path: str, headers: dict, body: str = "") ->
         conn.close()
 
 
-def start_gunicorn(port: int, redis_url: str) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "tweetups.wsgi:application",
-            "--workers",
-            "2",
-            "--worker-class",
-            "sync",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],  # fmt: skip
-        cwd=REPO_ROOT,
-        env={**os.environ, "REDIS_URL": redis_url, "DJANGO_LOG_LEVEL": "WARNING"},
-        start_new_session=True,  # so stopping it also stops its workers
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}")
-        try:
-            request(port, "GET", "/_bench/bare/", {})
-            return process
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer within 30 s")
-
-
 def csrf(port: int, path: str, cookie: str) -> tuple[str, str]:
     """A CSRF token from a page, and the cookie to send with it."""
     status, _, content, response = request(port, "GET", path, {"Cookie": cookie})
@@ -177,7 +144,7 @@ def csrf(port: int, path: str, cookie: str) -> tuple[str, str]:
 
 def run(name: str, redis_url: str, data: dict) -> None:
     port = free_port()
-    process = start_gunicorn(port, redis_url)
+    process = start_gunicorn(port, env={"REDIS_URL": redis_url, "DJANGO_LOG_LEVEL": "WARNING"})
     rows, page_times = [], []
     try:
         runs = [(path, "") for path in data["pages"]]

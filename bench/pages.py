@@ -15,30 +15,18 @@ signed-in pages also with a bare view that loads the session and the user, the f
 under any signed-in page.
 """
 
-import http.client
 import os
-import random
 import re
-import shutil
 import statistics
-import subprocess
 import sys
-import threading
 import time
-import zoneinfo
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
-    REPO_ROOT,
     bootstrap,
-    free_port,
     load_average,
-    stop_process_group,
-    truncate,
 )
 
 BENCH_DATABASE_URL = os.environ.get(
@@ -46,171 +34,19 @@ BENCH_DATABASE_URL = os.environ.get(
 )
 
 SIZES = (1_000, 100_000)
-USERS = 1_000
-TARGET_GOING = 200
-UPCOMING_SHARE = 0.3  # most of a year's tweetups on a site are in the past
 REQUESTS_PER_PAGE = 120
 ROUNDS = 3
-LOAD_SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "10"))
-LOAD_CONNECTIONS = 4  # two sync workers: enough to keep both busy, not a queueing test
-BATCH = 5_000
-MEASURED_CITY = "berlin"
-
-# (name, country, slug, IANA zone, weight): the measured city is the busiest one.
-CITIES = [
-    ("Berlin", "Germany", "berlin", "Europe/Berlin", 3),
-    ("London", "United Kingdom", "london", "Europe/London", 2),
-    ("New York", "United States", "new-york", "America/New_York", 2),
-    ("San Francisco", "United States", "san-francisco", "America/Los_Angeles", 2),
-    ("Tokyo", "Japan", "tokyo", "Asia/Tokyo", 1),
-    ("São Paulo", "Brazil", "sao-paulo", "America/Sao_Paulo", 1),
-    ("Sydney", "Australia", "sydney", "Australia/Sydney", 1),
-    ("Lagos", "Nigeria", "lagos", "Africa/Lagos", 1),
-    ("Mumbai", "India", "mumbai", "Asia/Kolkata", 1),
-    ("Mexico City", "Mexico", "mexico-city", "America/Mexico_City", 1),
-    ("Toronto", "Canada", "toronto", "America/Toronto", 1),
-    ("Singapore", "Singapore", "singapore", "Asia/Singapore", 1),
-]
 
 
 bootstrap(BENCH_DATABASE_URL)
 
 from django.conf import settings  # noqa: E402
-from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 
-from accounts.models import User  # noqa: E402
-from events.models import City, Rsvp, Tweetup  # noqa: E402
-
-
-# --- Seeding --------------------------------------------------------------------------
-def wipe() -> None:
-    truncate(Rsvp, Tweetup, City, User, tables=("django_session",))
-
-
-def evening_in(city: City, day: datetime, rng: random.Random) -> datetime:
-    """A start at 18:00-20:30 local time on the given day, in UTC."""
-    local = datetime(day.year, day.month, day.day, tzinfo=zoneinfo.ZoneInfo(city.timezone))
-    local = local.replace(hour=rng.choice((18, 19, 20)), minute=rng.choice((0, 30)))
-    return local.astimezone(UTC)
-
-
-def seed(n: int) -> dict:
-    """N tweetups over the past and next year, ~1k users, one target with 200 going."""
-    rng = random.Random(n)
-    now = datetime.now(UTC)
-    wipe()
-    cities = City.objects.bulk_create(
-        City(name=name, country=country, slug=slug, timezone=zone)
-        for name, country, slug, zone, _ in CITIES
-    )
-    weights = [w for *_, w in CITIES]
-    users = User.objects.bulk_create(
-        (
-            User(
-                username=f"x_{i}",
-                password=make_password(None),  # unusable: people sign in with X
-                x_id=str(10_000 + i),
-                x_username=f"friend{i}",
-                display_name=f"Friend {i}",
-                avatar_url="" if i % 5 == 0 else f"https://pbs.twimg.com/profile_images/{i}.jpg",
-            )
-            for i in range(USERS)
-        ),
-        batch_size=BATCH,
-    )
-
-    # A few more RSVPs on one tweetup in twenty (at most 9 going: every capacity is >= 20).
-    statuses = [Rsvp.Status.GOING] * 8 + [Rsvp.Status.MAYBE] * 3 + [Rsvp.Status.NOT_GOING]
-
-    def tweetups():
-        """(tweetup, its guests' RSVPs), going_count already as the RSVP services keep it."""
-        for i in range(n):
-            city = rng.choices(cities, weights)[0]
-            if rng.random() < UPCOMING_SHARE:
-                day = now + timedelta(days=rng.uniform(0.5, 365))
-            else:
-                day = now - timedelta(days=rng.uniform(1, 365))
-            starts_at = evening_in(city, day, rng)
-            cancelled = rng.random() < 0.03
-            organizer = rng.choice(users)
-            guests = []
-            if rng.random() < 0.05:
-                others = [u for u in rng.sample(users, 9) if u is not organizer]
-                guests = [(u, rng.choice(statuses)) for u in others[: rng.randint(1, 8)]]
-            tweetup = Tweetup(
-                city=city,
-                organizer=organizer,
-                title=f"{city.name} tweetup #{i}",
-                slug=f"{city.slug}-tweetup-{i}",
-                description="Drinks and chat with people from the timeline.\nAll welcome.",
-                venue_name=f"Bar {i % 300}",
-                venue_address=f"{i % 200} Main Street",
-                starts_at=starts_at,
-                ends_at=starts_at + timedelta(hours=rng.choice((2, 3, 4))),
-                capacity=rng.choice((None, None, 20, 40, 80)),
-                hashtag=f"tu{n}_{i}",  # unique, so the hashtag exclusion constraint holds
-                status=Tweetup.Status.CANCELLED if cancelled else Tweetup.Status.SCHEDULED,
-                cancelled_at=now if cancelled else None,
-                going_count=1 + sum(status == Rsvp.Status.GOING for _, status in guests),
-            )
-            yield tweetup, guests
-
-    rsvps, batch = [], []
-
-    def flush():
-        Tweetup.objects.bulk_create([tweetup for tweetup, _ in batch])
-        for tweetup, guests in batch:
-            # As tweetup_create does, the organizer is the first person going.
-            rsvps.append(Rsvp(tweetup=tweetup, user=tweetup.organizer, status=Rsvp.Status.GOING))
-            rsvps.extend(Rsvp(tweetup=tweetup, user=u, status=st) for u, st in guests)
-        batch.clear()
-
-    for row in tweetups():
-        batch.append(row)
-        if len(batch) == BATCH:
-            flush()
-    flush()
-
-    city = next(c for c in cities if c.slug == MEASURED_CITY)
-    starts_at = evening_in(city, now + timedelta(days=10), rng)
-    target = Tweetup.objects.create(
-        city=city,
-        organizer=users[0],
-        title="The big Berlin tweetup",
-        slug="bench-target",
-        description="Two hundred people are going.",
-        venue_name="Biergarten",
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=3),
-        capacity=250,
-        hashtag="benchtarget",
-        going_count=TARGET_GOING,
-    )
-    rsvps += [
-        Rsvp(tweetup=target, user=user, status=Rsvp.Status.GOING) for user in users[:TARGET_GOING]
-    ]
-    rsvps += [
-        Rsvp(tweetup=target, user=user, status=Rsvp.Status.MAYBE)
-        for user in users[TARGET_GOING : TARGET_GOING + 20]
-    ]
-    Rsvp.objects.bulk_create(rsvps, batch_size=BATCH)
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")  # settled tables, as on a site past its bulk loads
-        cursor.execute("CHECKPOINT")  # and the load written out now, not while measuring
-    upcoming = Tweetup.objects.in_city(city).upcoming().count()
-    return {
-        "city": city,
-        "target": target,
-        "viewer": users[1],  # going to the target, so the page shows their RSVP
-        "target_going": target.rsvps.going().count(),
-        "city_tweetups": Tweetup.objects.in_city(city).count(),
-        "city_upcoming": upcoming,
-        "rsvps": len(rsvps),
-    }
+from bench._load import LOAD_CONNECTIONS, LOAD_SECONDS, throughput  # noqa: E402
+from bench._pages_seed import seed  # noqa: E402
 
 
 # --- In-process timing ----------------------------------------------------------------
@@ -263,138 +99,6 @@ def explain(sql: str) -> str:
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql)
         return "\n".join(row[0] for row in cursor.fetchall())
-
-
-# --- Throughput against gunicorn ------------------------------------------------------
-def get(base: str, path: str, headers: dict[str, str]) -> tuple[int, str | None]:
-    """The status and the ETag of one GET."""
-    parts = urlsplit(base)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    try:
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        return response.status, response.getheader("ETag")
-    finally:
-        conn.close()
-
-
-def start_gunicorn(port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "tweetups.wsgi:application",
-            "--workers",
-            "2",
-            "--worker-class",
-            "sync",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO_ROOT,
-        env=os.environ.copy(),
-        start_new_session=True,  # so stopping it also stops its workers
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}")
-        try:
-            if get(f"http://127.0.0.1:{port}", "/_bench/bare/", {})[0] == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer within 30 s")
-
-
-def load_wrk(url: str, headers: dict[str, str]) -> tuple[float, int]:
-    result = subprocess.run(
-        [
-            "wrk",
-            "--threads",
-            "2",
-            "--connections",
-            str(LOAD_CONNECTIONS),
-            "--duration",
-            f"{LOAD_SECONDS}s",
-            *(arg for name, value in headers.items() for arg in ("--header", f"{name}: {value}")),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", result.stdout)
-    errors = re.search(r"Socket errors:.*", result.stdout)
-    if errors:
-        print(f"  wrk {url}: {errors.group(0)}")
-    return rps, int(bad.group(1)) if bad else 0
-
-
-def load_python(url: str, headers: dict[str, str]) -> tuple[float, int]:
-    """Threads with http.client; a fallback when wrk is missing (the GIL caps it lower)."""
-    parts = urlsplit(url)
-    deadline = time.monotonic() + LOAD_SECONDS
-    counts = [[0, 0] for _ in range(LOAD_CONNECTIONS)]
-
-    def worker(slot):
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-        while time.monotonic() < deadline:
-            try:
-                conn.request("GET", parts.path, headers=headers)
-                response = conn.getresponse()
-                response.read()
-            except (OSError, http.client.HTTPException):
-                conn.close()  # gunicorn's sync workers close after every response
-                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-                continue
-            counts[slot][0] += 1
-            counts[slot][1] += response.status not in (200, 304)
-            if response.will_close:
-                conn.close()
-                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-        conn.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(LOAD_CONNECTIONS)]
-    start = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - start
-    return sum(c[0] for c in counts) / elapsed, sum(c[1] for c in counts)
-
-
-def throughput(runs: dict[str, tuple[str, str]]) -> tuple[dict[str, float], str]:
-    """Requests per second for each (path, cookie); an empty cookie is a visitor. A path
-    ending in " 304" is asked with the ETag it answered first: a browser revalidating."""
-    load = load_wrk if shutil.which("wrk") else load_python
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = start_gunicorn(port)
-    results = {}
-    try:
-        for name, (path, cookie) in runs.items():
-            path, _, revalidate = path.partition(" ")
-            headers = {"Cookie": cookie} if cookie else {}
-            for _ in range(10):  # warm both workers
-                status, etag = get(base, path, headers)
-                assert status == 200, (path, status)
-            if revalidate:
-                headers["If-None-Match"] = etag
-                assert get(base, path, headers)[0] == 304
-            rps, bad = load(base + path, headers)
-            if bad:
-                print(f"  {name}: {bad} non-2xx responses")
-            results[name] = rps
-    finally:
-        stop_process_group(process, timeout=15)
-    return results, load.__name__.removeprefix("load_")
 
 
 # --- Main -----------------------------------------------------------------------------

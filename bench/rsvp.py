@@ -33,10 +33,10 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
-    REPO_ROOT,
     bootstrap,
     free_port,
     load_average,
+    start_gunicorn,
     stop_process_group,
     truncate,
 )
@@ -109,9 +109,7 @@ def seed(users: int, capacity: int) -> tuple[Tweetup, list[str], str]:
     # The backend a session names must load users (as Django's force_login picks it): the
     # first one, django-axes's, only counts failed admin logins.
     backend = next(
-        path
-        for path in settings.AUTHENTICATION_BACKENDS
-        if hasattr(load_backend(path), "get_user")
+        path for path in settings.AUTHENTICATION_BACKENDS if hasattr(load_backend(path), "get_user")
     )
     csrf = secrets.token_hex(16)  # an unmasked 32-character secret: cookie and field agree
     cookies = []
@@ -130,27 +128,6 @@ def reset(tweetup: Tweetup) -> None:
     Rsvp.objects.filter(tweetup=tweetup).exclude(user_id=tweetup.organizer_id).delete()
     OutgoingMessage.objects.all().delete()
     Tweetup.objects.filter(pk=tweetup.pk).update(going_count=1)
-
-
-def start_gunicorn(port: int) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", "tweetups.wsgi:application"]
-    command += ["--workers", str(args.workers), "--bind", f"127.0.0.1:{port}"]
-    command += ["--backlog", "4096", "--log-level", "warning"]
-    if args.threads > 1:
-        command += ["--worker-class", "gthread", "--threads", str(args.threads)]
-    process = subprocess.Popen(command, cwd=REPO_ROOT, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/_bench/bare/")
-            if conn.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer within 30 s")
 
 
 def cpu_seconds(pids: list[int]) -> dict[int, float]:
@@ -266,7 +243,9 @@ def main() -> None:
     tweetup, cookies, csrf = seed(args.users, args.capacity)
     path = f"/t/{tweetup.slug}/rsvp/"
     port = free_port()
-    server = start_gunicorn(port)
+    server = start_gunicorn(
+        port, workers=args.workers, threads=args.threads, options=("--backlog", "4096")
+    )
     kind = f"gthread x{args.threads}" if args.threads > 1 else "sync"
     print(
         f"{args.users} people RSVP going at once to one tweetup with {args.capacity} seats "

@@ -1,6 +1,6 @@
 """The hashtag sync at scale: X requests per cycle, posts read twice, storage speed, the wall,
-the overlap's cost, the compliance check's cost, and (bench/sync_share.py) one hot hashtag
-against 300 quiet ones.
+the overlap's cost, the compliance check's cost (bench/_sync_compliance.py), and one hot
+hashtag against 300 quiet ones (bench/_sync_share.py).
 
 Run: .venv/bin/python bench/sync.py
 
@@ -52,7 +52,8 @@ from django.test import Client  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from bench.sync_share import report_fairness  # noqa: E402
+from bench._sync_compliance import compliance  # noqa: E402
+from bench._sync_share import report_fairness  # noqa: E402
 from events.models import (  # noqa: E402
     City,
     HashtagSync,
@@ -64,7 +65,6 @@ from events.models import (  # noqa: E402
     XAuthor,
 )
 from events.sync import reading as sync_reading  # noqa: E402
-from events.sync.compliance import compliance_check  # noqa: E402
 from events.sync.cycle import run_sync_cycle  # noqa: E402
 from events.sync.policy import read_ceiling  # noqa: E402
 from events.sync.x_client import RateBudget, search_page, search_query, x_client  # noqa: E402
@@ -207,45 +207,6 @@ def median_ms(function, runs: int = WALL_RUNS) -> float:
     return statistics.median(times)
 
 
-def compliance(control: EmulatorClient, now: datetime) -> None:
-    """The compliance check over every live wall, 1% of their posts deleted on X first."""
-    shown = list(TweetupTweet.objects.values_list("tweet_id", flat=True).distinct())
-    deleted = shown[:: len(shown) // (len(shown) // 100)][: len(shown) // 100]
-    for tweet_id in deleted:
-        control.delete_tweet(str(tweet_id))
-    control.clear_requests()
-    before = PostReadUsage.objects.get().posts_read
-    cap, settings.X_COMPLIANCE_MAX_POSTS = settings.X_COMPLIANCE_MAX_POSTS, 10**7
-    t0 = time.perf_counter()
-    report = compliance_check(now=now)
-    seconds = time.perf_counter() - t0
-    settings.X_COMPLIANCE_MAX_POSTS = cap
-    requests = len(control.requests("/2/tweets"))
-    counted = PostReadUsage.objects.get().posts_read - before
-    runs = len(settings.X_COMPLIANCE_HOURS_UTC.split(","))
-    walls = Tweetup.objects.count()
-    print()
-    print(
-        f"compliance check over {walls} live walls, {report.posts_to_check:,} posts shown "
-        f"({report.posts_to_check / walls:.0f} a wall), {len(deleted)} deleted on X: "
-        f"{requests} requests, {report.posts_read:,} posts read, {report.deleted} removed, "
-        f"in {seconds:.1f} s (counted against the budget: {counted:,})"
-    )
-    print(
-        f"per day ({runs} runs, X_COMPLIANCE_HOURS_UTC={settings.X_COMPLIANCE_HOURS_UTC}): "
-        f"{runs * requests} requests, {runs * report.posts_read:,} posts read and counted; X "
-        f"bills a post once per UTC day: {report.posts_read:,} billed "
-        f"(${report.posts_read * 0.005:,.2f}), {report.posts_read / walls:.0f} per live wall "
-        f"(${report.posts_read / walls * 0.005:.2f}); a wall is checked while live and "
-        f"{settings.X_COMPLIANCE_RECENT_DAYS} day(s) after"
-    )
-    print(
-        f"with the default cap of {cap:,} posts a run: {-(-min(cap, report.posts_to_check) // 100)}"
-        f" requests a run, the newest {min(cap, report.posts_to_check):,} posts; "
-        f"{max(report.posts_to_check - cap, 0):,} older ones not checked"
-    )
-
-
 # --- Main -----------------------------------------------------------------------------------
 def main() -> None:
     started = time.monotonic()
@@ -255,7 +216,7 @@ def main() -> None:
     settings.X_SEARCH_RATE_LIMIT = 1_000_000
     settings.X_MONTHLY_POST_READ_BUDGET = 10**9
     # The backfill here measures throughput: no tweetup's share of a cycle holds it back
-    # (bench/sync_share.py measures the shares).
+    # (bench/_sync_share.py measures the shares).
     shares = (settings.X_SYNC_TWEETUP_POSTS_PER_CYCLE, settings.X_SYNC_TWEETUP_DAILY_SHARE)
     settings.X_SYNC_TWEETUP_POSTS_PER_CYCLE = 10**9
     settings.X_RATE_BUDGET_KEY_PREFIX = f"bench-sync:{time.time()}"
@@ -403,24 +364,28 @@ def main() -> None:
             url = None
         if url:
             client = Client(HTTP_HOST="127.0.0.1")
-            fragment = {"after": str(newest)}
+            htmx = {"HTTP_HX_REQUEST": "true"}
+            # An open wall's poll: new posts, and which of the (up to WALL_POLL_CHECKS_POSTS)
+            # posts it shows back to `since` are still on the wall.
+            poll = {"after": str(newest), "since": str(middle)}
             checks = {
-                "wall page": (url, {}, {}),
-                "wall refresh fragment (htmx)": (url, fragment, {"HTTP_HX_REQUEST": "true"}),
-                "wall older fragment (htmx)": (
-                    url,
-                    {"before": str(middle)},
-                    {"HTTP_HX_REQUEST": "true"},
-                ),
+                "wall page": (url, {}, {}, 0),
+                "wall refresh fragment (htmx)": (url, {"after": str(newest)}, htmx, 0),
+                "wall poll, 500 posts checked": (url, poll, htmx, 0),
+                "wall poll, cached (visitor)": (url, poll, htmx, 60),
+                "wall older fragment (htmx)": (url, {"before": str(middle)}, htmx, 0),
             }
             print()
-            for name, (path, query, headers) in checks.items():
+            cache_seconds = settings.PAGE_CACHE_SECONDS
+            for name, (path, query, headers, cached) in checks.items():
+                settings.PAGE_CACHE_SECONDS = cached  # rendered each time, unless it says
                 status = client.get(path, query, **headers).status_code
                 if status != 200:
                     print(f"{name}: HTTP {status}, not measured")
                     continue
                 ms = median_ms(lambda p=path, q=query, h=headers: client.get(p, q, **h))
                 print(f"{name:<36}{ms:>9.2f} ms median (Django test client, in process)")
+            settings.PAGE_CACHE_SECONDS = cache_seconds
         report_fairness(control, User.objects.get(username="organizer"), shares=shares)
     finally:
         emulator.terminate()

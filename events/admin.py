@@ -2,12 +2,14 @@ from django.contrib import admin
 
 from events.models import (
     City,
+    CityPostScan,
     HashtagSync,
     PostReadUsage,
     Rsvp,
     Topic,
     Tweet,
     Tweetup,
+    TweetupDraft,
     TweetupTweet,
     XAuthor,
 )
@@ -106,3 +108,41 @@ class TopicAdmin(ForgetPagesAdmin, admin.ModelAdmin):
     list_display = ["name", "slug", "description"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(CityPostScan)
+class CityPostScanAdmin(admin.ModelAdmin):
+    """The daily search for tweetup talk, per city and day: what it read (as X bills it) and
+    found. Written by the job only."""
+
+    list_display = [
+        "day",
+        "city",
+        "status",
+        "posts_read",
+        "requests",
+        "candidates",
+        "drafts_created",
+        "attempts",
+        "finished_at",
+    ]
+    list_filter = ["status", "day"]
+    search_fields = ["city__name", "last_error"]
+    list_select_related = ["city"]
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TweetupDraft)
+class TweetupDraftAdmin(admin.ModelAdmin):
+    list_display = ["date", "city", "author_username", "status", "created_at", "tweetup"]
+    list_filter = ["status"]
+    search_fields = ["author_username", "author_x_id", "city__name", "post_text"]
+    list_select_related = ["city", "tweetup"]
+    raw_id_fields = ["city", "tweetup"]
+    readonly_fields = ["post_x_id", "post_text", "author_x_id", "author_username", "created_at"]

@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from events.discovery_forms import ListingFilters, SearchFilters
+from events.maps import map_tiles
 from events.models import Topic, Tweetup
 from events.network import SORT_NETWORK, fill_badges, sorted_by_network
 from events.pagination import page_of
@@ -54,6 +55,8 @@ class ListingResults:
         page = page_of(rows, number=self.number, per_page=settings.TWEETUPS_PER_PAGE)
         values = {"page": page, "filters": checked, "query": query, **self.context()}
         values["network_slot"] = True
+        if checked.map_view:
+            values["map_tiles"] = map_tiles()
         return render_to_string(f"{self.template}#results", values), page.object_list
 
     def __call__(self) -> str:

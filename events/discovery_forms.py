@@ -70,6 +70,13 @@ class Near:
     km: float
 
 
+class View:
+    """How a listing shows its tweetups: a list, or a map above the same list."""
+
+    LIST, MAP = "", "map"
+    CHOICES = [(LIST, "List"), (MAP, "Map")]
+
+
 class ListingFilters(forms.Form):
     """Filters on a listing. `topics` are (slug, name) pairs; pass none to leave topic out
     (a topic's own page)."""
@@ -92,8 +99,16 @@ class ListingFilters(forms.Form):
         max_value=MAX_KM,
         help_text=f"From 1 to {MAX_KM} km; {DEFAULT_KM} if left empty.",
     )
+    # Not a filter: how the results show. Kept in the URL (and in links) like the filters.
+    view = forms.ChoiceField(
+        label="View",
+        choices=View.CHOICES,
+        required=False,
+        error_messages={"invalid_choice": "Show the tweetups as a list or on a map."},
+    )
 
-    ORDER = ("q", "when", "date_from", "date_to", "topic", "seats", "lat", "lon", "km")
+    ORDER = ("q", "when", "date_from", "date_to", "topic", "seats", "lat", "lon", "km", "view")
+    SHOWING = frozenset({"view"})  # parameters that change how, not which
 
     def __init__(self, data, *, today: date, topics=None):
         super().__init__(data)
@@ -170,8 +185,13 @@ class ListingFilters(forms.Form):
             return None
         return Near(lat, lon, self.value("km") or DEFAULT_KM)
 
+    @property
+    def map_view(self) -> bool:
+        return self.value("view") == View.MAP
+
     def apply(self, tweetups, *, today: date | None = None):
-        """`tweetups` narrowed by every filter that was valid."""
+        """`tweetups` narrowed by every filter that was valid; nearest first when a point
+        is given (search's ranking, applied after, comes first there)."""
         if days := self.days(today):
             tweetups = tweetups.starting_on(*days)
         if topic := self.value("topic"):
@@ -179,7 +199,7 @@ class ListingFilters(forms.Form):
         if self.value("seats"):
             tweetups = tweetups.with_seats_left()
         if near := self.near():
-            tweetups = tweetups.within_km(near.lat, near.lon, near.km)
+            tweetups = tweetups.within_km(near.lat, near.lon, near.km).nearest_first()
         return tweetups
 
     def query(self) -> QueryDict:
@@ -200,7 +220,8 @@ class ListingFilters(forms.Form):
 
     @property
     def active(self) -> bool:
-        return bool(self.query())
+        """Whether any filter narrows the listing (the view doesn't)."""
+        return any(name not in self.SHOWING for name in self.query())
 
     def key(self) -> str:
         """A short name for this set of filters, for cache keys."""

@@ -24,6 +24,20 @@ LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 # Python's calendar, where converting between zones (or adding the sync's margins) overflows.
 MAX_AHEAD = timedelta(days=2 * 365)
 MAX_TOPICS = 3
+COORDINATE_DECIMALS = 6  # about 10 cm: more is noise from a map click
+
+
+def coordinate_field(label: str, limit: int) -> forms.FloatField:
+    """An optional latitude (limit 90) or longitude (limit 180), with messages that say so."""
+    message = f"A {label.lower()} is a number from −{limit} to {limit}."
+    return forms.FloatField(
+        label=label,
+        required=False,
+        min_value=-limit,
+        max_value=limit,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+        error_messages={"invalid": message, "min_value": message, "max_value": message},
+    )
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -58,6 +72,19 @@ def _still_names(text: str, choice: CityChoice) -> bool:
         or normalize(choice.name).startswith(typed)
         or (normalize(text) == normalize(choice.label))
     )
+
+
+def draft_initial(draft) -> dict:
+    """The organize form filled from a suggestion found in posts: what the post told (the
+    city, the day, a hashtag); the evening is a guess, the venue and topics are theirs."""
+    day = draft.date
+    return {
+        "title": draft.title,
+        "city": draft.city,
+        "starts_at": datetime(day.year, day.month, day.day, 19, 0),  # noqa: DTZ001 (city time)
+        "ends_at": datetime(day.year, day.month, day.day, 22, 0),  # noqa: DTZ001
+        "hashtag": draft.hashtag,
+    }
 
 
 class TweetupForm(forms.Form):
@@ -97,6 +124,10 @@ class TweetupForm(forms.Form):
     )
     venue_name = forms.CharField(label="Venue", max_length=120)
     venue_address = forms.CharField(label="Address", max_length=255, required=False)
+    # Where the venue is: a pin on the map (static/js/maps.js) or typed. Without them,
+    # maps and distances use the city's centre.
+    venue_latitude = coordinate_field("Latitude", 90)
+    venue_longitude = coordinate_field("Longitude", 180)
     capacity = forms.IntegerField(
         min_value=1,
         max_value=100000,
@@ -111,6 +142,11 @@ class TweetupForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         required=False,
         help_text="Plain text. Links become clickable.",
+    )
+    attendees_signed_in_only = forms.BooleanField(
+        label="Show who's going only to people signed in",
+        required=False,
+        help_text="Visitors see how many are going, and a prompt to sign in to see who.",
     )
     topics = forms.ModelMultipleChoiceField(
         queryset=Topic.objects.all(),
@@ -130,9 +166,12 @@ class TweetupForm(forms.Form):
                 "ends_at": instance.local_ends_at.replace(tzinfo=None),
                 "venue_name": instance.venue_name,
                 "venue_address": instance.venue_address,
+                "venue_latitude": instance.venue_latitude,
+                "venue_longitude": instance.venue_longitude,
                 "capacity": instance.capacity,
                 "hashtag": f"#{instance.hashtag}",
                 "description": instance.description,
+                "attendees_signed_in_only": instance.attendees_signed_in_only,
                 "topics": list(instance.topics.all()),
             }
         initial_city = kwargs.get("initial", {}).get("city")
@@ -184,6 +223,19 @@ class TweetupForm(forms.Form):
         self.data["city_query"], self.data["place"] = choice.label, choice.value
         return choice
 
+    def map_centre(self) -> tuple[float, float] | None:
+        """Where the venue map starts when there is no pin: the city as understood so far
+        (the one resolved from what was typed, the tweetup's, or the one asked for)."""
+        choice = getattr(self, "cleaned_data", {}).get("city")
+        if isinstance(choice, CityChoice):
+            return choice.point
+        if self.instance is not None:
+            return CityChoice(city=self.instance.city).point
+        city = self.initial.get("city")
+        if isinstance(city, City):
+            return CityChoice(city=city).point
+        return None
+
     def clean_hashtag(self) -> str:
         tag = self.cleaned_data["hashtag"].strip().removeprefix("#")
         if not re.fullmatch(HASHTAG_PATTERN, tag):
@@ -202,8 +254,22 @@ class TweetupForm(forms.Form):
             raise forms.ValidationError(f"Pick at most {MAX_TOPICS} topics.")
         return topics
 
+    def _clean_venue_point(self, cleaned: dict) -> None:
+        """Both coordinates or neither; rounded to what a map click can mean."""
+        if self.has_error("venue_latitude") or self.has_error("venue_longitude"):
+            return
+        lat, lon = cleaned.get("venue_latitude"), cleaned.get("venue_longitude")
+        if (lat is None) != (lon is None):
+            missing = "venue_longitude" if lon is None else "venue_latitude"
+            self.add_error(missing, "Give both a latitude and a longitude, or leave both empty.")
+            return
+        if lat is not None:
+            cleaned["venue_latitude"] = round(lat, COORDINATE_DECIMALS)
+            cleaned["venue_longitude"] = round(lon, COORDINATE_DECIMALS)
+
     def clean(self):
         cleaned = super().clean()
+        self._clean_venue_point(cleaned)
         city = cleaned["city"] = self._clean_city(cleaned)
         if not city:
             return cleaned
@@ -266,11 +332,14 @@ class TweetupForm(forms.Form):
             title=data["title"].strip(),
             venue_name=data["venue_name"].strip(),
             venue_address=data["venue_address"].strip(),
+            venue_latitude=data["venue_latitude"],
+            venue_longitude=data["venue_longitude"],
             starts_at=data["starts_at"],
             ends_at=data["ends_at"],
             capacity=data["capacity"],
             hashtag=data["hashtag"],
             description=data["description"].strip(),
+            attendees_signed_in_only=data["attendees_signed_in_only"],
             topics=list(data["topics"]),
         )
 
@@ -290,4 +359,18 @@ class RsvpForm(forms.Form):
             (Rsvp.Status.MAYBE, "Maybe"),
             (Rsvp.Status.NOT_GOING, "Can't go"),
         ]
+    )
+    # The first answer's "Keep my RSVP private" box (value 1). Absent, it leaves the RSVP as
+    # it was; later changes go through RsvpPrivacyForm.
+    private = forms.TypedChoiceField(
+        choices=[("1", "Private")],
+        coerce=lambda value: value == "1",
+        required=False,
+        empty_value=None,
+    )
+
+
+class RsvpPrivacyForm(forms.Form):
+    private = forms.TypedChoiceField(
+        choices=[("1", "Private"), ("0", "Listed")], coerce=lambda value: value == "1"
     )

@@ -41,9 +41,11 @@ def _followed_x_ids(user) -> QuerySet:
 
 
 def _going_followed(user) -> QuerySet:
-    """RSVPs of people `user` follows who are going (not maybe, not waitlisted), not their own."""
+    """RSVPs of people `user` follows who are going (not maybe, not waitlisted), not their
+    own, and never a private RSVP: that is hidden from followers too. (A protected X
+    account is shown to the people who follow it: everyone counted here does.)"""
     return Rsvp.objects.filter(
-        status=Rsvp.Status.GOING, user__x_id__in=_followed_x_ids(user)
+        status=Rsvp.Status.GOING, private=False, user__x_id__in=_followed_x_ids(user)
     ).exclude(user=user)
 
 

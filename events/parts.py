@@ -3,6 +3,7 @@ page cache (tweetups/page_cache.py): the home lists, a city's listing, a tweetup
 counts, people going and wall. Views add what is personal around them."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -17,7 +18,15 @@ from django.utils import timezone
 
 from events.discovery import listing_makers, topic_choices
 from events.discovery_forms import ListingFilters
-from events.models import ATTENDEES_SHOWN, City, HashtagSync, Rsvp, Tweet, Tweetup
+from events.models import (
+    ATTENDEES_SHOWN,
+    City,
+    HashtagSync,
+    Rsvp,
+    Tweet,
+    Tweetup,
+    TweetupTweet,
+)
 from tweetups import heartbeat
 
 HOME_UPCOMING = 12
@@ -80,7 +89,7 @@ def city_makers(slug: str, data: QueryDict, *, number: int) -> dict[str, Callabl
 
 
 def tweetup_makers(slug: str, *, whole_page: bool = True) -> dict[str, Callable[[], Any]]:
-    """The tweetup (404 if there is none), its counts and people going; for the
+    """The tweetup (404 if there is none), its counts and the people going anyone may see; for the
     `whole_page`, its facts and the public wall too (the organizer's own wall has hidden
     posts and hide buttons: it is never shared)."""
     tweetup = cache(
@@ -94,11 +103,15 @@ def tweetup_makers(slug: str, *, whole_page: bool = True) -> dict[str, Callable[
             waitlisted=Count("id", filter=Q(status=Rsvp.Status.WAITLISTED)),
         )
 
-    def attendees():
-        going = list(tweetup().rsvps.attendees()[:ATTENDEES_SHOWN])
-        more = tweetup().rsvps.going().count() - len(going)
-        context = {"going_rsvps": going, "more_going": more}
-        return render_to_string("events/tweetup_detail.html#attendees", context)
+    def listed():
+        # Only who anyone may see (no private RSVP, no protected account): these bytes go
+        # into visitors' pages. Whoever else a viewer may see is added in their panel.
+        going = list(tweetup().rsvps.listed()[:ATTENDEES_SHOWN])
+        html = render_to_string("events/tweetup_detail.html#attendee_items", {"rsvps": going})
+        # How many going are left off (without saying who): a viewer's panel looks for the
+        # ones they may see only when there are some.
+        unlisted = tweetup().rsvps.going().filter(Q(private=True) | Q(user__x_protected=True))
+        return {"html": html, "shown": len(going), "unlisted": unlisted.count()}
 
     def facts():
         return render_to_string("events/tweetup_detail.html#facts", {"tweetup": tweetup()})
@@ -106,17 +119,46 @@ def tweetup_makers(slug: str, *, whole_page: bool = True) -> dict[str, Callable[
     def wall():
         return render_to_string("events/wall_parts.html#wall_section", wall_page(tweetup()))
 
-    makers = {"tweetup": tweetup, "counts": counts, "attendees": attendees}
+    makers = {"tweetup": tweetup, "counts": counts, "listed": listed}
     if whole_page:
         makers |= {"facts": facts, "wall": wall}
     return makers
 
 
-def wall_page(tweetup: Tweetup, *, organizer=False, big=False, before=None, after=None) -> dict:
+@dataclass(frozen=True)
+class Shown:
+    """The posts a wall shows with ids from `lowest` to `highest`: an open wall removes
+    the posts it has in that range that are not in `ids`."""
+
+    lowest: int
+    highest: int
+    ids: list[int]
+
+
+def _shown(tweetup: Tweetup, since: int | None, after: int | None, *, organizer: bool):
+    if since is None or after is None or since > after:
+        return None
+    cap = settings.WALL_POLL_CHECKS_POSTS
+    ids = list(
+        TweetupTweet.objects.shown_between(tweetup, since, after, include_hidden=organizer)[
+            : cap + 1
+        ]
+    )
+    if len(ids) > cap:  # a wall paged far back: check its newest posts, the rest at reload
+        ids = ids[:cap]
+        since = ids[-1]
+    return Shown(lowest=since, highest=after, ids=ids)
+
+
+def wall_page(
+    tweetup: Tweetup, *, organizer=False, big=False, before=None, after=None, since=None
+) -> dict:
     """One page of the wall: newest first, or the posts before/after a given post.
 
     For the `organizer`: hidden posts (dimmed), the hide buttons and the sync state. `big`
-    is the public big-screen view, which is what a projector shows.
+    is the public big-screen view, which is what a projector shows. A poll (`after`) from a
+    wall whose oldest post is `since` also gets `shown`: the posts from `since` to `after`
+    the wall still shows, for it to drop the others.
     """
     posts = Tweet.objects.for_wall(tweetup, include_hidden=organizer)
     per_page = settings.WALL_POSTS_PER_PAGE
@@ -140,6 +182,7 @@ def wall_page(tweetup: Tweetup, *, organizer=False, big=False, before=None, afte
     return {
         "tweetup": tweetup,
         "posts": posts,
+        "shown": _shown(tweetup, since, after, organizer=organizer),
         "has_older": has_older,
         "oldest_id": posts[-1].x_id if posts else before,
         "newest_id": posts[0].x_id if posts else after,

@@ -65,6 +65,14 @@ class CityChoice:
     def population(self) -> int:
         return self.place.population if self.place else self.city.population
 
+    @property
+    def point(self) -> tuple[float, float] | None:
+        """(latitude, longitude) of its centre, if known: where a map of it starts."""
+        row = self.city or self.place
+        if row.latitude is None or row.longitude is None:
+            return None
+        return (row.latitude, row.longitude)
+
 
 def choices_from_places(places: list[Place], *, typed_name: str = "") -> list[CityChoice]:
     """The places as choices, each with its row if it has one: one query."""

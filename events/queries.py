@@ -125,3 +125,7 @@ class DiscoveryQuerySet(SearchQuerySet):
             Coalesce("venue_longitude", "city__longitude"),
         )
         return self.filter(near).annotate(distance_km=distance).filter(distance_km__lte=km)
+
+    def nearest_first(self):
+        """After `within_km`: the closest first, then the soonest."""
+        return self.order_by("distance_km", "starts_at", "id")

@@ -57,7 +57,11 @@ class TweetupDetails:
     hashtag: str
     description: str = ""
     venue_address: str = ""
+    # The venue's pin on the map; None for none (maps and distances use the city's centre).
+    venue_latitude: float | None = None
+    venue_longitude: float | None = None
     capacity: int | None = None
+    attendees_signed_in_only: bool = False
     # None leaves an edited tweetup's topics as they are (the form asks for one to three).
     topics: Sequence[Topic] | None = None
 
@@ -224,7 +228,7 @@ def _rsvp_write(rsvp: Rsvp, *, status: str, position: int | None, was: str | Non
         return rsvp
     rsvp.updated_at = timezone.now()
     if not Rsvp.objects.filter(pk=rsvp.pk, status=was).update(
-        status=status, waitlist_position=position, updated_at=rsvp.updated_at
+        status=status, waitlist_position=position, updated_at=rsvp.updated_at, private=rsvp.private
     ):
         raise _LostRace
     return rsvp
@@ -250,8 +254,19 @@ def _rsvp_join(tweetup: Tweetup, rsvp: Rsvp) -> Tweetup:
 
 
 @transaction.atomic
-def rsvp_set(*, user: User, tweetup: Tweetup, status: str) -> Rsvp:
-    """Say going / maybe / not going. Going past capacity joins the waitlist.
+def rsvp_set(
+    *,
+    user: User,
+    tweetup: Tweetup,
+    status: str,
+    private: bool | None = None,
+    just_read: bool = False,
+) -> Rsvp:
+    """Say going / maybe / not going. Going past capacity joins the waitlist. `private`
+    (None: as it was) keeps the person off the attendee list: they are only counted.
+
+    `just_read`: the caller read `tweetup` (with its city) in this request, so the first
+    attempt decides on it instead of reading the row again.
 
     Everything is read first, without a lock; then one conditional UPDATE of the tweetup's
     seat count takes a seat, so its row is locked from that statement to the commit, not
@@ -263,7 +278,8 @@ def rsvp_set(*, user: User, tweetup: Tweetup, status: str) -> Rsvp:
     if status not in {Rsvp.Status.GOING, Rsvp.Status.MAYBE, Rsvp.Status.NOT_GOING}:
         raise ValidationError("Choose going, maybe or not going.")
     for attempt in range(3):
-        tweetup = Tweetup.objects.select_related("city").get(pk=tweetup.pk)
+        if attempt or not just_read:
+            tweetup = Tweetup.objects.select_related("city").get(pk=tweetup.pk)
         _rsvp_guard_open(tweetup)
         if user.pk == tweetup.organizer_id and status != Rsvp.Status.GOING:
             raise ValidationError("You're organizing this tweetup, so you're going.")
@@ -273,8 +289,14 @@ def rsvp_set(*, user: User, tweetup: Tweetup, status: str) -> Rsvp:
             rsvp.status == status
             or (status == Rsvp.Status.GOING and rsvp.status == Rsvp.Status.WAITLISTED)
         ):
+            if private is not None and private != rsvp.private:
+                return rsvp_privacy_set(user=user, tweetup=tweetup, private=private)
             return rsvp  # the same answer, or already in line: keep the place
         rsvp = rsvp or Rsvp(tweetup=tweetup, user=user)
+        if private is not None:
+            if private and user.pk == tweetup.organizer_id:
+                raise ValidationError(ORGANIZER_NOT_PRIVATE)
+            rsvp.private = private
         try:
             with transaction.atomic():  # a savepoint: losing a race gives the seat back
                 if status == Rsvp.Status.GOING:
@@ -293,6 +315,24 @@ def rsvp_set(*, user: User, tweetup: Tweetup, status: str) -> Rsvp:
         _store_going_count(tweetup)
     signals.rsvp_changed.send(sender=Rsvp, tweetup=tweetup, rsvp=rsvp)
     page_cache.forget_tweetup(tweetup)
+    return rsvp
+
+
+ORGANIZER_NOT_PRIVATE = "You're organizing this tweetup: the page names you as its organizer."
+
+
+@transaction.atomic
+def rsvp_privacy_set(*, user: User, tweetup: Tweetup, private: bool) -> Rsvp:
+    """Make one's own RSVP private (counted, never listed) or listed again, at any time."""
+    rsvp = Rsvp.objects.select_for_update().filter(tweetup=tweetup, user=user).first()
+    if rsvp is None:
+        raise ValidationError("Answer first; then you can choose who sees it.")
+    if private and user.pk == tweetup.organizer_id:
+        raise ValidationError(ORGANIZER_NOT_PRIVATE)
+    if rsvp.private != private:
+        rsvp.private = private
+        rsvp.save(update_fields=["private", "updated_at"])
+        page_cache.forget_tweetup(tweetup)
     return rsvp
 
 

@@ -27,6 +27,16 @@ def x_intent_url(tweetup: Tweetup, url: str) -> str:
     return f"{X_INTENT_URL}?{urlencode(query)}"
 
 
+def invite_intent_url(tweetup: Tweetup, url: str, handles: list[str]) -> str:
+    """X's web intent for an invitation: the share text, then the people it mentions.
+
+    The mentions come after the text: a post that starts with one reads as a reply.
+    """
+    mentions = " ".join(f"@{handle}" for handle in handles)
+    query = {"text": f"Join me at {share_text(tweetup)} {mentions}", "url": url}
+    return f"{X_INTENT_URL}?{urlencode(query)}"
+
+
 def tweetup_card(tweetup: Tweetup, facts: CardFacts | None = None) -> bytes:
     """The card's PNG, drawn once per version of what it shows (`facts.digest`) and then
     kept in the cache. Without the cache it is drawn every time."""

@@ -1,6 +1,12 @@
 from django.contrib import admin, messages
 
-from notifications.models import Broadcast, CityFollow, EmailPreferences, OutgoingMessage
+from notifications.models import (
+    Broadcast,
+    CityFollow,
+    EmailPreferences,
+    Invitation,
+    OutgoingMessage,
+)
 from notifications.outbox import outgoing_messages_retry
 
 
@@ -45,8 +51,17 @@ class CityFollowAdmin(admin.ModelAdmin):
 class EmailPreferencesAdmin(admin.ModelAdmin):
     list_display = [
         "user", "confirmations", "reminders", "changes", "promotions", "new_in_city", "digest",
-        "organizer",
+        "organizer", "invitations",
     ]  # fmt: skip
     search_fields = ["user__x_username"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["handle", "tweetup", "inviter", "invitee", "created_at"]
+    search_fields = ["handle", "inviter__x_username", "tweetup__title"]
+    list_select_related = ["tweetup", "inviter", "invitee"]
+    raw_id_fields = ["tweetup", "inviter", "invitee"]
+    date_hierarchy = "created_at"

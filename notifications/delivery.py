@@ -149,6 +149,11 @@ def _why_not_about_tweetup(message: OutgoingMessage) -> str:
         if not going:
             return "no longer going"
     if (
+        kind == MessageKind.INVITATION
+        and Rsvp.objects.filter(tweetup=tweetup, user_id=message.recipient_id).exists()
+    ):
+        return "already answered"
+    if (
         kind == MessageKind.CHANGE
         and message.revision < tweetup.revision
         and OutgoingMessage.objects.filter(

@@ -24,6 +24,7 @@ from notifications.links import rsvp_links, site_url, unsubscribe_url
 from notifications.models import (
     DIGEST_PERIOD,
     Category,
+    Invitation,
     MessageKind,
     OutgoingMessage,
     digest_tweetups,
@@ -36,6 +37,7 @@ RSVP_BUTTON_KINDS = {
     MessageKind.NEW_TWEETUP,
     MessageKind.PROMOTION,
     MessageKind.CHANGE,
+    MessageKind.INVITATION,
 }
 # The iCalendar PARTSTAT for each RSVP that gets an invitation. Waitlisted people have no
 # seat, so no event for their calendar until a promotion sends one.
@@ -111,6 +113,8 @@ def _subject(message: OutgoingMessage) -> str:
         case MessageKind.ORGANIZER_MESSAGE:
             subject = " ".join(message.broadcast.subject.split())
             return f"{subject} · {title}"
+        case MessageKind.INVITATION:
+            return f"You're invited: {title} ({when})"
     raise ValueError(message.kind)
 
 
@@ -228,6 +232,26 @@ def _tweetup_mail_context(message: OutgoingMessage) -> dict:
         "google_calendar_url": google_calendar_url(tweetup) if method == "REQUEST" else "",
         "broadcast": message.broadcast,
         "reason": _reason(message),
+    } | (_invitation_context(message) if message.kind == MessageKind.INVITATION else {})
+
+
+def _invitation_context(message: OutgoingMessage) -> dict:
+    """Who invited the recipient, by which handle."""
+    invitation = (
+        Invitation.objects.filter(tweetup=message.tweetup, invitee=message.recipient)
+        .select_related("inviter")
+        .order_by("created_at", "id")
+        .first()
+    )
+    inviter = invitation.inviter if invitation else message.tweetup.organizer
+    handle = invitation.handle if invitation else message.recipient.x_username
+    return {
+        "inviter": inviter,
+        "reason": (
+            f"You get this because @{inviter.x_username} invited @{handle} on Tweetups."
+            if inviter.x_username
+            else "You get this because someone going invited you on Tweetups."
+        ),
     }
 
 

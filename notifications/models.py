@@ -30,6 +30,7 @@ class Category(models.TextChoices):
     NEW_IN_CITY = "new_in_city", "New tweetups in cities I follow"
     ORGANIZER = "organizer", "Messages from organizers"
     DIGEST = "digest", "Weekly digest of tweetups in cities I follow"
+    INVITATIONS = "invitations", "Invitations from people going to a tweetup"
 
 
 class MessageKind(models.TextChoices):
@@ -41,6 +42,7 @@ class MessageKind(models.TextChoices):
     NEW_TWEETUP = "new_tweetup", "New tweetup in a followed city"
     ORGANIZER_MESSAGE = "organizer_message", "Message from the organizer"
     DIGEST = "digest", "Weekly digest"
+    INVITATION = "invitation", "Invitation from someone going"
 
 
 KIND_CATEGORY = {
@@ -52,6 +54,7 @@ KIND_CATEGORY = {
     MessageKind.NEW_TWEETUP: Category.NEW_IN_CITY,
     MessageKind.ORGANIZER_MESSAGE: Category.ORGANIZER,
     MessageKind.DIGEST: Category.DIGEST,
+    MessageKind.INVITATION: Category.INVITATIONS,
 }
 
 
@@ -90,6 +93,10 @@ class EmailPreferences(models.Model):
         Category.DIGEST,
         "On Monday mornings, the coming week's tweetups in the cities you follow "
         "(only when there are some).",
+    )
+    invitations = _category_switch(
+        Category.INVITATIONS,
+        "When someone going to a tweetup invites you by your X handle.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -327,3 +334,46 @@ class OutgoingMessage(models.Model):
     @property
     def category(self) -> Category:
         return KIND_CATEGORY[MessageKind(self.kind)]
+
+
+class Invitation(models.Model):
+    """Someone going to a tweetup invited an X handle to it.
+
+    One row per (tweetup, handle), whoever invited first: a handle hears about a tweetup
+    once. Every handle invited gets a row, with an account here or not, so the daily caps
+    count what a person did and say nothing about who has an account.
+    """
+
+    tweetup = models.ForeignKey(Tweetup, on_delete=models.CASCADE, related_name="invitations")
+    inviter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations_sent"
+    )
+    handle = models.CharField(
+        "X handle", max_length=15, help_text="Lowercase, without the @: X's handles ignore case."
+    )
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations_received",
+        help_text="The account here with this handle when the invitation was made, if any.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tweetup", "handle"], name="invitation_once"),
+            models.CheckConstraint(
+                condition=Q(handle__regex=r"^[a-z0-9_]{1,15}$"), name="invitation_handle_valid"
+            ),
+        ]
+        indexes = [
+            # The caps: what one person invited in the last day, and to one tweetup.
+            models.Index(fields=["inviter", "created_at"], name="invitation_inviter_day_idx"),
+            models.Index(fields=["inviter", "tweetup"], name="invitation_inviter_tweetup_idx"),
+        ]
+
+    def __str__(self):
+        return f"@{self.handle} invited to {self.tweetup} by {self.inviter}"

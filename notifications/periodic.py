@@ -1,4 +1,4 @@
-"""Beat jobs (CELERY_BEAT_SCHEDULE in tweetups/settings.py): each calls one service."""
+"""Beat jobs (CELERY_BEAT_SCHEDULE in tweetups/settings/schedule.py): each calls one service."""
 
 from celery import shared_task
 

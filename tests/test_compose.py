@@ -20,12 +20,14 @@ from django.core.management import get_commands
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-SETTINGS_SOURCE = (ROOT / "tweetups" / "settings.py").read_text()
+SETTINGS_SOURCE = "\n".join(
+    path.read_text() for path in sorted((ROOT / "tweetups" / "settings").glob("*.py"))
+)
 # env("NAME", ...), env.bool("NAME", ...), env.db("NAME", ...) and so on.
 SETTINGS_VARIABLES = set(
     re.findall(r"\benv(?:\.\w+)?\(\s*[\"']([A-Z][A-Z0-9_]*)[\"']", SETTINGS_SOURCE)
 )
-# Services that run the site from the project's image, and so read tweetups/settings.py (the
+# Services that run the site from the project's image, and so read tweetups/settings/ (the
 # emulator shares the image but not the settings).
 APP_SERVICES = [name for name, svc in SERVICES.items() if "build" in svc and name != "xemulator"]
 

@@ -47,6 +47,7 @@ FIELDS = [
     "frequency",
     "choice",
     "token",
+    "handles",
 ]
 
 

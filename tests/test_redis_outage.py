@@ -231,11 +231,11 @@ BROKER_SETTINGS = [
 @pytest.fixture(params=["down", "hung"])
 def broker_outage(request, monkeypatch):
     """Celery configured as the settings configure it for a Redis broker that is down or
-    hung (settings.py read again with that REDIS_URL); the cache stays up. Yields the hung
-    broker, if it is one."""
+    hung (tweetups/settings/redis_celery.py read again with that REDIS_URL); the cache stays
+    up. Yields the hung broker, if it is one."""
     hole = FaultyRedis(give_up_after=20) if request.param == "hung" else None
     url = hole.url() if hole else closed_port_url()
-    settings_file = Path(tweetups.__file__).with_name("settings.py")
+    settings_file = Path(tweetups.__file__).with_name("settings") / "redis_celery.py"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("REDIS_URL", url)
         patch.setenv("CELERY_TASK_ALWAYS_EAGER", "false")

@@ -89,6 +89,7 @@ def _longer_database_waits(**kwargs):
             f" -c statement_timeout={settings.DB_WORKER_STATEMENT_TIMEOUT_MS}"
         )
 
+
 logger = logging.getLogger(__name__)
 BROKER_RETRY_SECONDS = 5.0  # how long a process publishes nothing after a failed publish
 BROKER_LOG_SECONDS = 60.0

@@ -131,11 +131,11 @@ def keep(fetched: Fetched, key: str, value: Any) -> None:
         cache.set(key, (fetched.versions, value), settings.PAGE_CACHE_SECONDS)
 
 
-def _cacheable(request, query_keys: frozenset[str]) -> bool:
+def _cacheable(request, query_keys: frozenset[str], htmx: bool) -> bool:
     return (
         settings.PAGE_CACHE_SECONDS > 0
         and request.method in ("GET", "HEAD")
-        and "HX-Request" not in request.headers
+        and (htmx or "HX-Request" not in request.headers)
         # A session means someone signed in (or on the way); messages are for one reader.
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and CookieStorage.cookie_name not in request.COOKIES
@@ -187,14 +187,18 @@ def _answer(request, response: HttpResponse, etag: str, vary: tuple[str, ...]) -
     return _public(response, etag, vary)
 
 
-def for_visitors(*scopes: str, query: Iterable[str] = (), vary: Iterable[str] = ()):
+def for_visitors(
+    *scopes: str, query: Iterable[str] = (), vary: Iterable[str] = (), htmx: bool = False
+):
     """Serve the decorated page from the cache to visitors who are not signed in, with
     headers that let any HTTP cache in front keep it, and 304s for a matching ETag.
 
     `scopes` are formatted with the view's keyword arguments ("city:{slug}"); `query` names
     the GET parameters the page understands; `vary` names request headers (besides Cookie)
-    the view answers differently to, such as HX-Request. Any other request goes to the
-    view, and its response stays private (tweetups.middleware.private_by_default).
+    the view answers differently to, such as HX-Request. With `htmx`, htmx requests are
+    cached too (apart from the others): the view's htmx answer depends on nothing else of
+    the request. Any other request goes to the view, and its response stays private
+    (tweetups.middleware.private_by_default).
     """
     query_keys = frozenset(query)
     vary_on = ("Cookie", *vary)
@@ -202,10 +206,12 @@ def for_visitors(*scopes: str, query: Iterable[str] = (), vary: Iterable[str] = 
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if not _cacheable(request, query_keys):
+            if not _cacheable(request, query_keys, htmx):
                 return view(request, *args, **kwargs)
             version_keys = _version_keys(scope.format(**kwargs) for scope in scopes)
             address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+            if request.headers.get("HX-Request") == "true":  # what django-htmx goes by
+                address += " htmx"
             page_key = "page:" + hashlib.sha256(address.encode()).hexdigest()
             found = cache.get_many([page_key, *version_keys])
             entry = found.get(page_key)

@@ -68,3 +68,11 @@ def tweepy_client(token: str) -> tweepy.Client:
     for host in X_HOSTS:
         client.session.mount(host, adapter)
     return client
+
+
+def header_int(response: requests.Response, name: str) -> int | None:
+    """A header of X's answer as a whole number (the rate-limit ones), or None."""
+    try:
+        return int(response.headers[name])
+    except (KeyError, ValueError):
+        return None

@@ -14,7 +14,7 @@ import re
 import sys
 
 from xemulator.client import EmulatorClient, EmulatorControlError
-from xemulator.demo import DemoActivity
+from xemulator.demo import DemoActivity, post_demo_talk
 from xemulator.server import EmulatorServer
 from xemulator.state import EmulatorConfig
 
@@ -76,6 +76,9 @@ def serve(argv: list[str]) -> int:
             f"{', '.join('#' + tag for tag in args.demo_hashtags)}",
             flush=True,
         )
+    if args.demo_activity:  # for the site's daily search for tweetup talk (events/found/)
+        post_demo_talk(server.state)
+        print("Demo posts: people planning tweetups in Berlin, Austin and London", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -145,6 +145,39 @@ def demo_text(rng: random.Random, hashtag: str, friend: str) -> str:
     return template.format(
         tag=f"#{hashtag}", tag_lower=f"#{hashtag.lower()}", slug=hashtag.lower(), friend=friend
     )
+
+
+# People planning a tweetup in their posts, for the site's daily search for tweetup talk
+# (events/found/): (author, text); {weekday} and {month_day} are days ahead of the post.
+# They name cities the site's demo data has tweetups in, and the authors are among its users.
+DEMO_TALK = (
+    ("jonasweber", "Who's around Berlin on {weekday}? Thinking of a small tweetup by the canal 🍻"),
+    ("samcarter", "Austin folks: tweetup tomorrow? Tacos on me 🌮 #AustinTacoTweetup"),
+    ("luciafdez", "Meetup in London on {month_day} anyone? In town for a conference ☕"),
+    ("maya_okafor", "Lagos tweetup soon, who's in? 🎉"),  # no day named: no draft
+)
+
+
+def post_demo_talk(state: EmulatorState, *, hours_ago: float = 1.0) -> list:
+    """DEMO_TALK's posts, made `hours_ago`, and a retweet of the first (the search leaves
+    retweets out). Returns the posts."""
+    made = datetime.fromtimestamp(state.now() - hours_ago * 3600, UTC)
+    weekday = made + timedelta(days=3)
+    month_day = made + timedelta(days=12)
+    words = {"weekday": f"{weekday:%A}", "month_day": f"{month_day:%b} {month_day.day}"}
+    posts = [
+        state.post_tweet(
+            username=author,
+            text=text.format(**words),
+            created_at=(made + timedelta(seconds=index)).isoformat(),
+        )
+        for index, (author, text) in enumerate(DEMO_TALK)
+    ]
+    when = made + timedelta(seconds=len(posts))
+    retweet = state.post_tweet(
+        username="priya_codes", retweet_of=str(posts[0].id), created_at=when.isoformat()
+    )
+    return [*posts, retweet]
 
 
 class DemoActivity:

@@ -23,6 +23,7 @@ from xemulator.responses import (
     invalid_request_response,
     json_response,
     problem_response,
+    rate_limit_headers,
 )
 from xemulator.state import EmulatorState, Fault
 from xemulator.users import USER_FIELDS, bearer_token, fields_error, user_json
@@ -64,11 +65,7 @@ def _caller(state: EmulatorState, request: Request) -> Caller | Response:
 
 
 def _headers(state: EmulatorState, remaining: int, reset: int) -> dict[str, str]:
-    return {
-        "x-rate-limit-limit": str(state.config.follows_rate_limit),
-        "x-rate-limit-remaining": str(max(remaining, 0)),
-        "x-rate-limit-reset": str(reset),
-    }
+    return rate_limit_headers(state.config.follows_rate_limit, remaining, reset)
 
 
 def fault_headers(state: EmulatorState, fault: Fault, request: Request) -> dict[str, str]:

@@ -10,23 +10,18 @@ from __future__ import annotations
 
 import re
 
+from xemulator.expansions import expansion_includes, post_fields_errors
 from xemulator.responses import (
     Request,
     Response,
     invalid_request_response,
     json_response,
     problem_response,
-)
-from xemulator.search import (
-    EXPANSIONS,
-    MEDIA_FIELDS,
-    PLACE_FIELDS,
-    POLL_FIELDS,
-    expansion_includes,
+    rate_limit_headers,
 )
 from xemulator.state import EmulatorState
-from xemulator.tweets import TWEET_FIELDS, tweet_json
-from xemulator.users import USER_FIELDS, bearer_token, fields_error
+from xemulator.tweets import tweet_json
+from xemulator.users import bearer_token
 
 LOOKUP_PATH = "/2/tweets"
 LOOKUP_APP_BUDGET = ("tweets/lookup", "app")
@@ -43,14 +38,6 @@ MAX_IDS = 100
 TWEET_ID_RE = re.compile(r"^[0-9]{1,19}$")
 NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 NOT_AUTHORIZED = "https://api.twitter.com/2/problems/not-authorized-for-resource"
-
-
-def _headers(limit: int, remaining: int, reset: int) -> dict[str, str]:
-    return {
-        "x-rate-limit-limit": str(limit),
-        "x-rate-limit-remaining": str(max(remaining, 0)),
-        "x-rate-limit-reset": str(reset),
-    }
 
 
 def _caller(state: EmulatorState, request: Request) -> tuple[tuple, int, str | None] | Response:
@@ -121,11 +108,11 @@ def lookup_tweets(state: EmulatorState, request: Request) -> Response:
         remaining, reset = state.rate_limit_status(
             LOOKUP_APP_BUDGET, limit=limit, window_seconds=window
         )
-        caller.headers.update(_headers(limit, remaining, reset))
+        caller.headers.update(rate_limit_headers(limit, remaining, reset))
         return caller
     key, limit, viewer_id = caller
     remaining, reset = state.rate_limit_hit(key, limit=limit, window_seconds=window)
-    headers = _headers(limit, remaining, reset)
+    headers = rate_limit_headers(limit, remaining, reset)
     if remaining < 0:
         return problem_response(429, headers=headers)
 
@@ -139,16 +126,7 @@ def lookup_tweets(state: EmulatorState, request: Request) -> Response:
     ]
     ids, id_errors = _ids(request)
     errors += id_errors
-    for name, allowed in (
-        ("expansions", EXPANSIONS),
-        ("tweet.fields", TWEET_FIELDS),
-        ("user.fields", USER_FIELDS),
-        ("media.fields", MEDIA_FIELDS),
-        ("poll.fields", POLL_FIELDS),
-        ("place.fields", PLACE_FIELDS),
-    ):
-        if (error := fields_error(request, name, allowed)) is not None:
-            errors.append(error)
+    errors += post_fields_errors(request)
     if errors:
         return invalid_request_response(errors, headers)
 

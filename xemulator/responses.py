@@ -46,6 +46,15 @@ class Response:
     trickle_seconds: float = 0.0
 
 
+def rate_limit_headers(limit: int, remaining: int, reset: int) -> dict[str, str]:
+    """The x-rate-limit-* headers every answer of a rate-limited endpoint carries."""
+    return {
+        "x-rate-limit-limit": str(limit),
+        "x-rate-limit-remaining": str(max(remaining, 0)),
+        "x-rate-limit-reset": str(reset),
+    }
+
+
 def json_response(
     payload: object,
     status: int = 200,

@@ -8,6 +8,7 @@ from xemulator.responses import (
     invalid_request_response,
     json_response,
     problem_response,
+    rate_limit_headers,
 )
 from xemulator.state import EmulatorState, XUser
 
@@ -105,11 +106,7 @@ def me(state: EmulatorState, request: Request) -> Response:
     remaining, reset = state.rate_limit_hit(
         ("users/me", grant.user_id), limit=USERS_ME_LIMIT, window_seconds=RATE_WINDOW_SECONDS
     )
-    headers = {
-        "x-rate-limit-limit": str(USERS_ME_LIMIT),
-        "x-rate-limit-remaining": str(max(remaining, 0)),
-        "x-rate-limit-reset": str(reset),
-    }
+    headers = rate_limit_headers(USERS_ME_LIMIT, remaining, reset)
     if remaining < 0:
         return problem_response(429, headers=headers)
     fields, error = parse_fields(request, "user.fields", USER_FIELDS)

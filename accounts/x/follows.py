@@ -32,6 +32,7 @@ import tweepy
 
 from accounts.x.client import user_client
 from accounts.x.formats import X_ID_RE
+from tweetups.x_api import header_int
 
 logger = logging.getLogger(__name__)
 
@@ -181,13 +182,6 @@ def _page(
     return _parse(payload, response)
 
 
-def _header_int(response: requests.Response, name: str) -> int | None:
-    try:
-        return int(response.headers[name])
-    except (KeyError, ValueError):
-        return None
-
-
 def _parse(payload: object, response: requests.Response) -> FollowingPage:
     if not isinstance(payload, dict):
         raise FollowsMalformedPage("the answer is not a JSON object")
@@ -211,12 +205,12 @@ def _parse(payload: object, response: requests.Response) -> FollowingPage:
         raise FollowsMalformedPage("a next_token that is not a string")
     if result_count is not None and result_count != len(ids):
         raise FollowsMalformedPage(f"result_count {result_count!r} for {len(ids)} users")
-    reset = _header_int(response, "x-rate-limit-reset")
+    reset = header_int(response, "x-rate-limit-reset")
     return FollowingPage(
         ids=tuple(dict.fromkeys(ids)),
         protected_ids=frozenset(protected),
         next_token=next_token,
-        rate_limit_remaining=_header_int(response, "x-rate-limit-remaining"),
+        rate_limit_remaining=header_int(response, "x-rate-limit-remaining"),
         rate_limit_reset=datetime.fromtimestamp(reset, UTC) if reset is not None else None,
     )
 

@@ -1,6 +1,7 @@
-"""The events app's models, by part: places (cities, topics), tweetups and RSVPs, and the
-wall (posts from X and their sync). Import them from here."""
+"""The events app's models, by part: places (cities, topics), tweetups and RSVPs, the
+wall (posts from X and their sync), and tweetups found in posts. Import them from here."""
 
+from events.models.found import CityPostScan, TweetupDraft, TweetupDraftQuerySet
 from events.models.places import (
     HASHTAG_NO_LETTER,
     HASHTAG_PATTERN,
@@ -27,6 +28,7 @@ __all__ = [
     "MAX_DURATION",
     "SYNC_AFTER_END",
     "City",
+    "CityPostScan",
     "HashtagSync",
     "PostReadUsage",
     "Rsvp",
@@ -36,6 +38,8 @@ __all__ = [
     "TweetQuerySet",
     "Tweetup",
     "TweetupQuerySet",
+    "TweetupDraft",
+    "TweetupDraftQuerySet",
     "TweetupTweet",
     "XAuthor",
     "validate_timezone",

@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import FollowedXId
 from events.models.places import (
     HASHTAG_NO_LETTER,
     HASHTAG_PATTERN,
@@ -110,6 +111,11 @@ class Tweetup(models.Model):
         default=0,
         editable=False,
         help_text="People going, organizer included; kept by the RSVP services for list pages.",
+    )
+    attendees_signed_in_only = models.BooleanField(
+        "show who's going only to people signed in",
+        default=False,
+        help_text="Visitors then see how many are going, not who.",
     )
     revision = models.PositiveIntegerField(
         default=0, help_text="Bumped on every change people should hear about (iCalendar SEQUENCE)."
@@ -252,12 +258,30 @@ class RsvpQuerySet(models.QuerySet):
             .select_related("user")
             .only(
                 "tweetup_id",
+                "private",
                 "user__username",
+                "user__x_id",
                 "user__x_username",
                 "user__display_name",
                 "user__avatar_url",
+                "user__x_protected",
             )
             .order_by("created_at", "id")
+        )
+
+    def listed(self):
+        """The people going whom anyone may see: not a private RSVP, not a protected X account.
+        What visitors and the shared page parts show; everyone else going is only counted."""
+        return self.attendees().filter(private=False, user__x_protected=False)
+
+    def unlisted_visible_to(self, viewer):
+        """The people going left out of `listed()` whom `viewer` may see all the same: their
+        own RSVP, and protected X accounts they follow on X (never someone's private RSVP)."""
+        followed = FollowedXId.objects.filter(user=viewer).values("x_id")
+        return (
+            self.attendees()
+            .filter(Q(private=True) | Q(user__x_protected=True))
+            .filter(Q(user=viewer) | Q(private=False, user__x_id__in=followed))
         )
 
 
@@ -279,6 +303,10 @@ class Rsvp(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices)
     waitlist_position = models.PositiveIntegerField(
         null=True, blank=True, help_text="Order on the waitlist; lower is promoted first."
+    )
+    private = models.BooleanField(
+        default=False,
+        help_text="Counted, but shown to no one else on the attendee list or as a friend going.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -45,7 +45,8 @@ class TweetQuerySet(models.QuerySet):
         links = {"tweetup_links__tweetup": tweetup}
         if not include_hidden:
             links["tweetup_links__hidden"] = False
-        going = Rsvp.objects.going().filter(
+        # Only the listed: a "going" badge must not out a private RSVP or a protected account.
+        going = Rsvp.objects.listed().filter(
             tweetup=tweetup, user__x_id=Cast(OuterRef("author_id"), models.CharField())
         )
         return (
@@ -92,6 +93,17 @@ class Tweet(models.Model):
         return f"https://x.com/{self.author.username}/status/{self.x_id}"
 
 
+class TweetupTweetQuerySet(models.QuerySet):
+    def shown_between(self, tweetup: "Tweetup", lowest: int, highest: int, *, include_hidden=False):
+        """The ids of the tweetup's posts from `lowest` to `highest` (both included) that its
+        wall shows, newest first: what an open wall checks its posts against. Reads the
+        (tweetup, hidden, tweet) index."""
+        links = self.filter(tweetup=tweetup, tweet_id__gte=lowest, tweet_id__lte=highest)
+        if not include_hidden:
+            links = links.filter(hidden=False)
+        return links.order_by("-tweet_id").values_list("tweet_id", flat=True)
+
+
 class TweetupTweet(models.Model):
     """A post on a tweetup's wall; the organizer can hide it without deleting it."""
 
@@ -105,6 +117,8 @@ class TweetupTweet(models.Model):
         null=True, blank=True, help_text="When the organizer hid it; open walls drop it then."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TweetupTweetQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -29,7 +30,7 @@ from events.sync.errors import (
     XUnreadableAnswer,
 )
 from events.sync.parsing import SearchPage, parse_page
-from tweetups.x_api import tweepy_client
+from tweetups.x_api import header_int, tweepy_client
 from tweetups.x_deadline import scope_remaining
 
 logger = logging.getLogger(__name__)
@@ -121,11 +122,33 @@ class RateBudget:
             return 1
 
 
-def _header_int(response: requests.Response, name: str) -> int | None:
+@contextmanager
+def _failures_as_sync_errors(what: str, *, latest: int) -> Iterator[None]:
+    """A request to X that fails, as the sync's errors (events/sync/errors.py); `what` names
+    the request when X rejects it. A rate limit lifts at X's reset, but no later than
+    `latest`: a bogus header must not park the sync for longer."""
     try:
-        return int(response.headers[name])
-    except (KeyError, ValueError):
-        return None
+        yield
+    except tweepy.TooManyRequests as exc:
+        reset = min(exc.reset_time or latest, latest)
+        raise XRateLimited(datetime.fromtimestamp(reset, UTC)) from exc
+    except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+        raise XAuthFailed(
+            f"X refused the app's credentials ({exc.response.status_code}): check "
+            "X_BEARER_TOKEN and the app's access level in the X developer portal."
+        ) from exc
+    except tweepy.TwitterServerError as exc:
+        raise XTransientError(f"X had a problem ({exc.response.status_code})") from exc
+    except tweepy.HTTPException as exc:
+        detail = "; ".join(exc.api_messages) or str(exc)
+        raise XRequestRejected(f"X rejected the {what} ({detail})") from exc
+    except requests.Timeout as exc:
+        # Cut off by the cycle's end (give or take the timer's slack), not X's own timeout.
+        if (left := scope_remaining()) is not None and left <= 1:
+            raise DeadlineReached from exc
+        raise XTransientError("X did not answer in time") from exc
+    except requests.RequestException as exc:
+        raise XTransientError("Could not reach X") from exc
 
 
 def search_query(hashtags: Iterable[str]) -> str:
@@ -169,30 +192,13 @@ def search_page(
     # longer (nor past the broker's visibility timeout for a delayed task).
     latest = int(now.timestamp()) + RATE_WINDOW_SECONDS + 60
     try:
-        response = client.search_recent_tweets(query, **params)
-    except tweepy.TooManyRequests as exc:
-        reset = min(exc.reset_time or latest, latest)
-        rate_budget.block_until(reset, now.timestamp())
-        raise XRateLimited(datetime.fromtimestamp(reset, UTC)) from exc
-    except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
-        raise XAuthFailed(
-            f"X refused the app's credentials ({exc.response.status_code}): check "
-            "X_BEARER_TOKEN and the app's access level in the X developer portal."
-        ) from exc
-    except tweepy.TwitterServerError as exc:
-        raise XTransientError(f"X had a problem ({exc.response.status_code})") from exc
-    except tweepy.HTTPException as exc:
-        detail = "; ".join(exc.api_messages) or str(exc)
-        raise XRequestRejected(f"X rejected the search ({detail})") from exc
-    except requests.Timeout as exc:
-        # Cut off by the cycle's end (give or take the timer's slack), not X's own timeout.
-        if (left := scope_remaining()) is not None and left <= 1:
-            raise DeadlineReached from exc
-        raise XTransientError("X did not answer in time") from exc
-    except requests.RequestException as exc:
-        raise XTransientError("Could not reach X") from exc
-    remaining = _header_int(response, "x-rate-limit-remaining")
-    reset = _header_int(response, "x-rate-limit-reset")
+        with _failures_as_sync_errors("search", latest=latest):
+            response = client.search_recent_tweets(query, **params)
+    except XRateLimited as exc:
+        rate_budget.block_until(int(exc.retry_at.timestamp()), now.timestamp())
+        raise
+    remaining = header_int(response, "x-rate-limit-remaining")
+    reset = header_int(response, "x-rate-limit-reset")
     if remaining is not None and remaining <= 0 and reset is not None:
         rate_budget.block_until(min(reset, latest), now.timestamp())
     # X bills the posts of an answer it sent, whether or not it can be read here: up to
@@ -243,23 +249,9 @@ def lookup_posts(client: tweepy.Client, ids: list[int]) -> LookupPage:
     """One GET /2/tweets for up to 100 post ids: which X still shows the app."""
     if not 1 <= len(ids) <= LOOKUP_MAX_IDS:
         raise ValueError(f"look up 1 to {LOOKUP_MAX_IDS} ids at a time, not {len(ids)}")
-    try:
+    latest = int(time.time()) + RATE_WINDOW_SECONDS + 60
+    with _failures_as_sync_errors("lookup", latest=latest):
         response = client.get_tweets([str(i) for i in ids], tweet_fields=["author_id"])
-    except tweepy.TooManyRequests as exc:
-        latest = int(time.time()) + RATE_WINDOW_SECONDS + 60
-        reset = min(exc.reset_time or latest, latest)
-        raise XRateLimited(datetime.fromtimestamp(reset, UTC)) from exc
-    except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
-        raise XAuthFailed(f"X refused the app's credentials ({exc.response.status_code})") from exc
-    except tweepy.TwitterServerError as exc:
-        raise XTransientError(f"X had a problem ({exc.response.status_code})") from exc
-    except tweepy.HTTPException as exc:
-        detail = "; ".join(exc.api_messages) or str(exc)
-        raise XRequestRejected(f"X rejected the lookup ({detail})") from exc
-    except requests.Timeout as exc:
-        raise XTransientError("X did not answer in time") from exc
-    except requests.RequestException as exc:
-        raise XTransientError("Could not reach X") from exc
     try:
         payload = response.json()
     except ValueError as exc:

@@ -37,6 +37,11 @@ def start_iso(tweetup: Tweetup) -> str:
 
 @register.filter
 def osm_url(tweetup: Tweetup) -> str:
+    """The venue on OpenStreetMap: at its pin if the organizer placed one, else searched
+    for by name and address."""
+    if tweetup.venue_latitude is not None and tweetup.venue_longitude is not None:
+        lat, lon = f"{tweetup.venue_latitude:.6f}", f"{tweetup.venue_longitude:.6f}"
+        return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
     return f"https://www.openstreetmap.org/search?query={quote_plus(tweetup.location)}"
 
 

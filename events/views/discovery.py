@@ -13,7 +13,7 @@ from events.discovery import (
     topic_index_makers,
     topic_makers,
 )
-from events.discovery_forms import SearchFilters
+from events.discovery_forms import SearchFilters, View
 from events.network import SORT_NETWORK, has_network, personal_listing, wants_network_sort
 from events.pagination import page_number
 from events.search import SearchText
@@ -60,7 +60,14 @@ def listing_page(
         template,
         scope=scope,
         parts=makers,
-        page=lambda parts: {"filter_form": parts[form]} | page(parts),
+        page=lambda parts: (
+            {
+                "filter_form": parts[form],
+                # Leaflet loads only where the map shows (the URL says so, and keys the page).
+                "map_view": request.GET.get("view") == View.MAP,
+            }
+            | page(parts)
+        ),
         personal=lambda parts: (
             {
                 "results": my_results(parts),

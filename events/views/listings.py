@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from events.discovery import LISTING_PARAMS
+from events.found.drafts import drafts_to_show
 from events.models import Rsvp, Tweetup
 from events.network import (
     SORT_NETWORK,
@@ -30,10 +31,12 @@ def home(request):
 
     def personal(parts):
         if not request.user.is_authenticated:
-            return {"my_next": [], "upcoming": fill_badges(parts["upcoming"], None)}
+            upcoming = fill_badges(parts["upcoming"], None)
+            return {"my_next": [], "found_drafts": [], "upcoming": upcoming}
         going = Tweetup.objects.scheduled().upcoming().with_rsvp(request.user, Rsvp.Status.GOING)
         context = {
             "my_next": list(going.for_listing()[:5]),
+            "found_drafts": drafts_to_show(request.user),
             "network": network,
             "network_sort": network_sort,
             "sort_query": {"soonest": "?", "network": f"?sort={SORT_NETWORK}"},

@@ -1,15 +1,21 @@
-"""Organizing: create a tweetup, edit it, cancel it."""
+"""Organizing: create a tweetup (from scratch, or from a suggestion found in one's posts),
+edit it, cancel it."""
+
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from events.forms import CancelForm, TweetupForm
+from events.forms import CancelForm, TweetupForm, draft_initial
+from events.found.drafts import draft_publish, drafts_to_show
 from events.gazetteer import warm_up
-from events.models import City
+from events.maps import map_tiles
+from events.models import City, TweetupDraft
 from events.places import choice_from_value, city_for_choice
 from events.services import tweetup_cancel, tweetup_create, tweetup_update
 from events.views.lookups import organized_tweetup_or_403
@@ -20,7 +26,9 @@ from events.views.lookups import organized_tweetup_or_403
 def tweetup_new(request):
     warm_up()  # for the city field's suggestions
     initial = {}
-    if city_slug := request.GET.get("city"):
+    if draft := _suggested_draft(request):
+        initial = draft_initial(draft)
+    elif city_slug := request.GET.get("city"):
         initial["city"] = City.objects.filter(slug=city_slug).first()
     elif choice := choice_from_value(request.GET.get("place", "")):  # from city search
         initial["city_query"] = choice.label
@@ -31,6 +39,8 @@ def tweetup_new(request):
             with transaction.atomic():
                 city = city_for_choice(form.cleaned_data["city"])
                 tweetup = tweetup_create(organizer=request.user, details=form.details(city=city))
+                if draft:
+                    draft_publish(user=request.user, draft_id=draft.pk, tweetup=tweetup)
         except ValidationError as exc:
             _add_service_errors(form, exc)
         else:
@@ -40,7 +50,21 @@ def tweetup_new(request):
             # The share buttons are the same for everyone (the page is cached); the fragment
             # takes the organizer to them, and CSS (:target) makes them stand out.
             return redirect(tweetup.get_absolute_url() + "#share")
-    return render(request, "events/tweetup_form.html", {"form": form})
+    context = {"draft": draft}
+    if draft is None:  # suggestions found in the person's posts, to start from
+        context["found_drafts"] = drafts_to_show(request.user)
+    return _form_page(request, form, **context)
+
+
+def _suggested_draft(request) -> TweetupDraft | None:
+    """The ?draft= suggestion being published: only its author's, else 404."""
+    value = request.GET.get("draft")
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 12:
+        raise Http404("No such suggestion.")
+    drafts = TweetupDraft.objects.suggested_to(request.user, since=date.min)
+    return get_object_or_404(drafts.select_related("city"), pk=int(value))
 
 
 @require_http_methods(["GET", "POST"])
@@ -63,7 +87,13 @@ def tweetup_edit(request, slug):
         else:
             messages.success(request, "Saved.")
             return redirect(tweetup)
-    return render(request, "events/tweetup_form.html", {"form": form, "tweetup": tweetup})
+    return _form_page(request, form, tweetup=tweetup)
+
+
+def _form_page(request, form: TweetupForm, **context):
+    """The organize or edit form, with what its venue map needs."""
+    context |= {"form": form, "map_tiles": map_tiles(), "map_centre": form.map_centre()}
+    return render(request, "events/tweetup_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -15,10 +15,10 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import FollowedXId
 from events.calendar import tweetup_ics
-from events.forms import RsvpForm
-from events.models import Rsvp
+from events.forms import RsvpForm, RsvpPrivacyForm
+from events.models import ATTENDEES_SHOWN, Rsvp
 from events.parts import tweetup_makers, wall_page
-from events.services import RsvpClosed, rsvp_set, waitlist_rank
+from events.services import RsvpClosed, rsvp_privacy_set, rsvp_set, waitlist_rank
 from events.views.lookups import tweetup_or_404
 from tweetups import page_cache, ratelimit
 from tweetups.middleware import database_busy, with_retry_after
@@ -36,10 +36,27 @@ def _going_i_follow(tweetup, user) -> tuple[list, int]:
     rsvps = list(
         tweetup.rsvps.attendees()
         .filter(user__x_id__in=FollowedXId.objects.filter(user=user).values("x_id"))
+        .filter(private=False)  # a private RSVP is hidden from followers too
         .exclude(user=user)
         .annotate(network_total=Window(Count("id")))[:NETWORK_FACES]
     )
     return [rsvp.user for rsvp in rsvps], (rsvps[0].network_total if rsvps else 0)
+
+
+def _attendees(request, tweetup, parts: dict) -> dict:
+    """Who going this viewer sees: the shared list (no private RSVPs, no protected accounts),
+    then their own RSVP if it is unlisted and protected accounts they follow on X; everyone
+    else going is counted ("and 3 more going"). Visitors see only the count when the
+    organizer keeps the list to people signed in. Nobody is singled out: the organizer
+    sees the same list (this site has no separate attendee management page)."""
+    going = parts["counts"]["going"]
+    if not request.user.is_authenticated and tweetup.attendees_signed_in_only:
+        return {"attendees_for_members": True, "listed_html": "", "unlisted": [], "more": 0}
+    unlisted = []
+    if request.user.is_authenticated and parts["listed"]["unlisted"]:
+        unlisted = list(tweetup.rsvps.unlisted_visible_to(request.user)[:ATTENDEES_SHOWN])
+    more = max(going - parts["listed"]["shown"] - len(unlisted), 0)
+    return {"listed_html": parts["listed"]["html"], "unlisted": unlisted, "more": more}
 
 
 def _personal(request, parts: dict) -> dict:
@@ -59,7 +76,7 @@ def _personal(request, parts: dict) -> dict:
     return {
         "tweetup": tweetup,
         "counts": parts["counts"],
-        "attendees": parts["attendees"],
+        "attendees": _attendees(request, tweetup, parts),
         "seats_left": seats_left,
         "my_rsvp": my_rsvp,
         "waitlist_rank": rank,
@@ -83,6 +100,8 @@ def _page(request, parts: dict) -> dict:
 def _rsvp_panel(request, slug: str, *, status: int = 200):
     parts = page_cache.parts(f"tweetup:{slug}", **tweetup_makers(slug, whole_page=False))
     context = _personal(request, parts)
+    # An answer that failed (closed, rate-limited) keeps the private box as it was ticked.
+    context["private_ticked"] = request.method == "POST" and request.POST.get("private") == "1"
     return render(request, "events/tweetup_detail.html#rsvp_panel", context, status=status)
 
 
@@ -102,21 +121,29 @@ def tweetup_detail(request, slug):
     )
 
 
-@require_POST
-def rsvp(request, slug):
-    tweetup = tweetup_or_404(slug)
-    if not request.user.is_authenticated:
-        # Back to the tweetup page after signing in: this URL only takes POSTs.
-        login_url = f"{reverse('account_login')}?{urlencode({'next': tweetup.get_absolute_url()})}"
-        if request.htmx:
-            return HttpResponse(status=204, headers={"HX-Redirect": login_url})
-        return redirect(login_url)
-    allowed = ratelimit.hit(
+def _sign_in_first(request, tweetup) -> HttpResponse:
+    # Back to the tweetup page after signing in: the RSVP URLs only take POSTs.
+    login_url = f"{reverse('account_login')}?{urlencode({'next': tweetup.get_absolute_url()})}"
+    if request.htmx:
+        return HttpResponse(status=204, headers={"HX-Redirect": login_url})
+    return redirect(login_url)
+
+
+def _rsvp_allowed(request) -> bool:
+    return ratelimit.hit(
         scope="rsvp",
         key=str(request.user.pk),
         limit=settings.RSVP_RATE_LIMIT,
         window_seconds=settings.RSVP_RATE_WINDOW_SECONDS,
     )
+
+
+@require_POST
+def rsvp(request, slug):
+    tweetup = tweetup_or_404(slug)
+    if not request.user.is_authenticated:
+        return _sign_in_first(request, tweetup)
+    allowed = _rsvp_allowed(request)
     status = 200
     form = RsvpForm(request.POST)
     if not allowed:
@@ -128,7 +155,11 @@ def rsvp(request, slug):
     else:
         try:
             result = rsvp_set(
-                user=request.user, tweetup=tweetup, status=form.cleaned_data["status"]
+                user=request.user,
+                tweetup=tweetup,
+                status=form.cleaned_data["status"],
+                private=form.cleaned_data["private"],
+                just_read=True,
             )
         except (RsvpClosed, ValidationError) as exc:
             status = 409
@@ -149,6 +180,42 @@ def rsvp(request, slug):
     # htmx is configured (base.html) to swap 4xx and 503 fragments: the message shows in place.
     response = _rsvp_panel(request, slug, status=status)
     return with_retry_after(response) if status == 503 else response
+
+
+@require_POST
+def rsvp_privacy(request, slug):
+    """Make one's RSVP private (counted, not listed) or listed again, at any time."""
+    tweetup = tweetup_or_404(slug)
+    if not request.user.is_authenticated:
+        return _sign_in_first(request, tweetup)
+    status = 200
+    form = RsvpPrivacyForm(request.POST)
+    if not _rsvp_allowed(request):
+        status = 429
+        messages.error(request, "That's a lot of changes in a minute. Try again shortly.")
+    elif not form.is_valid():
+        status = 400
+        messages.error(request, "Choose whether your RSVP is private.")
+    else:
+        try:
+            result = rsvp_privacy_set(
+                user=request.user, tweetup=tweetup, private=form.cleaned_data["private"]
+            )
+        except ValidationError as exc:
+            status = 409
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                "Your RSVP is private: you're counted, and only you see yourself on the list."
+                if result.private
+                else "You're on the list of people going again.",
+            )
+    if not request.htmx:
+        if status == 429:
+            return render(request, "events/rate_limited.html", {"tweetup": tweetup}, status=429)
+        return redirect(tweetup)
+    return _rsvp_panel(request, slug, status=status)
 
 
 def _rsvp_message(rsvp: Rsvp) -> str:

@@ -43,6 +43,33 @@ function tickWalls() {
   document.querySelectorAll("[data-wall-poll]").forEach((el) => window.htmx.trigger(el, "wall-tick"));
 }
 
+// Each poll says how far back the wall is: the id of its oldest post (`since`). Posts have
+// ids such as "post-1900000000000000001", snowflakes too big for a Number: kept as text.
+const wallPostId = (post) => post.id.slice("post-".length);
+
+document.addEventListener("htmx:configRequest", (event) => {
+  if (!event.detail.elt.matches("[data-wall-poll]")) return;
+  const oldest = document.querySelector("#wall-posts > li.post:last-child");
+  if (oldest) event.detail.parameters.since = wallPostId(oldest);
+});
+
+// The poll's answer brings a new poller that names the posts the wall still shows from
+// `since` up to the newest it had: the others leave (deleted on X, their author gone
+// protected, off a renamed hashtag, hidden by the organizer).
+function dropGonePosts(poller) {
+  if (!poller.matches("[data-wall-shown]")) return;
+  const lowest = BigInt(poller.dataset.wallLowest);
+  const highest = BigInt(poller.dataset.wallHighest);
+  const shown = new Set(poller.dataset.wallShown.split(" "));
+  document.querySelectorAll("#wall-posts > li.post").forEach((post) => {
+    const id = wallPostId(post);
+    if (!/^[0-9]+$/.test(id) || shown.has(id)) return;
+    if (BigInt(id) >= lowest && BigInt(id) <= highest) post.remove();
+  });
+}
+
+document.addEventListener("htmx:load", (event) => dropGonePosts(event.target));
+
 document.addEventListener("DOMContentLoaded", () => {
   const poller = document.querySelector("[data-wall-poll]");
   if (!poller) return;

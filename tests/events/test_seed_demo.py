@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db.models import Count, F, Q
 
 from accounts.models import User
+from events import demo_data
 from events.management.commands import seed_demo
 from events.models import City, Rsvp, Tweetup
 from xemulator.demo import DEMO_USERS as EMULATOR_DEMO_USERS
@@ -112,20 +113,21 @@ def test_seed_demo_users_include_the_x_emulators_accounts_with_their_ids():
 def test_seed_demo_has_the_x_emulators_accounts_without_importing_the_emulator():
     # A production command: it writes rows, and runs where the development emulator isn't
     # installed. Its copy of the emulator's accounts must still match them exactly.
-    source = Path(seed_demo.__file__).read_text()
-    imported = {
-        name
-        for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for name in (
-            [node.module or ""]
-            if isinstance(node, ast.ImportFrom)
-            else [a.name for a in node.names]
-        )
-    }
-    assert not any(name.split(".")[0] == "xemulator" for name in imported)
+    for module in (seed_demo, demo_data):
+        source = Path(module.__file__).read_text()
+        imported = {
+            name
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for name in (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+            )
+        }
+        assert not any(name.split(".")[0] == "xemulator" for name in imported), module
 
-    seeded = {profile["id"]: profile for profile in seed_demo.demo_profiles()}
+    seeded = {profile["id"]: profile for profile in demo_data.demo_profiles()}
     for account in EMULATOR_DEMO_USERS:
         profile = seeded[account["id"]]
         assert {key: profile[key] for key in profile} == {key: account[key] for key in profile}

@@ -124,15 +124,16 @@ class TestPreferences:
     def test_turn_categories_off_and_on(self, client, user):
         client.force_login(user)
         page = client.get(reverse("notifications:settings"))
-        assert page.text.count('type="checkbox"') == 7
+        assert page.text.count('type="checkbox"') == 8
         assert "Weekly digest of tweetups in cities I follow" in text(page)
+        assert "Invitations from people going to a tweetup" in text(page)
         on = {"confirmations": "on", "changes": "on", "organizer": "on"}
         response = client.post(reverse("notifications:settings"), on)
         assert response.status_code == 302
         prefs = EmailPreferences.objects.get(user=user)
         assert (prefs.confirmations, prefs.reminders, prefs.changes) == (True, False, True)
         assert (prefs.promotions, prefs.new_in_city, prefs.organizer) == (False, False, True)
-        assert prefs.digest is False
+        assert prefs.digest is False and prefs.invitations is False
         form = client.get(reverse("notifications:settings")).context["form"]
         assert form["reminders"].value() is False and form["changes"].value() is True
 

@@ -13,7 +13,7 @@ import requests
 from tests.xemulator.conftest import MAYA, REPO_ROOT, SEARCH_PATH, ago
 from xemulator.__main__ import hashtag_list
 from xemulator.client import EmulatorClient, EmulatorControlError
-from xemulator.demo import DEMO_TEXTS, DemoActivity, demo_text
+from xemulator.demo import DEMO_TALK, DEMO_TEXTS, DemoActivity, demo_text
 from xemulator.state import EmulatorState
 from xemulator.text import parse_text
 
@@ -302,6 +302,7 @@ def test_serving_with_demo_activity_posts_a_backlog_at_once(args, env):
     try:
         banner = process.stdout.readline()
         activity = process.stdout.readline()  # printed once the backlog is posted
+        talk = process.stdout.readline()  # and people planning tweetups (events/found/)
         base_url = banner.split(" on ", 1)[1].split(" ", 1)[0]
         tweets = EmulatorClient(base_url).tweets()
         found = requests.get(
@@ -316,7 +317,8 @@ def test_serving_with_demo_activity_posts_a_backlog_at_once(args, env):
         process.stdout.close()
 
     assert activity.strip() == "Demo activity: a post every 3600s on #DemoOne, #DemoTwo"
-    assert len(tweets) == 4
+    assert talk.startswith("Demo posts: people planning tweetups")
+    assert len(tweets) == 4 + len(DEMO_TALK) + 1  # and a retweet of the first
     assert found["meta"]["result_count"] == 4
     assert {u["username"] for u in found["includes"]["users"]} <= DEMO_AUTHORS
 
