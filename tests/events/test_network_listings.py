@@ -267,3 +267,18 @@ def test_a_frame_hit_is_what_a_whole_render_gives(berlin, listing, friends, path
     csrf = re.compile(r'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
     assert csrf.sub("", framed.text) == csrf.sub("", whole.text)
     assert badges(framed.text)["B busiest"] == 3
+
+
+def test_a_private_rsvp_is_never_counted_among_people_you_follow(berlin, friends):
+    tweetup = days_ahead(1, city=berlin, title="Quiet one")
+    going(tweetup, friends[0])
+    Rsvp.objects.create(tweetup=tweetup, user=friends[1], status=Rsvp.Status.GOING, private=True)
+    viewer = UserFactory()
+    opt_in(viewer, *friends)
+    client = signed_in(viewer)
+
+    listing = client.get(berlin.get_absolute_url()).text
+    network_page = client.get(reverse("events:network")).text
+
+    assert badges(listing) == {"Quiet one": 1}
+    assert "@friend0" in network_page and "@friend1" not in network_page
