@@ -1,5 +1,5 @@
 """Page parts that are the same for everyone who sees them, assembled once and kept in the
-page cache (tweetups/page_cache.py): the home lists, a city's listing, a tweetup's facts,
+page cache (tweetups/page_cache.py): the home page's lists, a city's listing, a tweetup's facts,
 counts, people going and wall. Views add what is personal around them."""
 
 from collections.abc import Callable
@@ -8,48 +8,93 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from events.discovery import listing_makers, topic_choices
+from events.discovery import COUNT_CAP, CappedCount, listing_makers, topic_choices
 from events.discovery_forms import ListingFilters
-from events.models import ATTENDEES_SHOWN, City, HashtagSync, Rsvp, Tweet, Tweetup
+from events.models import (
+    ATTENDEES_SHOWN,
+    MAX_DURATION,
+    City,
+    HashtagSync,
+    Rsvp,
+    Topic,
+    Tweet,
+    Tweetup,
+)
 from tweetups import heartbeat
+
+# What the home page shows of each list: enough to discover, the same cost at any size.
+HOME_WEEK_SHOWN = 6
+HOME_LATER_SHOWN = 6
+HOME_TOPICS_SHOWN = 8
+HOME_CITIES_SHOWN = 12
+WEEK = timedelta(days=7)
 
 
 def home_makers() -> dict[str, Callable[[], Any]]:
+    """Home's shared parts: the busiest tweetups of the week ahead, what comes after, the
+    topics and the cities with the most upcoming tweetups. Each is one query, on the
+    (starts_at, id) index or the topics' join table, and cut to a few rows."""
     now = timezone.now()
+    upcoming = Tweetup.objects.scheduled().upcoming(now)
 
-    def upcoming():
-        soon = list(Tweetup.objects.scheduled().upcoming(now).for_listing()[:12])
-        week_end = now + timedelta(days=7)
-        context = {
-            "this_week": [t for t in soon if t.starts_at < week_end],
-            "later": [t for t in soon if t.starts_at >= week_end],
-        }
-        return render_to_string("events/home.html#upcoming", context)
+    def this_week():
+        busiest = upcoming.filter(starts_at__lt=now + WEEK).order_by(
+            "-going_count", "starts_at", "id"
+        )
+        context = {"tweetups": list(busiest.for_listing()[:HOME_WEEK_SHOWN])}
+        return render_to_string("events/home.html#this_week", context)
+
+    def later():
+        soon = upcoming.filter(starts_at__gte=now + WEEK).for_listing()[:HOME_LATER_SHOWN]
+        return render_to_string("events/home.html#later", {"tweetups": list(soon)})
+
+    def topics():
+        counted = upcoming.filter(topics=OuterRef("pk")).order_by().values("id")[:COUNT_CAP]
+        popular = (
+            Topic.objects.annotate(upcoming_count=CappedCount(counted))
+            .filter(upcoming_count__gt=0)
+            .order_by("-upcoming_count", "name")[:HOME_TOPICS_SHOWN]
+        )
+        context = {"topics": list(popular), "cap": COUNT_CAP}
+        return render_to_string("events/home.html#topics", context)
 
     def cities():
-        upcoming_ids = Tweetup.objects.scheduled().upcoming(now).order_by()
-        rows = list(
-            City.objects.annotate(
-                upcoming_count=Count("tweetups", filter=Q(tweetups__in=upcoming_ids))
+        # Upcoming tweetups read from the (starts_at, id) index, counted per city.
+        busiest = (
+            City.objects.filter(
+                tweetups__status=Tweetup.Status.SCHEDULED,
+                tweetups__starts_at__gt=now - MAX_DURATION,
+                tweetups__ends_at__gt=now,
             )
+            .annotate(upcoming_count=Count("tweetups"))
+            .order_by("-upcoming_count", "name", "id")[:HOME_CITIES_SHOWN]
         )
-        return {
-            name: render_to_string(f"events/home.html#{name}", {"cities": rows})
-            for name in ("city_options", "city_grid")
-        }
+        return render_to_string("events/home.html#cities", {"cities": list(busiest)})
 
-    return {"upcoming": upcoming, "cities": cities}
+    return {"this_week": this_week, "later": later, "topics": topics, "cities": cities}
 
 
-def home_shared(parts: dict) -> dict:
-    return {"upcoming": parts["upcoming"], **parts["cities"]}
+def city_week_maker(slug: str) -> dict[str, Callable[[], str]]:
+    """The week ahead in one city, for the home page of whoever looked at it last: a part
+    of the city's scope, so its changes refresh it. Empty if there is no such city now."""
+
+    def city_week():
+        city = City.objects.filter(slug=slug).first()
+        if city is None:
+            return ""
+        now = timezone.now()
+        week = Tweetup.objects.scheduled().upcoming(now).in_city(city)
+        rows = list(week.filter(starts_at__lt=now + WEEK).for_listing()[:HOME_WEEK_SHOWN])
+        return render_to_string("events/home.html#city_week", {"tweetups": rows, "city": city})
+
+    return {"home_week": city_week}
 
 
 def city_makers(slug: str, data: QueryDict, *, number: int) -> dict[str, Callable[[], Any]]:
