@@ -3,7 +3,7 @@ page cache (tweetups/page_cache.py): the home page's lists, a city's listing, a 
 counts, people going and wall. Views add what is personal around them."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -37,48 +37,55 @@ HOME_CITIES_SHOWN = 12
 WEEK = timedelta(days=7)
 
 
+def busiest_this_week(now: datetime):
+    """Upcoming tweetups starting in the week ahead, most people going first."""
+    week = Tweetup.objects.scheduled().upcoming(now).filter(starts_at__lt=now + WEEK)
+    return week.order_by("-going_count", "starts_at", "id").for_listing()[:HOME_WEEK_SHOWN]
+
+
+def after_this_week(now: datetime):
+    soon = Tweetup.objects.scheduled().upcoming(now).filter(starts_at__gte=now + WEEK)
+    return soon.for_listing()[:HOME_LATER_SHOWN]
+
+
+def popular_topics(now: datetime):
+    """Topics by upcoming tweetups, each counted up to COUNT_CAP (so "100+" ties)."""
+    upcoming = Tweetup.objects.scheduled().upcoming(now).filter(topics=OuterRef("pk"))
+    counted = upcoming.order_by().values("id")[:COUNT_CAP]
+    return (
+        Topic.objects.annotate(upcoming_count=CappedCount(counted))
+        .filter(upcoming_count__gt=0)
+        .order_by("-upcoming_count", "name")[:HOME_TOPICS_SHOWN]
+    )
+
+
+def busiest_cities(now: datetime):
+    """Cities by upcoming tweetups (read from the (starts_at, id) index, counted per city)."""
+    return (
+        City.objects.filter(
+            tweetups__status=Tweetup.Status.SCHEDULED,
+            tweetups__starts_at__gt=now - MAX_DURATION,
+            tweetups__ends_at__gt=now,
+        )
+        .annotate(upcoming_count=Count("tweetups"))
+        .order_by("-upcoming_count", "name", "id")[:HOME_CITIES_SHOWN]
+    )
+
+
 def home_makers() -> dict[str, Callable[[], Any]]:
     """Home's shared parts: the busiest tweetups of the week ahead, what comes after, the
-    topics and the cities with the most upcoming tweetups. Each is one query, on the
-    (starts_at, id) index or the topics' join table, and cut to a few rows."""
+    topics and the cities with the most upcoming tweetups: one query each, a few rows."""
     now = timezone.now()
-    upcoming = Tweetup.objects.scheduled().upcoming(now)
 
-    def this_week():
-        busiest = upcoming.filter(starts_at__lt=now + WEEK).order_by(
-            "-going_count", "starts_at", "id"
-        )
-        context = {"tweetups": list(busiest.for_listing()[:HOME_WEEK_SHOWN])}
-        return render_to_string("events/home.html#this_week", context)
+    def rendered(name: str, **context) -> str:
+        return render_to_string(f"events/home.html#{name}", context)
 
-    def later():
-        soon = upcoming.filter(starts_at__gte=now + WEEK).for_listing()[:HOME_LATER_SHOWN]
-        return render_to_string("events/home.html#later", {"tweetups": list(soon)})
-
-    def topics():
-        counted = upcoming.filter(topics=OuterRef("pk")).order_by().values("id")[:COUNT_CAP]
-        popular = (
-            Topic.objects.annotate(upcoming_count=CappedCount(counted))
-            .filter(upcoming_count__gt=0)
-            .order_by("-upcoming_count", "name")[:HOME_TOPICS_SHOWN]
-        )
-        context = {"topics": list(popular), "cap": COUNT_CAP}
-        return render_to_string("events/home.html#topics", context)
-
-    def cities():
-        # Upcoming tweetups read from the (starts_at, id) index, counted per city.
-        busiest = (
-            City.objects.filter(
-                tweetups__status=Tweetup.Status.SCHEDULED,
-                tweetups__starts_at__gt=now - MAX_DURATION,
-                tweetups__ends_at__gt=now,
-            )
-            .annotate(upcoming_count=Count("tweetups"))
-            .order_by("-upcoming_count", "name", "id")[:HOME_CITIES_SHOWN]
-        )
-        return render_to_string("events/home.html#cities", {"cities": list(busiest)})
-
-    return {"this_week": this_week, "later": later, "topics": topics, "cities": cities}
+    return {
+        "this_week": lambda: rendered("this_week", tweetups=list(busiest_this_week(now))),
+        "later": lambda: rendered("later", tweetups=list(after_this_week(now))),
+        "topics": lambda: rendered("topics", topics=list(popular_topics(now)), cap=COUNT_CAP),
+        "cities": lambda: rendered("cities", cities=list(busiest_cities(now))),
+    }
 
 
 def city_week_maker(slug: str) -> dict[str, Callable[[], str]]:
