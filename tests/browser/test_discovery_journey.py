@@ -56,6 +56,8 @@ def lisbon_sunsets(db, a_topic):
 
 def shot(page, step: str, width: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
+    # From the top: scrolled (to #share), a full-page shot paints the sticky header midway.
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / f"discovery-{step}-{width}.png"), full_page=True)
 
 
@@ -209,4 +211,44 @@ def test_find_organize_share_and_subscribe(people, site, lisbon_sunsets, width):
     expect(week.get_by_text("Nothing in Reykjavík this week")).to_be_visible()
     assert_fits(page)
     shot(page, "8-home-signed-in", width)
+    assert_accessible(page)
+
+
+@pytest.fixture
+def near_me_context(browser, site):
+    made = []
+
+    def make(**options):
+        context = browser.new_context(viewport=PHONE, base_url=site.url, **options)
+        made.append(context)
+        return context.new_page()
+
+    yield make
+    for context in made:
+        context.close()
+
+
+def test_near_me_on_home_asks_on_the_click_and_opens_the_search_near_you(near_me_context):
+    """Granted: this week's search within 25 km of where the browser says you are.
+    Denied: a message, and the city search to type in instead."""
+    page = near_me_context(
+        geolocation={"latitude": 38.7223, "longitude": -9.1393}, permissions=["geolocation"]
+    )
+    page.goto("/")
+    asked = page.evaluate("navigator.permissions.query({name: 'geolocation'}).then(p => p.state)")
+    assert asked == "granted"  # granted by the test: nothing was read before the click
+    page.get_by_role("link", name="Near me").click()
+    page.wait_for_url("**/search/?**lat=**")
+    query = parse_qs(urlsplit(page.url).query)
+    assert query == {"when": ["week"], "lat": ["38.722"], "lon": ["-9.139"], "km": ["25"]}
+    expect(page.get_by_label("Within (km)")).to_have_value("25")
+
+    page = near_me_context()  # no permission: the browser says no
+    page.goto("/")
+    page.get_by_role("link", name="Near me").click()
+    status = page.locator("#near-me-status")
+    expect(status).to_have_text("We couldn't get your location. Type your city instead.")
+    expect(page.get_by_label("What's on in your city?")).to_be_focused()
+    assert urlsplit(page.url).path == "/"
+    shot(page, "near-me-denied", "phone")
     assert_accessible(page)
