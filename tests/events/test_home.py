@@ -149,6 +149,22 @@ def test_signed_in_home_shows_the_week_in_the_city_looked_at_last(berlin):
     assert "This week in Berlin" in week and titles(week) == ["Spree drinks"]
 
 
+def test_a_city_page_writes_the_session_only_when_the_city_changes(berlin):
+    lisbon = CityFactory(name="Lisbon", country="Portugal", timezone="Europe/Lisbon")
+    alice = signed_in()
+
+    def session_writes(url: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert alice.get(url).status_code == 200
+        return sum("django_session" in q["sql"] for q in ctx.captured_queries)
+
+    assert session_writes(berlin.get_absolute_url()) == 1
+    assert session_writes(berlin.get_absolute_url()) == 0
+    assert session_writes(berlin.get_absolute_url() + "?when=week") == 0
+    assert session_writes(lisbon.get_absolute_url()) == 1
+    assert session_writes("/") == 0
+
+
 def test_the_city_is_remembered_only_from_its_whole_page(berlin):
     alice = signed_in()
     alice.get(berlin.get_absolute_url(), {"when": "week"}, headers={"HX-Request": "true"})
