@@ -59,22 +59,27 @@ def popular_topics(now: datetime):
     )
 
 
-def busiest_cities(now: datetime):
-    """Cities by upcoming tweetups (read from the (starts_at, id) index, counted per city)."""
-    return (
-        City.objects.filter(
-            tweetups__status=Tweetup.Status.SCHEDULED,
-            tweetups__starts_at__gt=now - MAX_DURATION,
-            tweetups__ends_at__gt=now,
-        )
-        .annotate(upcoming_count=Count("tweetups"))
-        .order_by("-upcoming_count", "name", "id")[:HOME_CITIES_SHOWN]
-    )
+def upcoming_per_city(now: datetime):
+    """(city id, upcoming tweetups) for the cities with the most, counted from the covering
+    index alone (tweetup_scheduled_upcoming_idx: no table rows are read)."""
+    upcoming = Tweetup.objects.scheduled().filter(starts_at__gt=now - MAX_DURATION, ends_at__gt=now)
+    counted = upcoming.order_by().values("city").annotate(upcoming=Count("*"))
+    return counted.order_by("-upcoming", "city").values_list("city", "upcoming")
+
+
+def busiest_cities(now: datetime) -> list[City]:
+    """The cities with the most upcoming tweetups, most first: the counts, then the few
+    cities by id (two small queries instead of one that joins every upcoming row)."""
+    counts = dict(upcoming_per_city(now)[:HOME_CITIES_SHOWN])
+    cities = list(City.objects.filter(pk__in=counts))
+    for city in cities:
+        city.upcoming_count = counts[city.pk]
+    return sorted(cities, key=lambda city: (-city.upcoming_count, city.name, city.pk))
 
 
 def home_makers() -> dict[str, Callable[[], Any]]:
     """Home's shared parts: the busiest tweetups of the week ahead, what comes after, the
-    topics and the cities with the most upcoming tweetups: one query each, a few rows."""
+    topics and the cities with the most upcoming tweetups: a query or two each, a few rows."""
     now = timezone.now()
 
     def rendered(name: str, **context) -> str:
@@ -84,7 +89,7 @@ def home_makers() -> dict[str, Callable[[], Any]]:
         "this_week": lambda: rendered("this_week", tweetups=list(busiest_this_week(now))),
         "later": lambda: rendered("later", tweetups=list(after_this_week(now))),
         "topics": lambda: rendered("topics", topics=list(popular_topics(now)), cap=COUNT_CAP),
-        "cities": lambda: rendered("cities", cities=list(busiest_cities(now))),
+        "cities": lambda: rendered("cities", cities=busiest_cities(now)),
     }
 
 
