@@ -9,21 +9,33 @@ from events.discovery import LISTING_PARAMS
 from events.found.drafts import drafts_to_show
 from events.models import Rsvp, Tweetup
 from events.pagination import page_number
-from events.parts import city_makers, home_makers, home_shared
+from events.parts import city_makers, city_week_maker, home_makers
 from events.views.discovery import listing_page
 from tweetups import page_cache
 from tweetups.page_frames import frame_page
+
+# The session key of the city page a signed-in person looked at last (its slug).
+LAST_CITY = "last_city"
 
 
 @require_safe
 @page_cache.for_visitors("home")
 def home(request):
-    def my_next(parts):
+    """Discovery: the busiest tweetups this week, popular topics, the busiest cities. A
+    signed-in person also gets their next tweetups and the week in the city they looked at
+    last (personal holes: one query for their tweetups, and the city's week from its
+    scope in the cache)."""
+
+    def personal(parts):
         if not request.user.is_authenticated:
-            return {"my_next": [], "found_drafts": []}
+            return {"my_next": [], "last_city_week": "", "found_drafts": []}
         going = Tweetup.objects.scheduled().upcoming().with_rsvp(request.user, Rsvp.Status.GOING)
+        week = ""
+        if slug := request.session.get(LAST_CITY):
+            week = page_cache.parts(f"city:{slug}", **city_week_maker(slug))["home_week"]
         return {
             "my_next": list(going.for_listing()[:5]),
+            "last_city_week": week,
             "found_drafts": drafts_to_show(request.user),
         }
 
@@ -32,8 +44,8 @@ def home(request):
         "events/home.html",
         scope="home",
         parts=home_makers(),
-        page=lambda parts: {"shared": home_shared(parts)},
-        personal=my_next,
+        page=lambda parts: {"shared": parts},
+        personal=personal,
     )
 
 
@@ -42,13 +54,21 @@ def home(request):
 def city_detail(request, slug):
     past = request.GET.get("when") == "past"
     makers = city_makers(slug, request.GET, number=page_number(request.GET.get("page")))
+
+    def personal(parts):
+        # Home's "this week in …" follows the city a signed-in person looked at last. It
+        # is kept in their session (a GET writes nothing else), and only when it changes.
+        if request.user.is_authenticated and request.session.get(LAST_CITY) != slug:
+            request.session[LAST_CITY] = slug
+        return {"city": parts["city"]}
+
     return listing_page(
         request,
         "events/city_detail.html",
         scope=f"city:{slug}",
         makers=makers,
         page=lambda parts: {"past": past},
-        personal=lambda parts: {"city": parts["city"]},
+        personal=personal,
     )
 
 
