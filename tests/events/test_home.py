@@ -260,10 +260,11 @@ def test_home_query_count_is_the_same_at_any_size(count, settings):
         Client().get("/")
     assert len(titles(section(html, "week-title"))) == min(count, 6)
     assert "This week in Town 1" in html
-    # user and your next tweetups; the rest (the town's week too) from the cache
-    assert len(warm.captured_queries) == 2
+    # user, your next tweetups and the drafts found in your posts; the rest (the town's
+    # week too) from the cache
+    assert len(warm.captured_queries) == 3
     # + this week, coming up, topics, cities (counts, then the cities), the town and its week
-    assert len(cold.captured_queries) == 9
+    assert len(cold.captured_queries) == 10
     # a visitor's whole page: made from the parts in the cache, then kept whole
     assert len(visitor_warm.captured_queries) == 0
     assert len(visitor_cold.captured_queries) == 5
