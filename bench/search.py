@@ -174,6 +174,8 @@ def pages(data: dict) -> dict[str, str]:
         "city: all filters": f"/c/{busy.slug}/?" + urlencode(everything),
         "city: plain": f"/c/{busy.slug}/",
         "topics index": "/topics/",
+        # Every shared part made: what the first visitor after a write waits for.
+        "home": "/",
         # What the machine gives any request now: read the figures above against it.
         "calibration: bare view": "/_bench/bare/",
     }

@@ -136,6 +136,13 @@ class Tweetup(models.Model):
             # City page: upcoming/past by date; home page: upcoming across cities.
             models.Index(fields=["city", "starts_at", "id"], name="tweetup_city_starts_idx"),
             models.Index(fields=["starts_at", "id"], name="tweetup_starts_idx"),
+            # Home's busiest cities: upcoming tweetups counted per city from the index alone.
+            models.Index(
+                fields=["starts_at"],
+                include=["ends_at", "city"],
+                condition=Q(status="scheduled"),
+                name="tweetup_scheduled_upcoming_idx",
+            ),
             models.Index(fields=["organizer", "starts_at"], name="tweetup_organizer_idx"),
             # Distance filters: a box around the point, then dates checked in the index.
             models.Index(

@@ -1,4 +1,4 @@
-"""Cities: the page of every city with something coming up, the home page's city picker,
+"""Cities: the page of every city with something coming up, the old city picker's address,
 and city search (the organize form's autocomplete, and a page of its own without
 JavaScript)."""
 
@@ -18,8 +18,8 @@ from tweetups import page_cache
 
 @require_safe
 def city_index(request):
-    """Every city with upcoming tweetups; with ?city=<slug> (the home page's picker
-    without JavaScript), that city's page."""
+    """Every city with upcoming tweetups; with ?city=<slug> (what the home page's old
+    city picker sent: links and bookmarks to it keep working), that city's page."""
     if "city" in request.GET:
         city = get_object_or_404(City, slug=request.GET["city"])
         return redirect(city)

@@ -12,30 +12,47 @@ from events.network import (
     SORT_NETWORK,
     fill_badges,
     has_network,
-    personal_listing,
+    listed_ids,
+    network_counts,
     sorted_by_network,
     wants_network_sort,
 )
 from events.pagination import page_number
-from events.parts import HOME_UPCOMING, city_makers, home_makers, home_shared
+from events.parts import HOME_WEEK_SHOWN, city_makers, city_week_maker, home_makers
 from events.views.discovery import listing_page
 from tweetups import page_cache
 from tweetups.page_frames import frame_page
+
+# The session key of the city page a signed-in person looked at last (its slug).
+LAST_CITY = "last_city"
 
 
 @require_safe
 @page_cache.for_visitors("home", query=("sort",))
 def home(request):
+    """Discovery: the busiest tweetups this week, popular topics, the busiest cities. A
+    signed-in person also gets their next tweetups, the week in the city they looked at
+    last (personal holes: one query for their tweetups, and the city's week from its
+    scope in the cache), and, with a network, its badges (one query) or ?sort=network."""
     network = has_network(request.user)
     network_sort = network and wants_network_sort(request)
 
     def personal(parts):
         if not request.user.is_authenticated:
-            upcoming = fill_badges(parts["upcoming"], None)
-            return {"my_next": [], "found_drafts": [], "upcoming": upcoming}
+            return {
+                "my_next": [],
+                "last_city_week": "",
+                "found_drafts": [],
+                "this_week": fill_badges(parts["this_week"], None),
+                "later": fill_badges(parts["later"], None),
+            }
         going = Tweetup.objects.scheduled().upcoming().with_rsvp(request.user, Rsvp.Status.GOING)
+        week = ""
+        if slug := request.session.get(LAST_CITY):
+            week = page_cache.parts(f"city:{slug}", **city_week_maker(slug))["home_week"]
         context = {
             "my_next": list(going.for_listing()[:5]),
+            "last_city_week": week,
             "found_drafts": drafts_to_show(request.user),
             "network": network,
             "network_sort": network_sort,
@@ -43,10 +60,13 @@ def home(request):
         }
         if network_sort:
             rows = sorted_by_network(Tweetup.objects.scheduled().upcoming().for_listing(), me)
-            context["by_network"] = list(rows[:HOME_UPCOMING])
-            context["upcoming"] = ""
+            context["by_network"] = list(rows[: HOME_WEEK_SHOWN * 2])
+            context["this_week"] = context["later"] = ""
         else:
-            context["upcoming"] = personal_listing(parts["upcoming"], me, network=network)
+            listed = parts["this_week"] + parts["later"]
+            counts = network_counts(me, listed_ids(listed)) if network else None
+            context["this_week"] = fill_badges(parts["this_week"], counts)
+            context["later"] = fill_badges(parts["later"], counts)
         return context
 
     me = request.user
@@ -55,7 +75,7 @@ def home(request):
         "events/home.html",
         scope="home",
         parts=home_makers(),
-        page=lambda parts: {"shared": home_shared(parts)},
+        page=lambda parts: {"shared": parts},
         personal=personal,
     )
 
@@ -65,13 +85,21 @@ def home(request):
 def city_detail(request, slug):
     past = request.GET.get("when") == "past"
     makers = city_makers(slug, request.GET, number=page_number(request.GET.get("page")))
+
+    def personal(parts):
+        # Home's "this week in …" follows the city a signed-in person looked at last. It
+        # is kept in their session (a GET writes nothing else), and only when it changes.
+        if request.user.is_authenticated and request.session.get(LAST_CITY) != slug:
+            request.session[LAST_CITY] = slug
+        return {"city": parts["city"]}
+
     return listing_page(
         request,
         "events/city_detail.html",
         scope=f"city:{slug}",
         makers=makers,
         page=lambda parts: {"past": past},
-        personal=lambda parts: {"city": parts["city"]},
+        personal=personal,
     )
 
 

@@ -141,7 +141,8 @@ class TestPages:
             c = CityFactory(name=city, timezone="Europe/London")
             for _ in range(4):
                 TweetupFactory(city=c)
-        with django_assert_max_num_queries(4):
+        # this week, coming up, topics, the busiest cities' counts and then those cities
+        with django_assert_max_num_queries(5):
             client.get("/")
 
     def test_tweetup_page_escapes_and_links_description(self, client, berlin):
