@@ -26,6 +26,13 @@ PATH = f"/2/users/{MAYA}/following"
 SCOPE = "users.read tweet.read follows.read offline.access"
 
 
+@pytest.fixture(autouse=True)
+def _multi_page_reads(settings):
+    """Reads of several pages (a cap above the default 1,000) and lists due after 3 days."""
+    settings.NETWORK_MAX_FOLLOWS_READ = 5000
+    settings.NETWORK_REFRESH_DAYS = 3
+
+
 @pytest.fixture
 def maya(db, x_emulator_settings):
     """Maya, opted in with a real token pair from the emulator."""

@@ -65,15 +65,16 @@ SOCIALACCOUNT_PROVIDERS = {
 # --- Your X network (issue 12): whom a person follows, read only with their consent ------
 # Tokens are encrypted with this key (default: derived from SECRET_KEY).
 NETWORK_TOKEN_KEY = env("NETWORK_TOKEN_KEY", default="")
-# X bills $0.010 per user object a following page returns (../shared/x-api/): a person read
-# up to the cap of 5,000 costs up to $50 a read, 5 requests; every 3 days, up to $500 a month.
-NETWORK_MAX_FOLLOWS_READ = env.int("NETWORK_MAX_FOLLOWS_READ", default=5000)
-NETWORK_REFRESH_DAYS = env.int("NETWORK_REFRESH_DAYS", default=3)
-# bench/network.py, 10,000 people with a heavy-tailed spread of follows (median 373): at
-# these defaults a person costs about $72 a month (1.4 requests a refresh); every 30 days
-# with a cap of 1,000, about $4.70.
-# User objects read site-wide per calendar month (UTC): 100,000 is $1,000, about 14 such
-# people's refreshes a month at the defaults above.
+# X bills $0.010 per user object a following page returns (../shared/x-api/): one page of
+# up to 1,000 ids is one request and at most $10. bench/network.py, 10,000 people with a
+# heavy-tailed spread of follows (median 373): with a cap of 1,000 read every 30 days a
+# person costs about $4.70 a month; a cap of 5,000 every 3 days would cost about $72.
+# A read sooner than this happens only when the person asks ("Refresh now", rate-limited).
+NETWORK_MAX_FOLLOWS_READ = env.int("NETWORK_MAX_FOLLOWS_READ", default=1000)
+NETWORK_REFRESH_DAYS = env.int("NETWORK_REFRESH_DAYS", default=30)
+# User objects read site-wide per calendar month (UTC): 100,000 is $1,000, the monthly
+# refreshes of about 200 such people. When it is reached, refreshes wait for next month
+# and the account page says so.
 NETWORK_MONTHLY_USER_READ_BUDGET = env.int("NETWORK_MONTHLY_USER_READ_BUDGET", default=100_000)
 # Lists queued for a refresh per hourly beat run (X allows 15 requests / 15 min per person).
 NETWORK_REFRESH_BATCH = env.int("NETWORK_REFRESH_BATCH", default=2000)
