@@ -4,7 +4,8 @@ import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import FollowedXId, User, XNetworkConsent
+from accounts.network import network_consent_grant
 from events.models import City, Rsvp, Topic, Tweetup
 from notifications.models import CityFollow, EmailPreferences, MessageKind, OutgoingMessage
 
@@ -128,3 +129,12 @@ class OutgoingMessageFactory(factory.django.DjangoModelFactory):
             Rsvp.objects.get_or_create(
                 tweetup=obj.tweetup, user=obj.recipient, defaults={"status": "going"}
             )
+
+
+def follows(user, *people, generated: int = 0) -> None:
+    """`user` opted in to "See who you follow", and their list holds `people` (plus
+    `generated` ids of nobody on the site)."""
+    if not XNetworkConsent.objects.filter(user=user).exists():
+        network_consent_grant(user=user, access_token="token", refresh_token="", expires_at=None)
+    ids = [person.x_id for person in people] + [str(9_000_000 + n) for n in range(generated)]
+    FollowedXId.objects.bulk_create([FollowedXId(user=user, x_id=x_id) for x_id in ids])

@@ -17,6 +17,7 @@ from accounts.models import FollowedXId
 from events.calendar import tweetup_ics
 from events.forms import RsvpForm, RsvpPrivacyForm
 from events.models import ATTENDEES_SHOWN, Rsvp
+from events.network import has_network
 from events.parts import tweetup_makers, wall_page
 from events.services import RsvpClosed, rsvp_privacy_set, rsvp_set, waitlist_rank
 from events.views.lookups import tweetup_or_404
@@ -69,7 +70,8 @@ def _personal(request, parts: dict) -> dict:
         my_rsvp = tweetup.rsvps.for_user(request.user).first()
         if my_rsvp:
             rank = waitlist_rank(my_rsvp)
-        network_going, network_count = _going_i_follow(tweetup, request.user)
+        if has_network(request.user):  # cached per person: no query for everyone else
+            network_going, network_count = _going_i_follow(tweetup, request.user)
     seats_left = None
     if tweetup.capacity is not None:
         seats_left = max(tweetup.capacity - parts["counts"]["going"], 0)

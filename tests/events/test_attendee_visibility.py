@@ -8,11 +8,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import FollowedXId
 from accounts.services import user_update_from_x
 from events.models import Rsvp
 from tests.events.test_views import form_data
-from tests.factories import TweetupFactory, UserFactory
+from tests.factories import TweetupFactory, UserFactory, follows
 
 pytestmark = pytest.mark.django_db
 
@@ -32,10 +31,6 @@ def people_going(html: str) -> str:
 def network_block(html: str) -> str:
     start = html.find('<section class="network-going"')
     return html[start : html.index("</section>", start)] if start >= 0 else ""
-
-
-def follows(user, *people):
-    FollowedXId.objects.bulk_create([FollowedXId(user=user, x_id=p.x_id) for p in people])
 
 
 @pytest.fixture

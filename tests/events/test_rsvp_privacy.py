@@ -8,11 +8,10 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import FollowedXId
 from events.models import Rsvp, Tweet, XAuthor
 from events.services import rsvp_privacy_set, rsvp_set
 from tests.events.test_wall import post
-from tests.factories import TweetupFactory, UserFactory
+from tests.factories import TweetupFactory, UserFactory, follows
 
 pytestmark = pytest.mark.django_db
 
@@ -108,12 +107,7 @@ def test_the_person_sees_themselves_marked_private(party, shy):
 def test_a_follower_does_not_see_a_private_rsvp_among_people_they_follow(party, shy):
     follower = UserFactory()
     open_guest = Rsvp.objects.get(tweetup=party, user__x_username="open_guest").user
-    FollowedXId.objects.bulk_create(
-        [
-            FollowedXId(user=follower, x_id=shy.x_id),
-            FollowedXId(user=follower, x_id=open_guest.x_id),
-        ]
-    )
+    follows(follower, shy, open_guest)
     html = signed_in(follower).get(party.get_absolute_url()).content.decode()
     block = network_block(html)
     assert "1 person you follow is going" in block and "@open_guest" in block
