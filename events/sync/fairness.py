@@ -77,7 +77,8 @@ class Shares:
 
     @classmethod
     def for_run(cls, now: datetime) -> Shares:
-        return cls(now=now, spread_used_up=site_read_today(now) >= site_daily_part(now))
+        spread = settings.X_SYNC_SPREAD_BUDGET
+        return cls(now=now, spread_used_up=spread and site_read_today(now) >= site_daily_part(now))
 
     def left(self, tweetup: Tweetup, sync: HashtagSync) -> int:
         """Posts this tweetup may still read in this run."""

@@ -4,6 +4,8 @@ from datetime import datetime
 from urllib.parse import quote_plus
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from events.cards import CardFacts
 from events.local_time import local_when, zone_label
@@ -80,3 +82,27 @@ def share_tweetup(context, tweetup: Tweetup) -> dict:
         "text": share_text(tweetup),
         "intent_url": x_intent_url(tweetup, url),
     }
+
+
+@register.simple_tag
+def avatar(person, small: bool = False) -> str:
+    """A person's face: initials underneath, their X picture on top. If the picture can't
+    load, site.js hides it and the initials show. `small` for the header.
+
+    A tag rather than an included template: attendee lists and walls draw dozens of these,
+    and an include costs several times as much to render.
+    """
+    picture = ""
+    if person.avatar_url:
+        size = 'width="28" height="28"' if small else 'width="44" height="44" loading="lazy"'
+        picture = format_html(
+            '<img class="avatar" src="{}" alt="" {}>',
+            person.avatar_url,
+            mark_safe(size),  # noqa: S308 (constant markup)
+        )
+    return format_html(
+        '<span class="avatar-stack{}" aria-hidden="true"><span class="initials">{}</span>{}</span>',
+        " avatar-stack-sm" if small else "",
+        (person.name or "")[:2],
+        picture,
+    )

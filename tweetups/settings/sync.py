@@ -34,6 +34,9 @@ X_MONTHLY_POST_READ_BUDGET = env.int("X_MONTHLY_POST_READ_BUDGET", default=100_0
 # month, spread over the days left); tweetups happening now come first.
 X_SYNC_TWEETUP_POSTS_PER_CYCLE = env.int("X_SYNC_TWEETUP_POSTS_PER_CYCLE", default=300)
 X_SYNC_TWEETUP_DAILY_SHARE = env.float("X_SYNC_TWEETUP_DAILY_SHARE", default=0.02)
+# Spread the month's budget over its days (above). Off, only the month's budget and each
+# tweetup's share limit the reads: a site that would rather use the budget as it comes.
+X_SYNC_SPREAD_BUDGET = env.bool("X_SYNC_SPREAD_BUDGET", default=True)
 # The longest one request to X may take, start to end: connecting, the headers and the
 # whole body (a body trickled a byte at a time is cut off here, not read for minutes).
 X_API_TIMEOUT_SECONDS = env.float("X_API_TIMEOUT_SECONDS", default=20.0)
