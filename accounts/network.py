@@ -26,6 +26,7 @@ from accounts.models import (
     XUserReadMonth,
     network_consent_cache_key,
 )
+from accounts.services import users_x_protected_update
 from accounts.x.follows import (
     FollowsError,
     FollowsRateLimited,
@@ -223,6 +224,8 @@ def _refresh(user: User, consent: XNetworkConsent, *, force: bool) -> RefreshRes
         for page in pages:
             ids.extend(page.ids)
             read += len(page.ids)
+            # X just said which of these accounts are protected: people here follow suit.
+            users_x_protected_update(protected=page.protected_ids, public=page.public_ids)
     except FollowsRateLimited as exc:
         _count_users_read(read)
         _record(
