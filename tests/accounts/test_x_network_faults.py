@@ -23,7 +23,6 @@ from accounts.x.follows import NOT_FOUND_TYPE, FollowsUserGone
 from tests.accounts.test_x_network_refresh import JONAS, PATH, followed, maya  # noqa: F401
 from tests.xemulator.conftest import MAYA
 
-# A lease left behind would block every later read until it runs out.
 pytestmark = pytest.mark.usefixtures("no_sleeping")
 
 
