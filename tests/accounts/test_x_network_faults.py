@@ -191,3 +191,14 @@ def test_a_read_that_died_holding_the_lease_is_taken_over_once_it_runs_out(
     )
     assert follows_refresh(user=maya).outcome == Outcome.DONE
     assert released(maya)
+
+
+def test_the_page_says_when_the_list_was_read(maya, x_emulator_settings, client):  # noqa: F811
+    follows_refresh(user=maya)
+
+    assert "just now</time>" in page_of(client, maya)
+
+    XNetworkConsent.objects.filter(user=maya).update(
+        last_read_at=timezone.now() - timedelta(hours=3, minutes=1)
+    )
+    assert "3\xa0hours ago</time>" in page_of(client, maya)

@@ -90,7 +90,7 @@ def test_the_network_journey(people, site, x_search, celery_eager, settings, wid
     page.get_by_label("Or use another handle").fill("jo_journey")
     page.get_by_role("button", name="Authorize app").click()
     page.wait_for_url(f"**{reverse('accounts:network')}")
-    expect(page.get_by_text("We know 41 accounts you follow")).to_be_visible()
+    expect(page.get_by_text("We know 41 accounts you follow, read just now.")).to_be_visible()
     expect(page.get_by_text("We are reading who you follow on X")).to_be_visible()
     expect(page.get_by_text("Successfully signed in")).to_have_count(0)  # they were already
     assert FollowedXId.objects.filter(user=user, x_id=fran_x).exists()
