@@ -201,4 +201,5 @@ def test_the_page_says_when_the_list_was_read(maya, x_emulator_settings, client)
     XNetworkConsent.objects.filter(user=maya).update(
         last_read_at=timezone.now() - timedelta(hours=3, minutes=1)
     )
-    assert "3\xa0hours ago</time>" in page_of(client, maya)
+    html = page_of(client, maya)
+    assert "3\xa0hours, 1\xa0minute ago</time>" in html and "just now" not in html
