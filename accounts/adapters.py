@@ -23,6 +23,9 @@ from accounts.tasks import read_follows
 
 logger = logging.getLogger(__name__)
 
+LOGGED_IN_MESSAGE = "account/messages/logged_in.txt"
+OPT_IN_FLAG = "_x_network_opt_in"  # set on the request that keeps a network consent
+
 
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address as allauth's rate limits see it (django-axes uses it too)."""
@@ -39,6 +42,13 @@ class AccountAdapter(DefaultAccountAdapter):
         # they said "Not now" before or already agreed.
         if network_offer_due(user=user):
             request.session[NETWORK_OFFER_SESSION_KEY] = True
+
+    def add_message(self, request, level, message_template=None, *args, **kwargs):
+        # The "See who you follow" opt-in goes through X's sign-in once more: the person is
+        # already signed in, so it says "Thanks" for the opt-in, not "Signed in as".
+        if message_template == LOGGED_IN_MESSAGE and getattr(request, OPT_IN_FLAG, False):
+            return
+        super().add_message(request, level, message_template, *args, **kwargs)
 
     def is_open_for_signup(self, request):
         # No local sign-up form: the only way in is X.
@@ -105,6 +115,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         )
         read_follows.delay_on_commit(request.user.pk)
         request.session.pop(NETWORK_OFFER_SESSION_KEY, None)
+        setattr(request, OPT_IN_FLAG, True)
         messages.success(
             request, "Thanks. We are reading who you follow on X; it takes a minute or so."
         )

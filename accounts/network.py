@@ -26,6 +26,7 @@ from accounts.models import (
     XUserReadMonth,
     network_consent_cache_key,
 )
+from accounts.services import users_x_protected_update
 from accounts.x.follows import (
     FollowsError,
     FollowsRateLimited,
@@ -210,8 +211,8 @@ def _refresh(user: User, consent: XNetworkConsent, *, force: bool) -> RefreshRes
     try:
         access_token = _fresh_access_token(consent)
     except FollowsError as exc:
-        _record(consent, status=XNetworkConsent.Status.FAILED, message=_plain(exc))
-        return RefreshResult(Outcome.FAILED)
+        logger.warning("No token to read whom user %s follows: %s", user.pk, exc)
+        return _failed(consent, exc, read=0)
     read = 0
     try:
         pages = following_ids(
@@ -223,6 +224,8 @@ def _refresh(user: User, consent: XNetworkConsent, *, force: bool) -> RefreshRes
         for page in pages:
             ids.extend(page.ids)
             read += len(page.ids)
+            # X just said which of these accounts are protected: people here follow suit.
+            users_x_protected_update(protected=page.protected_ids, public=page.public_ids)
     except FollowsRateLimited as exc:
         _count_users_read(read)
         _record(
@@ -236,16 +239,31 @@ def _refresh(user: User, consent: XNetworkConsent, *, force: bool) -> RefreshRes
         return RefreshResult(Outcome.RATE_LIMITED, read=read, resume_at=exc.reset_at)
     except FollowsError as exc:
         _count_users_read(read)
+        logger.warning(
+            "Reading whom user %s follows stopped after %s: %s (%s)",
+            user.pk,
+            read,
+            type(exc).__name__,
+            exc,
+        )
         # Start over next time: a half-read list with a stale resume token is worth nothing.
-        _record(consent, status=XNetworkConsent.Status.FAILED, message=_plain(exc))
-        transient = isinstance(exc, FollowsUnavailable)
-        return RefreshResult(Outcome.UNAVAILABLE if transient else Outcome.FAILED, read=read)
+        return _failed(consent, exc, read=read)
     _count_users_read(read)
     if not _replace_followed(consent, ids):
         # Disconnected meanwhile, or this read outlived its lease and another took over.
         gone = not XNetworkConsent.objects.filter(pk=consent.pk).exists()
         return RefreshResult(Outcome.NO_CONSENT if gone else Outcome.BUSY, read=read)
     return RefreshResult(Outcome.DONE, read=read)
+
+
+def _failed(consent: XNetworkConsent, exc: FollowsError, *, read: int) -> RefreshResult:
+    """X down or slow is worth another try (the task retries, then the hourly fan-out picks
+    the list up again: WAITING); anything else waits for the person (FAILED)."""
+    if isinstance(exc, FollowsUnavailable):
+        _record(consent, status=XNetworkConsent.Status.WAITING, message=_plain(exc))
+        return RefreshResult(Outcome.UNAVAILABLE, read=read)
+    _record(consent, status=XNetworkConsent.Status.FAILED, message=_plain(exc))
+    return RefreshResult(Outcome.FAILED, read=read)
 
 
 def _plain(exc: FollowsError) -> str:

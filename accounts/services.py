@@ -1,7 +1,12 @@
+from collections.abc import Iterable
+
 from django.db import transaction
+from django.db.models import Case, Q, Value, When
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.x.formats import x_picture_url
+from tweetups import page_cache
 
 
 @transaction.atomic
@@ -17,3 +22,34 @@ def user_update_from_x(*, user: User, profile: dict) -> User:
     if user.pk:
         user.save(update_fields=["x_id", "x_username", "display_name", "avatar_url", "x_protected"])
     return user
+
+
+def users_x_protected_update(*, protected: Iterable[str], public: Iterable[str] = ()) -> int:
+    """What X said about accounts' `protected`, copied onto the people here with those X ids
+    (between sign-ins, where it is refreshed too). `protected` went protected, `public` is
+    known not to be; ids of nobody here are ignored. Returns how many people changed.
+
+    A batch that changes nothing (the usual case) is one SELECT; a change is one UPDATE, and
+    the pages of upcoming tweetups the changed people answered are rendered again.
+    """
+    protected, public = set(protected), set(public) - set(protected)
+    if not protected and not public:
+        return 0
+    changed = list(
+        User.objects.filter(
+            Q(x_id__in=protected, x_protected=False) | Q(x_id__in=public, x_protected=True)
+        ).values_list("pk", flat=True)
+    )
+    if not changed:
+        return 0
+    with transaction.atomic():
+        User.objects.filter(pk__in=changed).update(
+            x_protected=Case(When(x_id__in=protected, then=Value(True)), default=Value(False))
+        )
+        slugs = (
+            User.objects.filter(pk__in=changed, rsvps__tweetup__ends_at__gte=timezone.now())
+            .values_list("rsvps__tweetup__slug", flat=True)
+            .distinct()
+        )
+        page_cache.forget(*(f"tweetup:{slug}" for slug in slugs))
+    return len(changed)

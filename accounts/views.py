@@ -1,9 +1,12 @@
+from datetime import timedelta
+
 from allauth.account import views as allauth_views
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -54,6 +57,12 @@ def network(request):
         {
             "consent": consent,
             "followed_count": FollowedXId.objects.filter(user=request.user).count(),
+            # "read 0 minutes ago" reads oddly.
+            "read_just_now": bool(
+                consent
+                and consent.last_read_at
+                and timezone.now() - consent.last_read_at < timedelta(minutes=1)
+            ),
             "max_follows": settings.NETWORK_MAX_FOLLOWS_READ,
             "refresh_days": settings.NETWORK_REFRESH_DAYS,
             "authorize_url": reverse("twitter_oauth2_login") + f"?scope={NETWORK_SCOPE}",

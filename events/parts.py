@@ -112,7 +112,9 @@ def city_week_maker(slug: str) -> dict[str, Callable[[], str]]:
         now = timezone.now()
         week = Tweetup.objects.scheduled().upcoming(now).in_city(city)
         rows = list(week.filter(starts_at__lt=now + WEEK).for_listing()[:HOME_WEEK_SHOWN])
-        return render_to_string("events/home.html#city_week", {"tweetups": rows, "city": city})
+        # Marks for the network badges, filled (or taken out) per person on home.
+        context = {"tweetups": rows, "city": city, "network_slot": True}
+        return render_to_string("events/home.html#city_week", context)
 
     return {"home_week": city_week}
 

@@ -54,6 +54,8 @@ TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")  # what secrets.token_urls
 # an event to write.) A change makes a new ETag, hence a new key; old ones expire.
 FEED_BODY_SECONDS = 24 * 3600
 
+Kind = CalendarFeedToken.Kind
+
 logger = logging.getLogger(__name__)
 
 
@@ -169,12 +171,18 @@ def search_calendar(request):
     return calendar_feed(request, search_source(text), filename="tweetups-search.ics")
 
 
-def _feed_owner(token: str):
-    """Whose private feeds `token` opens. The token is the only key: an unknown, replaced or
-    turned off one is a 404, the same for each, so the answer tells a guesser nothing."""
+def _feed_owner(token: str, kind: str):
+    """Whose `kind` feed `token` opens. The token is the only key: an unknown, replaced or
+    turned off one, or the other feed's, is a 404, the same for each, so the answer tells a
+    guesser nothing."""
     feed = None
     if TOKEN_PATTERN.match(token):
-        feed = CalendarFeedToken.objects.for_token(token).select_related("user").first()
+        feed = (
+            CalendarFeedToken.objects.for_token(token)
+            .filter(kind=kind)
+            .select_related("user")
+            .first()
+        )
     if feed is None or not feed.user.is_active:
         raise Http404("No calendar feed at this address. It may have been replaced.")
     return feed.user
@@ -183,42 +191,57 @@ def _feed_owner(token: str):
 @require_safe
 def personal_calendar(request, token):
     """A person's private feed of the tweetups they're going to."""
-    source = personal_source(_feed_owner(token))
+    source = personal_source(_feed_owner(token, Kind.MINE))
     return calendar_feed(request, source, filename="my-tweetups.ics", private=True)
 
 
 @require_safe
 def network_calendar(request, token):
-    """The "Your network" page as a private feed, at the same secret as `personal_calendar`:
-    replacing or turning off that address does the same to this one."""
-    source = network_source(_feed_owner(token))
+    """The "Your network" page as a private feed, with its own secret: replaced or turned
+    off apart from the feed of one's own tweetups."""
+    source = network_source(_feed_owner(token, Kind.NETWORK))
     return calendar_feed(request, source, filename="my-network.ics", private=True)
+
+
+FEED_URLS = {Kind.MINE: "feeds:personal_calendar", Kind.NETWORK: "feeds:network_calendar"}
+TURNED_OFF = {
+    Kind.MINE: "Your calendar feed is off. Its address no longer works.",
+    Kind.NETWORK: "Your network's calendar feed is off. Its address no longer works.",
+}
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def calendar_settings(request):
-    """Get, replace or turn off one's private feed address. Only a digest of the token is
-    kept, so its address is shown once, right after it is made."""
+    """Get, replace or turn off one's private feed addresses (`feed`: mine or network), one
+    at a time. Only a digest of a token is kept, so an address is shown once, right after
+    it is made."""
     action = request.POST.get("action")
-    feed_url = network_url = ""
-    if action == "replace":
-        token = calendar_feed_token_replace(user=request.user)
-        feed_url = request.build_absolute_uri(reverse("feeds:personal_calendar", args=[token]))
-        network_url = request.build_absolute_uri(reverse("feeds:network_calendar", args=[token]))
-    elif action == "revoke":
-        if calendar_feed_token_revoke(user=request.user):
-            messages.success(request, "Your calendar feed is off. Its address no longer works.")
-        return redirect("feeds:calendar_settings")
-    elif request.method == "POST":
+    kind = request.POST.get("feed", Kind.MINE)
+    new_urls = {}
+    if request.method == "POST" and (
+        action not in ("replace", "revoke") or kind not in Kind.values
+    ):
         messages.error(request, "Choose to make a new address or to turn the feed off.")
         return redirect("feeds:calendar_settings")
-    feed = CalendarFeedToken.objects.filter(user=request.user).first()
+    if action == "replace":
+        token = calendar_feed_token_replace(user=request.user, kind=kind)
+        new_urls[kind] = request.build_absolute_uri(reverse(FEED_URLS[kind], args=[token]))
+    elif action == "revoke":
+        if calendar_feed_token_revoke(user=request.user, kind=kind):
+            messages.success(request, TURNED_OFF[kind])
+        return redirect("feeds:calendar_settings")
+    feeds = {f.kind: f for f in CalendarFeedToken.objects.filter(user=request.user)}
     response = render(
         request,
         "feeds/calendar_settings.html",
-        {"feed": feed, "feed_url": feed_url, "network_url": network_url},
+        {
+            "feed": feeds.get(Kind.MINE),
+            "network_feed": feeds.get(Kind.NETWORK),
+            "feed_url": new_urls.get(Kind.MINE, ""),
+            "network_url": new_urls.get(Kind.NETWORK, ""),
+        },
     )
-    if feed_url:
+    if new_urls:
         response["Cache-Control"] = "no-store"  # the secret address: kept by no cache
     return response

@@ -98,6 +98,8 @@ class FollowingPage:
     next_token: str | None
     rate_limit_remaining: int | None
     rate_limit_reset: datetime | None
+    # Those X said in so many words are not protected (`protected: false`).
+    public_ids: frozenset[str] = frozenset()
 
 
 def following_ids(
@@ -139,6 +141,7 @@ def _truncated(page: FollowingPage, size: int) -> FollowingPage:
     return FollowingPage(
         ids=ids,
         protected_ids=page.protected_ids & frozenset(ids),
+        public_ids=page.public_ids & frozenset(ids),
         next_token=page.next_token,
         rate_limit_remaining=page.rate_limit_remaining,
         rate_limit_reset=page.rate_limit_reset,
@@ -191,7 +194,7 @@ def _parse(payload: object, response: requests.Response) -> FollowingPage:
     meta = payload.get("meta")
     if not isinstance(data, list) or not isinstance(meta, dict):
         raise FollowsMalformedPage("no list of users, or no meta")
-    ids, protected = [], set()
+    ids, protected, public = [], set(), set()
     for user in data:
         user_id = user.get("id") if isinstance(user, dict) else None
         if not isinstance(user_id, str) or not X_ID_RE.match(user_id):
@@ -199,6 +202,8 @@ def _parse(payload: object, response: requests.Response) -> FollowingPage:
         ids.append(user_id)
         if user.get("protected") is True:
             protected.add(user_id)
+        elif user.get("protected") is False:
+            public.add(user_id)
     next_token = meta.get("next_token")
     result_count = meta.get("result_count")
     if next_token is not None and (not isinstance(next_token, str) or not next_token):
@@ -209,6 +214,7 @@ def _parse(payload: object, response: requests.Response) -> FollowingPage:
     return FollowingPage(
         ids=tuple(dict.fromkeys(ids)),
         protected_ids=frozenset(protected),
+        public_ids=frozenset(public),
         next_token=next_token,
         rate_limit_remaining=header_int(response, "x-rate-limit-remaining"),
         rate_limit_reset=datetime.fromtimestamp(reset, UTC) if reset is not None else None,

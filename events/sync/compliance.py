@@ -10,8 +10,9 @@ check runs whatever that budget says, because the terms don't wait for next mont
 
 X answers for each id: the post (still there), "Not Found Error" (deleted, or its account
 deleted or suspended: the post is removed) or "Authorization Error" (its account went
-protected: every stored post of that account is removed, and the account). Anything else
-keeps the post until the next check.
+protected: every stored post of that account is removed, and the account; a person here
+with that X account is marked protected, as at sign-in). Anything else keeps the post until
+the next check.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.services import users_x_protected_update
 from events.models import Tweet, Tweetup, TweetupTweet, XAuthor
 from events.sync.errors import XSearchError
 from events.sync.policy import count_reads
@@ -76,6 +78,8 @@ def posts_remove(*, gone: set[int], protected: set[int]) -> tuple[int, int]:
     removed_gone = Tweet.objects.filter(x_id__in=gone).exclude(author_id__in=accounts).count()
     _, counts = doomed.delete()  # their wall links go with them
     XAuthor.objects.filter(x_id__in=accounts).delete()
+    # Someone here with a protected account is shown only to their followers from now on.
+    users_x_protected_update(protected={str(x_id) for x_id in accounts})
     page_cache.forget(*(f"tweetup:{slug}" for slug in walls))
     removed = counts.get(Tweet._meta.label, 0)
     return removed_gone, removed - removed_gone

@@ -62,9 +62,13 @@ def home(request):
             rows = sorted_by_network(Tweetup.objects.scheduled().upcoming().for_listing(), me)
             context["by_network"] = list(rows[: HOME_WEEK_SHOWN * 2])
             context["this_week"] = context["later"] = ""
+            listed = week
         else:
-            listed = parts["this_week"] + parts["later"]
-            counts = network_counts(me, listed_ids(listed)) if network else None
+            listed = parts["this_week"] + parts["later"] + week
+        # One query for every badge on the page, the city's week's too.
+        counts = network_counts(me, listed_ids(listed)) if network else None
+        context["last_city_week"] = fill_badges(week, counts)
+        if not network_sort:
             context["this_week"] = fill_badges(parts["this_week"], counts)
             context["later"] = fill_badges(parts["later"], counts)
         return context

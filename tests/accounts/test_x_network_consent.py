@@ -154,3 +154,18 @@ def test_opting_in_reads_the_follows_and_refresh_now_is_rate_limited(
     after = len(x_emulator_settings.control.requests(f"/2/users/{MAYA}/following"))
     assert after == reads + 1  # the second press was refused
     assert "try again in an hour" in network_page(browser)
+
+
+def test_opting_in_thanks_the_person_instead_of_signing_them_in_again(browser, x_emulator_settings):
+    x_sign_in(browser, user_id=MAYA)
+    browser.get("/")  # "Successfully signed in" shown once, at sign-in
+
+    opt_in(browser)
+    html = network_page(browser)
+
+    assert "We are reading who you follow on X" in html
+    assert "Successfully signed in" not in html
+    # A sign-in afterwards still says so.
+    browser.logout()
+    x_sign_in(browser, user_id=MAYA)
+    assert "Successfully signed in" in browser.get("/").content.decode()

@@ -201,3 +201,15 @@ def test_a_read_whose_lease_was_taken_over_keeps_nothing(opted_in, monkeypatch):
     assert follows_refresh(user=opted_in, force=True).outcome == Outcome.BUSY
     assert not opted_in.followed_x_ids.exists()
     assert XNetworkConsent.objects.get(user=opted_in).reading_until is not None  # theirs
+
+
+def test_no_offer_once_they_agreed_in_another_browser(browser, x_emulator_settings):
+    x_sign_in(browser, user_id=LUCIA)
+    assert OFFER in browser.get(reverse("events:home")).text
+
+    # On their phone, meanwhile, they said yes.
+    network_consent_grant(
+        user=User.objects.get(x_id=LUCIA), access_token="a", refresh_token="r", expires_at=None
+    )
+
+    assert OFFER not in browser.get(reverse("events:home")).text

@@ -207,6 +207,26 @@ def test_search_topic_and_home_listings_have_badges_too(berlin, friends):
         assert "pill-network" not in visitor and "<!--network:" not in visitor, name
 
 
+def last_city_week(html: str) -> str:
+    return html.split('id="last-city-title"', 1)[1].split("</section>", 1)[0]
+
+
+@pytest.mark.parametrize("sort", ["", "?sort=network"])
+def test_homes_week_in_the_city_looked_at_last_has_badges_too(berlin, friends, sort):
+    tweetup = days_ahead(1, city=berlin, title="Spree drinks")
+    going(tweetup, friends[0], friends[1])
+    viewer, other = UserFactory(), UserFactory()
+    opt_in(viewer, *friends)
+
+    for person, expected in ((viewer, 2), (other, None)):
+        client = signed_in(person)
+        client.get(berlin.get_absolute_url())  # the city looked at last
+        week = last_city_week(client.get(reverse("events:home") + sort).text)
+        assert "Spree drinks" in week
+        assert "<!--network:" not in week
+        assert badges(week).get("Spree drinks") == expected
+
+
 def test_home_sorted_by_network(berlin, friends):
     soon = days_ahead(1, city=berlin, title="Soon")
     later = days_ahead(4, city=berlin, title="Later")
