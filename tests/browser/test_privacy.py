@@ -4,10 +4,10 @@ RSVP made private from the panel, and a follower who does not see it — only th
 import pytest
 from playwright.sync_api import expect
 
-from accounts.models import FollowedXId, User
+from accounts.models import User
 from events.models import Rsvp
 from tests.browser.conftest import Person, assert_accessible, screenshot
-from tests.factories import CityFactory, TweetupFactory, UserFactory
+from tests.factories import CityFactory, TweetupFactory, UserFactory, follows
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,12 +46,7 @@ def test_a_follower_does_not_see_a_private_rsvp(people, site, browser):
     # A follower of both on X: the open friend is among "people you follow", shy_sam is not,
     # though the seat is counted.
     follower = people("fan_fiona").sign_in()
-    FollowedXId.objects.bulk_create(
-        [
-            FollowedXId(user=user_of(follower), x_id=user_of(shy).x_id),
-            FollowedXId(user=user_of(follower), x_id=friend.x_id),
-        ]
-    )
+    follows(user_of(follower), user_of(shy), friend)
     fpage = follower.page
     fpage.goto(tweetup.get_absolute_url())
     fpanel = fpage.locator("#rsvp-panel")
