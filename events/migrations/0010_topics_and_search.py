@@ -9,6 +9,7 @@ import django.contrib.postgres.indexes
 import django.contrib.postgres.operations
 import django.contrib.postgres.search
 import django.db.models.functions.text
+import events.indexes
 import events.search
 from django.conf import settings
 from django.db import migrations, models
@@ -73,7 +74,7 @@ class Migration(migrations.Migration):
         ),
         AddIndexOnPostgres(
             model_name='city',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass('name', name='gin_trgm_ops'), name='city_name_trgm_idx'),
+            index=events.indexes.PostgresGinIndex(django.contrib.postgres.indexes.OpClass('name', name='gin_trgm_ops'), name='city_name_trgm_idx'),
         ),
         migrations.AddIndex(
             model_name='city',
@@ -95,15 +96,15 @@ class Migration(migrations.Migration):
         ),
         AddIndexOnPostgres(
             model_name='tweetup',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['search_document'], name='tweetup_search_idx'),
+            index=events.indexes.PostgresGinIndex(fields=['search_document'], name='tweetup_search_idx'),
         ),
         AddIndexOnPostgres(
             model_name='tweetup',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass('title', name='gin_trgm_ops'), name='tweetup_title_trgm_idx'),
+            index=events.indexes.PostgresGinIndex(django.contrib.postgres.indexes.OpClass('title', name='gin_trgm_ops'), name='tweetup_title_trgm_idx'),
         ),
         AddIndexOnPostgres(
             model_name='tweetup',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass('hashtag', name='gin_trgm_ops'), name='tweetup_hashtag_trgm_idx'),
+            index=events.indexes.PostgresGinIndex(django.contrib.postgres.indexes.OpClass('hashtag', name='gin_trgm_ops'), name='tweetup_hashtag_trgm_idx'),
         ),
         migrations.RunPython(add_topics, remove_topics),
     ]

@@ -3,11 +3,13 @@
 import zoneinfo
 from datetime import timedelta
 
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+
+from events.indexes import PostgresGinIndex
 
 HASHTAG_PATTERN = r"^[A-Za-z0-9_]{1,100}$"
 # A tweetup is an evening, a day, at most a long weekend. The cap also lets "upcoming"
@@ -48,7 +50,7 @@ class City(models.Model):
         verbose_name_plural = "cities"
         indexes = [
             # Search by city name, typos too (PostgreSQL: migration 0010 makes it there only).
-            GinIndex(OpClass("name", name="gin_trgm_ops"), name="city_name_trgm_idx"),
+            PostgresGinIndex(OpClass("name", name="gin_trgm_ops"), name="city_name_trgm_idx"),
             # Distance filters: a box around the point first.
             models.Index(fields=["latitude", "longitude"], name="city_point_idx"),
         ]

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import FollowedXId
+from events.indexes import PostgresGinIndex
 from events.models.places import (
     HASHTAG_NO_LETTER,
     HASHTAG_PATTERN,
@@ -149,9 +150,11 @@ class Tweetup(models.Model):
                 fields=["venue_latitude", "venue_longitude", "starts_at"], name="tweetup_venue_idx"
             ),
             # Search (PostgreSQL only: migration 0010 makes them there and nowhere else).
-            GinIndex(fields=["search_document"], name="tweetup_search_idx"),
-            GinIndex(OpClass("title", name="gin_trgm_ops"), name="tweetup_title_trgm_idx"),
-            GinIndex(OpClass("hashtag", name="gin_trgm_ops"), name="tweetup_hashtag_trgm_idx"),
+            PostgresGinIndex(fields=["search_document"], name="tweetup_search_idx"),
+            PostgresGinIndex(OpClass("title", name="gin_trgm_ops"), name="tweetup_title_trgm_idx"),
+            PostgresGinIndex(
+                OpClass("hashtag", name="gin_trgm_ops"), name="tweetup_hashtag_trgm_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
