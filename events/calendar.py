@@ -30,6 +30,19 @@ def tweetup_uid(tweetup: Tweetup) -> str:
     return f"tweetup-{tweetup.pk}@tweetups"
 
 
+def _add_city_time(event: Event, name: str, moment: datetime) -> None:
+    """A time as the city's wall clock with TZID=<its IANA zone>.
+
+    Handing icalendar the aware time is not enough: it writes any zone it finds equivalent
+    to UTC since 1970 (Atlantic/Reykjavik, Africa/Abidjan...) as UTC with a `Z`, no TZID
+    and no VTIMEZONE, so calendar apps lose the city's zone. The naive local time with an
+    explicit TZID keeps it, and `add_missing_timezones()` writes that zone's VTIMEZONE.
+    A city whose zone is UTC itself still gets `Z`, which is what RFC 5545 asks for.
+    """
+    zone = moment.tzinfo.key  # City.tzinfo is a ZoneInfo
+    event.add(name, moment.replace(tzinfo=None), parameters={"TZID": zone})
+
+
 def tweetup_vevent(
     tweetup: Tweetup, *, url: str, stamp: datetime, cancelled: bool = False
 ) -> Event:
@@ -39,8 +52,8 @@ def tweetup_vevent(
     event.add("uid", tweetup_uid(tweetup))
     event.add("sequence", tweetup.revision)
     event.add("dtstamp", stamp)
-    event.add("dtstart", tweetup.local_starts_at)
-    event.add("dtend", tweetup.local_ends_at)
+    _add_city_time(event, "dtstart", tweetup.local_starts_at)
+    _add_city_time(event, "dtend", tweetup.local_ends_at)
     event.add("summary", tweetup.title)
     event.add("location", vText(tweetup.location))
     if url:
