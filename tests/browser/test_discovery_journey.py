@@ -96,6 +96,20 @@ def assert_fits(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
+def assert_header_on_one_row(page) -> None:
+    """Signed in, the account menu sits beside Organize, not wrapped onto a row of its own,
+    and the brand is on that row too."""
+
+    def middle(locator) -> float:
+        box = locator.bounding_box()
+        return box["y"] + box["height"] / 2
+
+    header = page.locator(".site-header")
+    organize = middle(header.get_by_role("link", name="Organize"))
+    assert abs(middle(header.get_by_label("Your account")) - organize) < 6
+    assert abs(middle(header.locator(".brand-mark")) - organize) < 6
+
+
 def strict_ics_lines(body: bytes) -> list[str]:
     """RFC 5545's framing, checked by hand before icalendar reads it: CRLF line ends,
     folded lines at most 75 octets, BEGIN/END balanced, one VCALENDAR."""
@@ -217,6 +231,11 @@ def test_find_map_near_me_organize_subscribe_and_share(
 
     # 5. Organize in a city the site has never seen, picked from the suggestions.
     person.sign_in()  # at the journey's width: phones too
+    assert_header_on_one_row(page)
+    if width == "phone":
+        page.set_viewport_size({"width": 320, "height": 700})  # a small phone
+        assert_header_on_one_row(page)
+        page.set_viewport_size(PHONE)
     page.get_by_role("link", name="Organize").first.click()
     page.get_by_label("Title", exact=True).fill("Northern lights tweetup")
     city = page.get_by_label("City", exact=True)
