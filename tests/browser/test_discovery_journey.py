@@ -203,6 +203,8 @@ def test_find_map_near_me_organize_subscribe_and_share(
     assert (pushed["lat"], pushed["lon"]) == (["38.71"], ["-9.14"])
     assert (pushed["when"], pushed["view"]) == (["weekend"], ["map"])
     expect(results.get_by_text("Within 25 km of 38.71, -9.14, nearest first.")).to_be_visible()
+    # The heading follows the words (none now), swapped with the results.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Find a tweetup")
     expect(results.locator(".tweetup-row h3 a")).to_have_text([TITLE])
     expect(pins).to_have_count(1)
     assert_fits(page)
