@@ -6,13 +6,14 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
 from events.calendar import Attendee, tweetup_ics, tweetup_uid
 from events.services import tweetup_cancel
-from tests.factories import CityFactory, TweetupFactory
+from tests.factories import CityFactory, TopicFactory, TweetupFactory
 from tests.feeds.conftest import parse_ics, vevents
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +152,29 @@ def test_a_city_in_utc_itself_keeps_utc_times(client):
 
     assert event["DTSTART"].to_ical().decode().endswith("Z")
     assert event["DTSTART"].dt == tweetup.starts_at
+
+
+def test_a_feed_of_many_zones_has_one_vtimezone_each_made_once_per_process(client, monkeypatch):
+    from events import calendar as ics
+
+    ics._vtimezone.cache_clear()
+    made = []
+    real = ics.Timezone.from_tzid
+    monkeypatch.setattr(
+        ics.Timezone, "from_tzid", lambda tzid, **kw: made.append(tzid) or real(tzid, **kw)
+    )
+    topic = TopicFactory(name="Books")
+    for name, zone in ZONES.items():
+        tweetup_at(CityFactory(name=name, timezone=zone), next_winter_day()).topics.add(topic)
+    url = reverse("feeds:topic_calendar", args=[topic.slug])
+
+    calendar = parse_ics(client.get(url))
+    zones = [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")]
+    assert zones == sorted(ZONES.values())
+    assert calendar.subcomponents[: len(zones)] == calendar.walk("VTIMEZONE")  # zones first
+    cache.clear()  # the feed's kept body gone: rendered again
+    again = parse_ics(client.get(url))
+
+    assert [str(tz["TZID"]) for tz in again.walk("VTIMEZONE")] == zones
+    assert sorted(made) == sorted(ZONES.values())  # each zone made once
+    ics._vtimezone.cache_clear()
