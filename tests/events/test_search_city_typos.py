@@ -71,3 +71,20 @@ def test_words_that_are_not_one_letter_off_a_city_find_no_city(client, cities, q
 
 def test_short_words_are_not_read_as_city_typos():
     assert len("Born") < CITY_TYPO_MIN_LENGTH <= len("Lisbn")
+
+
+def test_close_titles_are_looked_for_only_while_the_words_leave_room(client, monkeypatch, settings):
+    """The trigram title scan (typos) runs only when the words as typed match fewer than
+    SEARCH_CANDIDATES tweetups; past that, the exact matches fill the candidates."""
+    monkeypatch.setattr("events.search.SEARCH_CANDIDATES", 2)
+    settings.PAGE_CACHE_SECONDS = 0  # the same address asked twice, rendered twice
+    city = CityFactory(name="Lisbon", country="Portugal", timezone="Europe/Lisbon")
+    TweetupFactory(city=city, title="Harbour Tech Drinks", description="Talk.")
+    TweetupFactory(city=city, title="Harbour Tech Drinkz", description="Talk.")  # close only
+
+    found = client.get(SEARCH, {"q": "harbour tech drinks"}).context["page"].object_list
+    assert sorted(t.title for t in found) == ["Harbour Tech Drinks", "Harbour Tech Drinkz"]
+
+    TweetupFactory(city=city, title="Harbour Tech Drinks again", description="Talk.")
+    found = client.get(SEARCH, {"q": "harbour tech drinks"}).context["page"].object_list
+    assert sorted(t.title for t in found) == ["Harbour Tech Drinks", "Harbour Tech Drinks again"]
