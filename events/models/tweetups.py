@@ -151,6 +151,11 @@ class Tweetup(models.Model):
                 name="tweetup_scheduled_upcoming_idx",
             ),
             models.Index(fields=["organizer", "starts_at"], name="tweetup_organizer_idx"),
+            # A city's Atom feed: the newest announcements first, read along the index
+            # instead of sorting every tweetup of a busy city (feeds/sources.py atom_rows).
+            models.Index(fields=["city", "-created_at", "-id"], name="tweetup_city_created_idx"),
+            # ...and a topic's, whose tweetups are found by walking the newest first.
+            models.Index(fields=["-created_at", "-id"], name="tweetup_created_idx"),
             # Distance filters: a box around the point, then dates checked in the index.
             models.Index(
                 fields=["venue_latitude", "venue_longitude", "starts_at"], name="tweetup_venue_idx"
