@@ -11,6 +11,14 @@ Sections:
 - autocomplete: the city field's suggestions over the whole gazetteer (about 34,000
   cities), for real prefixes, alternate names, qualified names and junk: the search
   alone, and the htmx endpoint in process (its one query and the fragment's template).
+- pages: the site seeded with 1k and then 100k tweetups across 5k cities (bench/_listings.py,
+  as bench/search.py; its tables are TRUNCATED for each size), and each page's server time
+  in process with the page cache off (p50/p95, SQL time) and its SQL queries at both
+  sizes: search (words, a city, a city one letter off, typos, #hashtag), filtered
+  listings, near me (a point and a distance, nearest first), the feeds (iCalendar and
+  Atom, as a poller without a copy gets them and rendered afresh), and the city
+  autocomplete's htmx endpoint. A bare view is measured last: read the figures against it
+  on a busy machine.
 """
 
 import os
@@ -20,6 +28,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from urllib.parse import urlencode
 
 from bench.common import bootstrap, load_average
 
@@ -94,7 +104,45 @@ def autocomplete(rounds: int = 20) -> None:
     print(f"htmx endpoint, CPU ({len(cpu)} calls): {percentiles(cpu)}")
 
 
-SECTIONS = {"autocomplete": autocomplete}
+def discovery_pages(data: dict) -> dict:
+    from bench._listings import Page, search_pages
+
+    busy, other = data["busy"], data["some_city"]
+    searches = search_pages(data)
+    typo = other.name[:2] + other.name[3:]  # a letter dropped
+    here = {"lat": f"{busy.latitude:.2f}", "lon": f"{busy.longitude:.2f}"}
+    return {
+        **{name: url for name, url in searches.items() if not name.startswith("calibration")},
+        "search: a city one letter off": "/search/?" + urlencode({"q": typo}),
+        # Near me: what the button asks for (two decimals, 25 km), nearest first.
+        "near me: 25 km": "/search/?" + urlencode({**here, "km": "25"}),
+        "near me: 25 km, this week": "/search/?" + urlencode({**here, "km": "25", "when": "week"}),
+        "near me: 500 km, map": "/search/?" + urlencode({**here, "km": "500", "view": "map"}),
+        "near me: 1000 km, nothing": "/search/?"
+        + urlencode({"lat": "-48.9", "lon": "-123.4", "km": "1000"}),
+        "feed: city .ics": f"/c/{busy.slug}/calendar.ics",
+        "feed: city .ics, rendered": Page(f"/c/{busy.slug}/calendar.ics", fresh=True),
+        "feed: city atom, rendered": Page(f"/c/{busy.slug}/atom.xml", fresh=True),
+        "feed: topic .ics, rendered": Page("/topics/tech/calendar.ics", fresh=True),
+        "feed: search .ics, rendered": Page(
+            "/search/calendar.ics?" + urlencode({"q": "tech drinks"}), fresh=True
+        ),
+        "autocomplete: Reykj (htmx)": Page("/cities/search/?city_query=Reykj", htmx=True),
+        "autocomplete: munchen (htmx)": Page("/cities/search/?city_query=munchen", htmx=True),
+        "calibration: bare view": searches["calibration: bare view"],
+    }
+
+
+def pages() -> None:
+    from bench._listings import compare, run
+    from events.gazetteer import gazetteer
+
+    print("\n== pages ==")
+    gazetteer()  # loaded once per process: the autocomplete rows time a search, not the load
+    compare(run(discovery_pages))
+
+
+SECTIONS = {"autocomplete": autocomplete, "pages": pages}
 
 
 def main(names: list[str]) -> None:

@@ -2,6 +2,7 @@
 subscribable feeds (feeds/). One VEVENT builder serves them all, so a tweetup has the same
 UID and SEQUENCE wherever a calendar app meets it."""
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,7 +10,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event, vCalAddress, vDuration, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vText
 
 from events.models import Tweetup
 
@@ -30,6 +31,19 @@ def tweetup_uid(tweetup: Tweetup) -> str:
     return f"tweetup-{tweetup.pk}@tweetups"
 
 
+def _add_city_time(event: Event, name: str, moment: datetime) -> None:
+    """A time as the city's wall clock with TZID=<its IANA zone>.
+
+    Handing icalendar the aware time is not enough: it writes any zone it finds equivalent
+    to UTC since 1970 (Atlantic/Reykjavik, Africa/Abidjan...) as UTC with a `Z`, no TZID
+    and no VTIMEZONE, so calendar apps lose the city's zone. The naive local time with an
+    explicit TZID keeps it, and `add_missing_timezones()` writes that zone's VTIMEZONE.
+    A city whose zone is UTC itself still gets `Z`, which is what RFC 5545 asks for.
+    """
+    zone = moment.tzinfo.key  # City.tzinfo is a ZoneInfo
+    event.add(name, moment.replace(tzinfo=None), parameters={"TZID": zone})
+
+
 def tweetup_vevent(
     tweetup: Tweetup, *, url: str, stamp: datetime, cancelled: bool = False
 ) -> Event:
@@ -39,8 +53,8 @@ def tweetup_vevent(
     event.add("uid", tweetup_uid(tweetup))
     event.add("sequence", tweetup.revision)
     event.add("dtstamp", stamp)
-    event.add("dtstart", tweetup.local_starts_at)
-    event.add("dtend", tweetup.local_ends_at)
+    _add_city_time(event, "dtstart", tweetup.local_starts_at)
+    _add_city_time(event, "dtend", tweetup.local_ends_at)
     event.add("summary", tweetup.title)
     event.add("location", vText(tweetup.location))
     if url:
@@ -49,6 +63,27 @@ def tweetup_vevent(
     cancelled = cancelled or tweetup.is_cancelled
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     return event
+
+
+@functools.lru_cache(maxsize=1024)
+def _vtimezone(tzid: str) -> Timezone | None:
+    """A zone's VTIMEZONE, as icalendar writes it from zoneinfo (1970 to 2038), made once
+    per process: making one walks decades of transitions (tens of milliseconds a zone),
+    and a topic or search feed names a dozen zones. None for a zone icalendar can't write.
+    Shared by every calendar that uses the zone: nothing here changes a component once
+    it is in a calendar (they are only written out)."""
+    try:
+        return Timezone.from_tzid(tzid)
+    except ValueError:
+        return None
+
+
+def _add_timezones(cal: Calendar) -> None:
+    """A VTIMEZONE for every TZID the events use, before the events and sorted by TZID
+    (what `Calendar.add_missing_timezones()` adds, without remaking each one every time)."""
+    found = (_vtimezone(tzid) for tzid in sorted(cal.get_missing_tzids()))
+    zones = [zone for zone in found if zone is not None]
+    cal.subcomponents[len(cal.timezones) : len(cal.timezones)] = zones
 
 
 def _calendar(method: str | None = None) -> Calendar:
@@ -89,7 +124,7 @@ def tweetup_ics(
         address.params["rsvp"] = "FALSE"  # nobody reads replies sent to the From address
         event.add("attendee", address)
     cal.add_component(event)
-    cal.add_missing_timezones()
+    _add_timezones(cal)
     return cal.to_ical()
 
 
@@ -114,5 +149,5 @@ def feed_ics(
         event = tweetup_vevent(tweetup, url=url_for(tweetup), stamp=tweetup.updated_at)
         event.add("last-modified", tweetup.updated_at)
         cal.add_component(event)
-    cal.add_missing_timezones()
+    _add_timezones(cal)
     return cal.to_ical()

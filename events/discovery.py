@@ -115,7 +115,7 @@ def search_makers(data: QueryDict, *, number: int, now: datetime) -> dict[str, C
         tweetups = checked.apply(tweetups.past(now) if checked.past else tweetups.upcoming(now))
         if checked.text:
             tweetups = tweetups.search(checked.text)
-        return tweetups.for_listing()
+        return tweetups.for_rows()
 
     return listing_makers(
         "search",
@@ -135,7 +135,7 @@ def topic_makers(slug: str, data: QueryDict, *, number: int, now: datetime) -> d
     def rows(checked: ListingFilters):
         tweetups = Tweetup.objects.scheduled().with_topic(topic().slug)
         tweetups = tweetups.past(now) if checked.past else tweetups.upcoming(now)
-        return checked.apply(tweetups).for_listing()
+        return checked.apply(tweetups).for_rows()
 
     makers = listing_makers(
         f"topic:{slug}",

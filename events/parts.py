@@ -126,7 +126,7 @@ def city_makers(slug: str, data: QueryDict, *, number: int) -> dict[str, Callabl
 
     def rows(filters: ListingFilters):
         now = timezone.now()
-        tweetups = Tweetup.objects.in_city(city()).for_listing()
+        tweetups = Tweetup.objects.in_city(city()).for_rows()
         tweetups = tweetups.past(now) if filters.past else tweetups.upcoming(now)
         return filters.apply(tweetups, today=now.astimezone(city().tzinfo).date())
 

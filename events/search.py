@@ -3,7 +3,9 @@
 On PostgreSQL a tweetup's own words are a stored, weighted tsvector (`search_document`, a
 generated column with a GIN index): a websearch query matches it and ranks the hits, and
 trigram indexes on the title, hashtag and city names catch typos ("Kreuzberg Tech Drinsk"
-finds "Kreuzberg Tech Drinks"); a query close to a city's name means that city. Handles
+finds "Kreuzberg Tech Drinks"); a query close to a city's name means that city: by
+trigrams, or one letter off (added, dropped or changed: "Lisbn", "Berln", "Reykjavk",
+whose trigrams are too few to be close). Handles
 match exactly, without case. Each way of matching is its own index scan, cut at
 SEARCH_CANDIDATES rows (the soonest); the candidates they give are ranked together.
 
@@ -26,7 +28,7 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.db import connections, models
-from django.db.models import F, Func, Q, Subquery, Value
+from django.db.models import Exists, F, Func, Q, Subquery, Value
 from django.db.models.functions import Concat, Lower
 
 # English stemming ("running" finds "run"); words of other languages are stemmed the same
@@ -36,6 +38,10 @@ MAX_QUERY_LENGTH = 200  # longer queries are cut here (and the page says so)
 MAX_TERMS = 12  # words of a query SQLite matches; the rest are dropped
 SEARCH_CANDIDATES = 100  # matches ranked per way of matching: the soonest ones
 CITY_SIMILARITY = 0.6  # how close to a city's name a query must be to mean that city
+# ...or this many letters off it, once the query is long enough that one letter off a city
+# is a typo rather than another word ("Bonn" and "born" stay apart).
+CITY_TYPO_EDITS = 1
+CITY_TYPO_MIN_LENGTH = 5
 RANKED = ("-rank", "starts_at", "id")
 MAX_FUZZY_LENGTH = 60  # longer queries are matched by their words only
 HANDLE = re.compile(r"^[A-Za-z0-9_]{1,50}$")
@@ -112,6 +118,16 @@ class SearchText:
         return handle if HANDLE.match(handle) else None
 
 
+class LevenshteinLessEqual(Func):
+    """fuzzystrmatch's edit distance, given up on past `most` (migration 0017)."""
+
+    function = "levenshtein_less_equal"
+    output_field = models.IntegerField()
+
+    def __init__(self, a, b, most: int, **extra):
+        super().__init__(a, b, Value(most), **extra)
+
+
 def _any_of(field: str, subquery: models.QuerySet) -> Q:
     """`field = ANY(ARRAY(subquery))` on PostgreSQL: unlike IN (subquery) inside an OR, the
     array is computed once and the condition can use the field's index."""
@@ -147,11 +163,12 @@ class SearchQuerySet(models.QuerySet):
         # thousands of tweetups costs a short walk along (city, starts_at) or (organizer,
         # starts_at), not a heap scan of them all.
         query = SearchQuery(" ".join(text.words), search_type="websearch", config=CONFIG)
-        branches = [self.filter(search_document=query)]
+        words = self.filter(search_document=query)
+        branches = [words]
         if len(text.text) <= MAX_FUZZY_LENGTH:
             # Typos are looked for in short queries: a trigram match costs more the longer
             # the query, and a long one has enough words that are spelled right.
-            branches += self._fuzzy_branches(text)
+            branches += self._fuzzy_branches(text, words)
         if text.tag:
             branches.append(self.filter(TrigramSimilar(F("hashtag"), Value(text.tag))))
         if text.handle:
@@ -171,18 +188,36 @@ class SearchQuerySet(models.QuerySet):
             )
         return self.model.objects.filter(match).annotate(rank=rank).order_by(*RANKED)
 
-    def _fuzzy_branches(self, text: SearchText) -> list:
-        """Titles close to the query, and the tweetups of the one city it names."""
+    def _fuzzy_branches(self, text: SearchText, words) -> list:
+        """Titles close to the query, and the tweetups of the one city it names.
+
+        Titles close to the query are looked for only when its words as typed match fewer
+        than SEARCH_CANDIDATES tweetups: then there is room among the candidates for a
+        typo's. Otherwise the trigram scan is skipped (a one-time filter in PostgreSQL's
+        plan), which at 100k tweetups is most of a common query's time ("tech drinks":
+        trigram candidates by the thousand, each rechecked).
+        """
         city_model = self.model._meta.get_field("city").related_model
+        close = Q(similarity__gte=CITY_SIMILARITY)
+        if len(text.text) >= CITY_TYPO_MIN_LENGTH:
+            close |= Q(edits__lte=CITY_TYPO_EDITS)
+        # The trigram operator (pg_trgm's 0.3) picks the few candidates from the name
+        # index; the edit distance is counted on those only.
         best_city = (
             city_model.objects.filter(TrigramSimilar(F("name"), Value(text.text)))
-            .annotate(similarity=TrigramSimilarity("name", Value(text.text)))
-            .filter(similarity__gte=CITY_SIMILARITY)
-            .order_by("-similarity", "id")
+            .annotate(
+                similarity=TrigramSimilarity("name", Value(text.text)),
+                edits=LevenshteinLessEqual(
+                    Lower("name"), Value(text.text.lower()), CITY_TYPO_EDITS + 1
+                ),
+            )
+            .filter(close)
+            .order_by("-similarity", "edits", "-population", "id")
             .values("id")[:1]
         )
+        room = ~Exists(words.order_by().values("id")[SEARCH_CANDIDATES - 1 :])
         return [
-            self.filter(TrigramWordSimilar(F("title"), Value(text.text))),
+            self.filter(room, TrigramWordSimilar(F("title"), Value(text.text))),
             self.filter(city_id=Subquery(best_city)),
         ]
 

@@ -25,7 +25,7 @@ FEED_PAST_DAYS = 30
 FEED_MAX_EVENTS = 200  # a calendar: what is coming, soonest first
 ATOM_MAX_ENTRIES = 50  # a news feed: the newest announcements first
 # Bump when what a feed renders from the same rows changes, so pollers don't keep old bytes.
-FEED_FORMAT = "1"
+FEED_FORMAT = "2"  # 2: TZID for zones icalendar took for UTC (Reykjavík)
 
 
 @dataclass(frozen=True)

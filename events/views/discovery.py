@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 from django.http import HttpResponse, QueryDict
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
@@ -38,11 +39,15 @@ def listing_page(
     makers: dict,
     page: Callable[[dict], dict] = lambda parts: {},
     personal: Callable[[dict], dict] = lambda parts: {},
+    heading: str | None = None,
 ) -> HttpResponse:
     """A filtered listing: the whole page from its frame, or for htmx only its results.
 
     The results are the shared part with each person's network badges filled in (a
     personal hole), or, sorted by their network (?sort=network), rendered for them alone.
+    `heading`, a template partial, is what the page says above the filters that follows
+    them (a search's words): htmx gets it too, swapped out of band, so it never names
+    words the results no longer match.
     """
     results, form = part_names(makers)
     network = has_network(request.user)
@@ -54,7 +59,10 @@ def listing_page(
 
     if results_only(request):
         parts = page_cache.parts(scope, **{k: v for k, v in makers.items() if k != form})
-        return HttpResponse(my_results(parts))
+        body = my_results(parts)
+        if heading:
+            body += render_to_string(heading, page(parts) | {"out_of_band": True}, request)
+        return HttpResponse(body)
     return frame_page(
         request,
         template,
@@ -98,7 +106,12 @@ def search(request):
     makers = search_makers(request.GET, number=number, now=timezone.now())
     text = SearchText.parse(request.GET.get("q"))
     return listing_page(
-        request, "events/search.html", scope=SCOPE, makers=makers, page=lambda parts: {"text": text}
+        request,
+        "events/search.html",
+        scope=SCOPE,
+        makers=makers,
+        page=lambda parts: {"text": text},
+        heading="events/search.html#heading",
     )
 
 

@@ -1,5 +1,6 @@
 """Playwright driving Debian's Chromium against Django's live server and the X emulator."""
 
+import io
 import os
 from pathlib import Path
 
@@ -74,7 +75,9 @@ class Person:
         page.get_by_label("Or use another handle").fill(self.handle)
         page.get_by_role("button", name="Authorize app").click()
         page.wait_for_url("**/")
-        expect(page.get_by_text(f"@{self.handle}").first).to_be_visible()
+        # The account menu at any width; phones show its avatar without the handle.
+        expect(page.get_by_label("Your account")).to_be_visible()
+        expect(page.get_by_text(f"@{self.handle}").first).to_be_attached()
         return self
 
     def close(self):
@@ -96,14 +99,49 @@ def people(browser, site):
         person.close()
 
 
+def full_page_shot(page, path: Path) -> None:
+    """The whole page as someone scrolling it sees it. Taken from the top: the header is
+    sticky, and a full-page shot of a scrolled page paints it where the scroll was, over
+    the middle of the page. The scroll is put back afterwards."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    scrolled = page.evaluate("[window.scrollX, window.scrollY]")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(path), full_page=True)
+    page.evaluate("([x, y]) => window.scrollTo(x, y)", scrolled)
+
+
 def screenshot(page, name: str) -> None:
     """Save the page at desktop and phone widths under tests/artifacts/."""
-    ARTIFACTS.mkdir(exist_ok=True)
     original = page.viewport_size
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(size)
-        page.screenshot(path=str(ARTIFACTS / f"{name}-{label}.png"), full_page=True)
+        full_page_shot(page, ARTIFACTS / f"{name}-{label}.png")
     page.set_viewport_size(original)
+
+
+def blank_tile() -> bytes:
+    """A 1×1 light grey PNG: every map tile, offline."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1), (229, 231, 235)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def offline_tiles(context) -> list[str]:
+    """Answer every request to the tile server (settings.MAP_TILE_URL's origin) with a
+    local PNG, so maps never leave the machine; the URLs asked for, for the test."""
+    from django.conf import settings
+
+    asked: list[str] = []
+    tile = blank_tile()
+
+    def fulfill(route):
+        asked.append(route.request.url)
+        route.fulfill(status=200, content_type="image/png", body=tile)
+
+    context.route(settings.MAP_TILE_URL.split("/{", 1)[0] + "/**", fulfill)
+    return asked
 
 
 def assert_accessible(page) -> None:

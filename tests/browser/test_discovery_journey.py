@@ -1,8 +1,11 @@
-"""Issue #11's journey, at desktop and phone widths: the discovery home page, a search with
-a typo, this weekend, organizing in a city the site has never seen (Reykjavík, from the
-city suggestions), posting it on X, subscribing to the city's calendar (parsed here), and
-home showing the week in the city looked at last. (The map and near me are their own
-journey.) A screenshot of each step goes to tests/artifacts/discovery-<step>-<width>.png."""
+"""Issue #11's journey, its seven steps in order, at desktop and phone widths: a search
+with a typo in a city's name, this weekend, the map (tiles answered locally), near me
+granted (the browser's location) and denied (a second browser: the city picker), organizing
+in a city the site has never seen (Reykjavík, from the city suggestions), subscribing to
+its calendar (parsed here: city time with its TZID), and posting the tweetup on X. Then home
+shows the week in the city looked at last. (tests/browser/test_maps.py tests the map and
+near me in detail.) A screenshot of each step goes to
+tests/artifacts/discovery-<step>-<width>.png."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -15,7 +18,14 @@ from playwright.sync_api import expect
 from events.discovery_forms import date_span
 from events.gazetteer import gazetteer
 from events.models import Tweetup
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, assert_accessible
+from tests.browser.conftest import (
+    ARTIFACTS,
+    DESKTOP,
+    PHONE,
+    assert_accessible,
+    full_page_shot,
+    offline_tiles,
+)
 from tests.factories import CityFactory, TopicFactory, TweetupFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -39,31 +49,65 @@ def lisbon_sunsets(db, a_topic):
     whenever this runs this weekend; and its encore two weeks later."""
     from django.utils import timezone
 
-    lisbon = CityFactory(name="Lisbon", country="Portugal", timezone="Europe/Lisbon")
+    lisbon = CityFactory(
+        name="Lisbon",
+        country="Portugal",
+        timezone="Europe/Lisbon",
+        latitude=38.72509,
+        longitude=-9.1498,
+    )
     _, sunday = date_span("weekend", timezone.now().date())
     starts = datetime.combine(sunday, time(12), tzinfo=lisbon.tzinfo)
     books = TopicFactory(name="Books")
     weekend = TweetupFactory(
-        city=lisbon, title=TITLE, starts_at=starts, ends_at=starts + timedelta(hours=23)
+        city=lisbon,
+        title=TITLE,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=23),
+        venue_name="Cais das Colunas",
+        venue_address="Praça do Comércio",
+        venue_latitude=38.7069,
+        venue_longitude=-9.1366,
     )
     weekend.topics.add(a_topic, books)
     later = starts + timedelta(days=14)
     encore = TweetupFactory(
-        city=lisbon, title=SEQUEL, starts_at=later, ends_at=later + timedelta(hours=3)
+        city=lisbon,
+        title=SEQUEL,
+        starts_at=later,
+        ends_at=later + timedelta(hours=3),
+        venue_name="Miradouro de Santa Catarina",
+        venue_address="Rua de Santa Catarina",
     )
     encore.topics.add(a_topic)
 
 
+# Where near me's browser says it is: Rossio, Lisbon, about 1 km from the weekend's venue.
+ROSSIO = {"latitude": 38.7139, "longitude": -9.1394}
+SIZES = {"desktop": DESKTOP, "phone": PHONE}
+
+
 def shot(page, step: str, width: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    # From the top: scrolled (to #share), a full-page shot paints the sticky header midway.
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(ARTIFACTS / f"discovery-{step}-{width}.png"), full_page=True)
+    full_page_shot(page, ARTIFACTS / f"discovery-{step}-{width}.png")
 
 
 def assert_fits(page) -> None:
     """Nothing sticks out sideways: the page is no wider than the screen."""
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def assert_header_on_one_row(page) -> None:
+    """Signed in, the account menu sits beside Organize, not wrapped onto a row of its own,
+    and the brand is on that row too."""
+
+    def middle(locator) -> float:
+        box = locator.bounding_box()
+        return box["y"] + box["height"] / 2
+
+    header = page.locator(".site-header")
+    organize = middle(header.get_by_role("link", name="Organize"))
+    assert abs(middle(header.get_by_label("Your account")) - organize) < 6
+    assert abs(middle(header.locator(".brand-mark")) - organize) < 6
 
 
 def strict_ics_lines(body: bytes) -> list[str]:
@@ -89,10 +133,13 @@ def strict_ics_lines(body: bytes) -> list[str]:
 
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
-def test_find_organize_share_and_subscribe(people, site, lisbon_sunsets, width):
+def test_find_map_near_me_organize_subscribe_and_share(
+    people, browser, site, lisbon_sunsets, width
+):
     person = people(f"finder_{width}")  # X handles: at most 15 characters
     page = person.page
-    page.set_viewport_size({"desktop": DESKTOP, "phone": PHONE}[width])
+    page.set_viewport_size(SIZES[width])
+    tiles = offline_tiles(person.context)
 
     # 0. Home: the busiest this week, popular topics, the busiest cities, Near me.
     page.goto("/")
@@ -106,11 +153,11 @@ def test_find_organize_share_and_subscribe(people, site, lisbon_sunsets, width):
     shot(page, "0-home", width)
     assert_accessible(page)
 
-    # 1. Search with a typo, from the header's box.
+    # 1. Search with a typo in the city's name, from the header's box: Lisbon's tweetups.
     box = page.get_by_label("Search tweetups")
-    box.fill("Sunset Tweetpu")
+    box.fill("Lisbn")
     box.press("Enter")
-    page.wait_for_url("**/search/?q=Sunset+Tweetpu")
+    page.wait_for_url("**/search/?q=Lisbn")
     results = page.locator("#results")
     expect(results.get_by_role("link", name=TITLE, exact=True)).to_be_visible()
     expect(results.get_by_role("link", name=SEQUEL)).to_be_visible()
@@ -125,17 +172,72 @@ def test_find_organize_share_and_subscribe(people, site, lisbon_sunsets, width):
     expect(results.get_by_role("link", name=TITLE, exact=True)).to_be_visible()
     page.wait_for_url("**when=weekend**")
     pushed = parse_qs(urlsplit(page.url).query)
-    assert (pushed["q"], pushed["when"]) == (["Sunset Tweetpu"], ["weekend"])
+    assert (pushed["q"], pushed["when"]) == (["Lisbn"], ["weekend"])
     assert page.evaluate("window.stillTheSamePage === true")
     assert_fits(page)
     shot(page, "2-this-weekend", width)
     assert_accessible(page)
 
+    # 3. The map of the same results: one pin, at the weekend's venue; tiles asked for.
+    page.get_by_role("link", name="Map", exact=True).click()
+    page.wait_for_url("**view=map**")
+    pushed = parse_qs(urlsplit(page.url).query)
+    assert (pushed["q"], pushed["when"], pushed["view"]) == (["Lisbn"], ["weekend"], ["map"])
+    pins = page.locator(".listing-map .leaflet-marker-icon")
+    expect(pins).to_have_count(1)
+    expect(page.locator(f".listing-map .leaflet-marker-icon[title='{TITLE}']")).to_be_visible()
+    expect(results.get_by_role("link", name=TITLE, exact=True)).to_be_visible()  # the list too
+    assert tiles, "the map asked for no tiles"
+    assert_fits(page)
+    shot(page, "3-map", width)
+    assert_accessible(page)
+
+    # 4a. Near me, granted (asked on the click only), the words cleared: this weekend's
+    # tweetups within 25 km, nearest first, still on the map.
+    person.context.set_geolocation(ROSSIO)
+    person.context.grant_permissions(["geolocation"], origin=site.url)
+    page.get_by_label("Search", exact=True).fill("")
+    page.get_by_role("button", name="Near me").click()
+    page.wait_for_url("**lat=38.71**")
+    pushed = parse_qs(urlsplit(page.url).query)
+    assert (pushed["lat"], pushed["lon"]) == (["38.71"], ["-9.14"])
+    assert (pushed["when"], pushed["view"]) == (["weekend"], ["map"])
+    expect(results.get_by_text("Within 25 km of 38.71, -9.14, nearest first.")).to_be_visible()
+    # The heading follows the words (none now), swapped with the results.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Find a tweetup")
+    expect(results.locator(".tweetup-row h3 a")).to_have_text([TITLE])
+    expect(pins).to_have_count(1)
+    assert_fits(page)
+    shot(page, "4-near-me-granted", width)
+    assert_accessible(page)
+
+    # 4b. Near me, denied: another browser that has not allowed it gets the city picker.
+    elsewhere = browser.new_context(viewport=SIZES[width], base_url=site.url)
+    try:
+        offline_tiles(elsewhere)
+        denied_page = elsewhere.new_page()
+        denied_page.goto("/search/?q=Lisbn&view=map")
+        denied_page.get_by_role("button", name="Near me").click()
+        denied = denied_page.locator("[data-near-me-denied]")
+        expect(denied.get_by_role("heading", name="We couldn't use your location")).to_be_visible()
+        assert "lat=" not in denied_page.url
+        denied.get_by_label("Find a city, anywhere").press_sequentially("Lisb")
+        expect(denied.get_by_role("link", name="Lisbon Portugal")).to_be_visible()
+        assert_fits(denied_page)
+        shot(denied_page, "4-near-me-denied", width)
+        assert_accessible(denied_page)
+        denied.get_by_role("link", name="Lisbon Portugal").click()
+        denied_page.wait_for_url("**/c/lisbon/")
+    finally:
+        elsewhere.close()
+
     # 5. Organize in a city the site has never seen, picked from the suggestions.
-    size = page.viewport_size
-    page.set_viewport_size(DESKTOP)  # sign_in looks for the handle, which phones hide
-    person.sign_in()
-    page.set_viewport_size(size)
+    person.sign_in()  # at the journey's width: phones too
+    assert_header_on_one_row(page)
+    if width == "phone":
+        page.set_viewport_size({"width": 320, "height": 700})  # a small phone
+        assert_header_on_one_row(page)
+        page.set_viewport_size(PHONE)
     page.get_by_role("link", name="Organize").first.click()
     page.get_by_label("Title", exact=True).fill("Northern lights tweetup")
     city = page.get_by_label("City", exact=True)
@@ -156,26 +258,12 @@ def test_find_organize_share_and_subscribe(people, site, lisbon_sunsets, width):
     page.wait_for_url(f"**{tweetup.get_absolute_url()}#share")
     assert (tweetup.city.name, tweetup.city.timezone) == ("Reykjavík", "Atlantic/Reykjavik")
     assert "21:00" in page.locator("time").first.inner_text()
-
-    # 7. Share on X: the intent carries the text, the link and the hashtag.
-    share = page.locator("#share")
-    post = share.get_by_role("link", name="Post on X")
-    expect(post).to_be_visible()
-    intent = urlsplit(post.get_attribute("href"))
-    query = parse_qs(intent.query, strict_parsing=True)
-    assert (intent.scheme, intent.netloc, intent.path) == ("https", "x.com", "/intent/post")
-    assert sorted(query) == ["hashtags", "text", "url"]
-    assert query["url"] == [f"{site.url}{tweetup.get_absolute_url()}"]
-    assert query["hashtags"] == ["NorthernLightsX"]  # X adds the # itself
-    day = date(YEAR, 2, 1)
-    assert query["text"] == [
-        f"Northern lights tweetup · {day:%a} 1 Feb {YEAR} · 21:00–23:30 GMT · Reykjavík"
-    ]
+    expect(page.locator("#share").get_by_role("link", name="Post on X")).to_be_visible()
     assert_fits(page)
-    shot(page, "7-share", width)
+    shot(page, "5-published", width)
     assert_accessible(page)
 
-    # 6. Subscribe to the new city's calendar; what a calendar app gets is valid iCalendar.
+    # 6. Subscribe to the new city's calendar: valid iCalendar, in Reykjavík's time.
     page.get_by_role("link", name="Tweetups in Reykjavík").click()
     expect(page.get_by_role("heading", name="Tweetups in Reykjavík")).to_be_visible()
     href = page.get_by_role("link", name="calendar (.ics)").get_attribute("href")
@@ -192,17 +280,34 @@ def test_find_organize_share_and_subscribe(people, site, lisbon_sunsets, width):
     assert str(event["SUMMARY"]) == "Northern lights tweetup"
     assert str(event["STATUS"]) == "CONFIRMED"
     assert str(event["UID"]) and int(event["SEQUENCE"]) == tweetup.revision
-    # 21:00 in Reykjavík. Its zone has been UTC's since 1968, and icalendar writes such
-    # times in UTC ("…Z"); a TZID, if any, must be the city's, with its VTIMEZONE.
+    # 21:00 on Reykjavík's clock, with its zone (UTC's since 1968, still not "Z").
+    assert f"DTSTART;TZID=Atlantic/Reykjavik:{YEAR}0201T210000" in lines
+    assert f"DTEND;TZID=Atlantic/Reykjavik:{YEAR}0201T233000" in lines
+    assert [str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")] == ["Atlantic/Reykjavik"]
     starts = event.decoded("DTSTART")
     assert starts == datetime(YEAR, 2, 1, 21, tzinfo=tweetup.city.tzinfo)
     assert event.decoded("DTEND") - starts == timedelta(hours=2, minutes=30)
-    tzid = event["DTSTART"].params.get("TZID")
-    if tzid is None:
-        assert any(line.startswith("DTSTART:") and line.endswith("Z") for line in lines)
-    else:
-        assert tzid == "Atlantic/Reykjavik"
-        assert [str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")] == [tzid]
+
+    # 7. Share on X, from the tweetup's page: the intent carries text, link and hashtag.
+    page.get_by_role("link", name="Northern lights tweetup").first.click()
+    page.wait_for_url(f"**{tweetup.get_absolute_url()}")
+    share = page.locator("#share")
+    post = share.get_by_role("link", name="Post on X")
+    expect(post).to_be_visible()
+    intent = urlsplit(post.get_attribute("href"))
+    query = parse_qs(intent.query, strict_parsing=True)
+    assert (intent.scheme, intent.netloc, intent.path) == ("https", "x.com", "/intent/post")
+    assert sorted(query) == ["hashtags", "text", "url"]
+    assert query["url"] == [f"{site.url}{tweetup.get_absolute_url()}"]
+    assert query["hashtags"] == ["NorthernLightsX"]  # X adds the # itself
+    day = date(YEAR, 2, 1)
+    assert query["text"] == [
+        f"Northern lights tweetup · {day:%a} 1 Feb {YEAR} · 21:00–23:30 GMT · Reykjavík"
+    ]
+    share.scroll_into_view_if_needed()
+    assert_fits(page)
+    shot(page, "7-share", width)
+    assert_accessible(page)
 
     # Home now shows the week in the city looked at last (nothing yet: it is next year).
     page.goto("/")

@@ -2,17 +2,15 @@
 and denied, and the venue's pin placed on the organize form. Tiles never leave the machine:
 requests for them get a local 1×1 PNG."""
 
-import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from events.gazetteer import gazetteer
 from events.models import Tweetup
-from tests.browser.conftest import DESKTOP, PHONE, assert_accessible, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, assert_accessible, offline_tiles, screenshot
 from tests.factories import CityFactory, TweetupFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -20,41 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(t
 YEAR = datetime.now(UTC).year + 1
 
 
-def blank_tile() -> bytes:
-    """A 1×1 light grey PNG: every tile, offline."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (1, 1), (229, 231, 235)).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
 # Where near me says the browser is: Alexanderplatz, Berlin.
 HERE = {"latitude": 52.5219, "longitude": 13.4132}
-
-
-def tile_pattern() -> str:
-    origin = settings.MAP_TILE_URL.split("/{", 1)[0]
-    return origin + "/**"
-
-
-def offline_tiles(context) -> list[str]:
-    """Answer every tile request with a local PNG; the URLs asked for, for the test."""
-    asked: list[str] = []
-    tile = blank_tile()
-
-    def fulfill(route):
-        asked.append(route.request.url)
-        route.fulfill(status=200, content_type="image/png", body=tile)
-
-    context.route(tile_pattern(), fulfill)
-    return asked
-
-
-def shoot(page, name: str) -> None:
-    """Screenshots from the top (the header is sticky: a scrolled page shows it midway)."""
-    page.evaluate("window.scrollTo(0, 0)")
-    screenshot(page, name)
 
 
 def watch_csp(page) -> list[str]:
@@ -120,7 +85,7 @@ def test_a_listing_switches_to_its_map(browser, site, berlin_map):
     expect(popup_link).to_have_text("Gate <b>walk</b> & talk")
     assert popup_link.get_attribute("href") == berlin_map["gate"].get_absolute_url()
     expect(page.locator(".leaflet-popup-content b")).to_have_count(0)
-    shoot(page, "map-search")
+    screenshot(page, "map-search")
     assert_accessible(page)
 
     # A filter changed in place (htmx) keeps the map, with the new results' pins.
@@ -136,7 +101,7 @@ def test_a_listing_switches_to_its_map(browser, site, berlin_map):
     page.goto(berlin_map["berlin"].get_absolute_url() + "?seats=1&view=map")
     expect(page.locator(".listing-map .leaflet-marker-icon")).to_have_count(2)
     page.set_viewport_size(PHONE)
-    shoot(page, "map-city")
+    screenshot(page, "map-city")
     page.get_by_role("link", name="List", exact=True).click()
     page.wait_for_url("**?seats=1")
     expect(page.locator(".listing-map")).to_have_count(0)
@@ -173,7 +138,7 @@ def test_near_me_with_the_location_granted(browser, site, berlin_map):
     # The city's centre is 0.3 km away, the gate 2.4 km: nearest first, Hamburg left out.
     expect(titles).to_have_text(["Mitte coffee", "Gate <b>walk</b> & talk"])
     expect(page.locator(".listing-map .leaflet-marker-icon")).to_have_count(2)
-    shoot(page, "near-me-granted")
+    screenshot(page, "near-me-granted")
     assert_accessible(page)
 
     # The URL alone gives the same page (a plain GET: it can be shared or reloaded).
@@ -197,7 +162,7 @@ def test_near_me_denied_offers_the_city_picker(browser, site, berlin_map):
     city = denied.get_by_label("Find a city, anywhere")
     city.press_sequentially("Berl")
     expect(denied.get_by_role("link", name="Berlin Germany")).to_be_visible()
-    shoot(page, "near-me-denied")
+    screenshot(page, "near-me-denied")
     assert_accessible(page)
     denied.get_by_role("link", name="Berlin Germany").click()
     page.wait_for_url(f"**{berlin_map['berlin'].get_absolute_url()}")
@@ -240,7 +205,7 @@ def test_organizer_places_the_venue_pin(people, berlin_map):
     expect(latitude).not_to_have_value(f"{clicked[0]:.6f}")
     dragged = float(latitude.input_value()), float(longitude.input_value())
     assert dragged[0] < clicked[0] and dragged[1] > clicked[1]  # south and east
-    shoot(page, "venue-pin")
+    screenshot(page, "venue-pin")
     assert_accessible(page)
 
     page.get_by_role("button", name="Publish tweetup").click()

@@ -188,6 +188,21 @@ def test_htmx_gets_the_results_and_no_javascript_gets_the_whole_page(client, dri
     assert "<html" in back.text  # the back button restores a whole page
 
 
+def test_htmx_results_bring_the_heading_for_their_words_out_of_band(client, drinks):
+    whole = client.get(SEARCH, {"q": "kreuzberg"})
+    assert whole.text.count('id="search-heading"') == 1 and "hx-swap-oob" not in whole.text
+
+    part = client.get(SEARCH, {"q": "<b>kreuz</b>"}, headers={"HX-Request": "true"})
+    assert '<div id="search-heading" hx-swap-oob="true">' in part.text
+    assert "Tweetups matching “&lt;b&gt;kreuz&lt;/b&gt;”" in part.text  # escaped
+    assert "/search/calendar.ics?q=%3Cb%3Ekreuz%3C/b%3E" in part.text
+
+    cleared = client.get(SEARCH, {"q": ""}, headers={"HX-Request": "true"})
+    assert (
+        "<h1>Find a tweetup</h1>" in cleared.text and "Subscribe to this search" not in cleared.text
+    )
+
+
 def test_every_page_has_the_search_box(client, drinks):
     html = client.get("/").text
     assert 'action="/search/"' in html and 'name="q"' in html
