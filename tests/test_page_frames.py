@@ -12,6 +12,7 @@ from events.models import Rsvp
 from events.services import rsvp_set
 from notifications.preferences import city_follow
 from tests.factories import TweetupFactory, UserFactory
+from tests.pages import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -25,12 +26,6 @@ def commits(django_capture_on_commit_callbacks):
             return service(**kwargs)
 
     return run
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def without_tokens(html: str) -> str:

@@ -12,25 +12,9 @@ from accounts.services import user_update_from_x
 from events.models import Rsvp
 from tests.events.test_views import form_data
 from tests.factories import TweetupFactory, UserFactory, follows
+from tests.pages import network_block, people_going, signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def people_going(html: str) -> str:
-    if 'aria-label="People going"' not in html:
-        return ""
-    return html.split('aria-label="People going"')[1].split("</ul>")[0]
-
-
-def network_block(html: str) -> str:
-    start = html.find('<section class="network-going"')
-    return html[start : html.index("</section>", start)] if start >= 0 else ""
 
 
 @pytest.fixture

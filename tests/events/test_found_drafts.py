@@ -13,6 +13,7 @@ from django.utils import timezone
 from events.found.drafts import Candidate, drafts_store
 from events.models import Tweetup, TweetupDraft
 from tests.factories import CityFactory, TopicFactory, UserFactory
+from tests.pages import signed_in
 
 pytestmark = pytest.mark.django_db
 LEAD = "Looks like you're planning a tweetup in"
@@ -44,12 +45,6 @@ def make_draft(city, author_x_id="7000001", *, days=3, text="Lisbon tweetup?", *
         post_text=text,
         **fields,
     )
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def form_data(city, **overrides):

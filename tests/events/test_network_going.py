@@ -8,20 +8,9 @@ from django.test.utils import CaptureQueriesContext
 
 from events.models import Rsvp
 from tests.factories import TweetupFactory, UserFactory, follows
+from tests.pages import network_block, signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def network_block(html: str) -> str:
-    """The "people you follow are going" section, or "" when the page has none."""
-    start = html.find('<section class="network-going"')
-    return html[start : html.index("</section>", start)] if start >= 0 else ""
 
 
 @pytest.fixture

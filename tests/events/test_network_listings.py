@@ -16,16 +16,11 @@ from accounts.models import FollowedXId, XNetworkConsent
 from accounts.network import network_consent_grant
 from events.models import Rsvp
 from tests.factories import TopicFactory, TweetupFactory, UserFactory
+from tests.pages import signed_in
 
 pytestmark = pytest.mark.django_db
 
 BADGE = re.compile(r'<span class="pill pill-network">(\d+) (?:person|people) you follow')
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def opt_in(user, *people, generated: int = 0) -> None:

@@ -12,26 +12,9 @@ from events.models import Rsvp, Tweet, XAuthor
 from events.services import rsvp_privacy_set, rsvp_set
 from tests.events.test_wall import post
 from tests.factories import TweetupFactory, UserFactory, follows
+from tests.pages import network_block, people_going, signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def people_going(html: str) -> str:
-    """The attendee list on a tweetup page ("" when it has none)."""
-    if 'aria-label="People going"' not in html:
-        return ""
-    return html.split('aria-label="People going"')[1].split("</ul>")[0]
-
-
-def network_block(html: str) -> str:
-    start = html.find('<section class="network-going"')
-    return html[start : html.index("</section>", start)] if start >= 0 else ""
 
 
 @pytest.fixture
