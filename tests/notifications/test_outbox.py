@@ -11,15 +11,28 @@ from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from accounts.models import User
 from events.services import rsvp_set, tweetup_cancel, tweetup_create
 from notifications import delivery, tasks
 from notifications.broadcast_tasks import expand_broadcast
 from notifications.delivery import DUPLICATES_AFTER_CRASH, outgoing_message_send
-from notifications.models import Broadcast, MessageKind, OutgoingMessage
-from notifications.outbox import broadcast_expand
-from notifications.preferences import city_follow, email_preferences_update
+from notifications.models import KIND_CATEGORY, Broadcast, MessageKind, OutgoingMessage
+from notifications.outbox import broadcast_expand, messages_create
+from notifications.preferences import (
+    city_follow,
+    email_preferences_update,
+    wanting,
+    with_verified_email,
+)
 from notifications.sweep import outbox_sweep
-from tests.factories import MailableUserFactory, OutgoingMessageFactory
+from tests.factories import (
+    EmailAddressFactory,
+    EmailPreferencesFactory,
+    MailableUserFactory,
+    OutgoingMessageFactory,
+    TweetupFactory,
+    UserFactory,
+)
 from tests.notifications.conftest import details, tasks_lost
 from tweetups import page_cache
 
@@ -374,3 +387,41 @@ def test_every_beat_entry_names_a_task_the_worker_registers(settings):
         assert entry["task"] in app.tasks, name
     for task in ("notifications.tasks.send_outgoing_message", expand_broadcast.name):
         assert task in app.tasks
+
+
+@pytest.mark.django_db
+def test_the_outbox_writes_rows_for_exactly_the_people_the_preference_rules_allow():
+    """messages_create's one INSERT ... SELECT spells out with_verified_email + wanting in
+    SQL: both must pick the same people."""
+    mailable = MailableUserFactory()
+    turned_off = MailableUserFactory()
+    EmailPreferencesFactory(user=turned_off, confirmations=False)
+    other_switch_off = MailableUserFactory()
+    EmailPreferencesFactory(user=other_switch_off, reminders=False)
+    unverified = UserFactory()
+    EmailAddressFactory(user=unverified, verified=False)
+    no_address = UserFactory()
+    people = [mailable, turned_off, other_switch_off, unverified, no_address]
+    ids = [person.pk for person in people]
+    tweetup = TweetupFactory()
+
+    messages_create(users=ids, kind=MessageKind.CONFIRMATION, tweetup=tweetup)
+
+    written = set(
+        OutgoingMessage.objects.filter(tweetup=tweetup).values_list("recipient_id", flat=True)
+    )
+    allowed = wanting(
+        with_verified_email(User.objects.filter(pk__in=ids)),
+        KIND_CATEGORY[MessageKind.CONFIRMATION],
+    )
+    assert (
+        written
+        == set(allowed.values_list("pk", flat=True))
+        == {
+            mailable.pk,
+            other_switch_off.pk,
+        }
+    )
+    # Again: nothing twice.
+    messages_create(users=ids, kind=MessageKind.CONFIRMATION, tweetup=tweetup)
+    assert OutgoingMessage.objects.filter(tweetup=tweetup).count() == 2
