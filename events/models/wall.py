@@ -29,7 +29,7 @@ class XAuthor(models.Model):
 
     @property
     def avatar_url(self) -> str:
-        """The picture events/_avatar.html shows, as for a User."""
+        """The picture the {% avatar %} tag shows, as for a User."""
         return self.profile_image_url
 
 

@@ -59,21 +59,21 @@ def home(request):
             "sort_query": {"soonest": "?", "network": f"?sort={SORT_NETWORK}"},
         }
         if network_sort:
-            rows = sorted_by_network(Tweetup.objects.scheduled().upcoming().for_listing(), me)
+            upcoming = Tweetup.objects.scheduled().upcoming().for_listing()
+            rows = sorted_by_network(upcoming, request.user)
             context["by_network"] = list(rows[: HOME_WEEK_SHOWN * 2])
             context["this_week"] = context["later"] = ""
             listed = week
         else:
             listed = parts["this_week"] + parts["later"] + week
         # One query for every badge on the page, the city's week's too.
-        counts = network_counts(me, listed_ids(listed)) if network else None
+        counts = network_counts(request.user, listed_ids(listed)) if network else None
         context["last_city_week"] = fill_badges(week, counts)
         if not network_sort:
             context["this_week"] = fill_badges(parts["this_week"], counts)
             context["later"] = fill_badges(parts["later"], counts)
         return context
 
-    me = request.user
     return frame_page(
         request,
         "events/home.html",
