@@ -20,7 +20,7 @@ from accounts.network import (
 )
 from accounts.tasks import MAX_RETRIES, read_follows
 from accounts.x.follows import NOT_FOUND_TYPE, FollowsUserGone
-from tests.accounts.test_x_network_refresh import JONAS, PATH, followed, maya  # noqa: F401
+from tests.accounts.test_x_network_refresh import JONAS, PATH, followed
 from tests.xemulator.conftest import MAYA
 
 pytestmark = pytest.mark.usefixtures("no_sleeping")
@@ -47,7 +47,7 @@ def released(user) -> bool:
     return XNetworkConsent.objects.get(user=user).reading_until is None
 
 
-def test_following_nobody_is_a_complete_read_of_none(maya, x_emulator_settings, client):  # noqa: F811
+def test_following_nobody_is_a_complete_read_of_none(maya, x_emulator_settings, client):
     x_emulator_settings.control.set_following(MAYA, [])
 
     result = follows_refresh(user=maya)
@@ -59,7 +59,7 @@ def test_following_nobody_is_a_complete_read_of_none(maya, x_emulator_settings, 
 
 
 def test_following_100000_reads_only_the_default_cap_in_one_request(
-    maya,  # noqa: F811
+    maya,
     x_emulator_settings,
     settings,
     client,
@@ -78,7 +78,7 @@ def test_following_100000_reads_only_the_default_cap_in_one_request(
 
 
 def test_a_429_in_a_100000_list_keeps_the_previous_set_and_resumes_at_the_reset(
-    maya,  # noqa: F811
+    maya,
     x_emulator_settings,
     settings,
     monkeypatch,
@@ -118,7 +118,7 @@ def test_a_429_in_a_100000_list_keeps_the_previous_set_and_resumes_at_the_reset(
     ],
 )
 def test_a_fault_keeps_the_previous_set_says_so_and_logs_it(
-    maya,  # noqa: F811
+    maya,
     x_emulator_settings,
     client,
     caplog,
@@ -153,7 +153,7 @@ def test_a_fault_keeps_the_previous_set_says_so_and_logs_it(
 
 
 def test_x_down_retries_with_backoff_then_gives_up_keeping_the_set(
-    maya,  # noqa: F811
+    maya,
     x_emulator_settings,
     client,
 ):
@@ -178,7 +178,7 @@ def test_x_down_retries_with_backoff_then_gives_up_keeping_the_set(
 
 
 def test_a_read_that_died_holding_the_lease_is_taken_over_once_it_runs_out(
-    maya,  # noqa: F811
+    maya,
     x_emulator_settings,
 ):
     XNetworkConsent.objects.filter(user=maya).update(
@@ -193,7 +193,7 @@ def test_a_read_that_died_holding_the_lease_is_taken_over_once_it_runs_out(
     assert released(maya)
 
 
-def test_the_page_says_when_the_list_was_read(maya, x_emulator_settings, client):  # noqa: F811
+def test_the_page_says_when_the_list_was_read(maya, x_emulator_settings, client):
     follows_refresh(user=maya)
 
     assert "just now</time>" in page_of(client, maya)

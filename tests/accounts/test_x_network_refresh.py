@@ -33,21 +33,6 @@ def _multi_page_reads(settings):
     settings.NETWORK_REFRESH_DAYS = 3
 
 
-@pytest.fixture
-def maya(db, x_emulator_settings):
-    """Maya, opted in with a real token pair from the emulator."""
-    app = XApp(x_emulator_settings)
-    tokens = app.exchange(app.code(user_id=MAYA, scope=SCOPE)).json()
-    user = UserFactory(x_id=MAYA, x_username="maya")
-    network_consent_grant(
-        user=user,
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        expires_at=timezone.now() + timedelta(seconds=tokens["expires_in"]),
-    )
-    return user
-
-
 def followed(user) -> set[str]:
     return set(FollowedXId.objects.filter(user=user).values_list("x_id", flat=True))
 

@@ -10,13 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.network import Outcome, follows_refresh, network_consent_grant
+from accounts.network import Outcome, follows_refresh
 from accounts.services import users_x_protected_update
 from events.models import Rsvp
 from events.sync.compliance import compliance_check
 from events.sync.cycle import run_sync_cycle
 from tests.factories import TweetupFactory, UserFactory
-from tests.xemulator.conftest import MAYA, XApp
+from tests.xemulator.conftest import MAYA
 
 pytestmark = pytest.mark.django_db
 
@@ -53,20 +53,6 @@ def test_the_compliance_check_marks_a_person_whose_posts_went_protected(
     assert report.protected == 1
     assert protected(bob, other) == [True, False]
     assert "@bob_here" not in client.get(tweetup.get_absolute_url()).text
-
-
-@pytest.fixture
-def maya(db, x_emulator_settings):
-    app = XApp(x_emulator_settings)
-    tokens = app.exchange(app.code(user_id=MAYA, scope=SCOPE)).json()
-    user = UserFactory(x_id=MAYA, x_username="maya")
-    network_consent_grant(
-        user=user,
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        expires_at=timezone.now() + timedelta(seconds=tokens["expires_in"]),
-    )
-    return user
 
 
 def test_a_follows_read_updates_the_people_it_sees_both_ways(maya, x_emulator_settings):
