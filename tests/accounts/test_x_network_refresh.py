@@ -23,7 +23,6 @@ from tests.xemulator.conftest import MAYA, XApp
 
 JONAS = "1460000000000000002"
 PATH = f"/2/users/{MAYA}/following"
-SCOPE = "users.read tweet.read follows.read offline.access"
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,6 @@ from tests.xemulator.conftest import MAYA
 pytestmark = pytest.mark.django_db
 
 JONAS, KENJI = "1460000000000000002", "1460000000000000006"  # demo accounts Maya follows
-SCOPE = "users.read tweet.read follows.read offline.access"
 
 
 def protected(*users: User) -> list[bool]:
