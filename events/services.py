@@ -291,7 +291,9 @@ WHERE t.id = %(tweetup)s AND t.status = 'scheduled' AND t.ends_at > %(now)s
   AND t.going_count >= t.capacity
   AND NOT EXISTS (SELECT 1 FROM events_rsvp WHERE tweetup_id = t.id AND user_id = %(user)s)
 ON CONFLICT (tweetup_id, user_id) DO NOTHING
-RETURNING id, created_at, waitlist_position
+RETURNING id, created_at, waitlist_position,
+    -- Their rank: the line as this statement found it (without them), plus them.
+    (SELECT count(*) FROM events_rsvp WHERE tweetup_id = %(tweetup)s AND status = 'waitlisted') + 1
 """
 
 
@@ -303,7 +305,7 @@ def _rsvp_newcomer_going(tweetup: Tweetup, user: User, *, private: bool) -> Rsvp
         return None  # refused with its message by the general path
     now = timezone.now()
     params = {"tweetup": tweetup.pk, "user": user.pk, "private": private, "now": now}
-    status, position = Rsvp.Status.GOING, None
+    status, position, rank = Rsvp.Status.GOING, None, None
     with connection.cursor() as cursor:
         if tweetup.capacity is None or tweetup.going_count < tweetup.capacity:
             cursor.execute(_NEWCOMER_SEAT, params)
@@ -316,7 +318,7 @@ def _rsvp_newcomer_going(tweetup: Tweetup, user: User, *, private: bool) -> Rsvp
             )
             cursor.execute(_NEWCOMER_LINE, params)
             row = cursor.fetchone()
-            pk, created_at, position = row if row else (None, None, None)
+            pk, created_at, position, rank = row if row else (None, None, None, None)
             status = Rsvp.Status.WAITLISTED
     if pk is None:
         return None
@@ -331,6 +333,7 @@ def _rsvp_newcomer_going(tweetup: Tweetup, user: User, *, private: bool) -> Rsvp
         updated_at=created_at,
     )
     rsvp._state.adding = False
+    rsvp._waitlist_rank = rank  # known already: waitlist_rank needn't ask
     return rsvp
 
 
@@ -428,6 +431,8 @@ def waitlist_rank(rsvp: Rsvp) -> int | None:
     """1 for the next person to get a seat; None when not waitlisted."""
     if rsvp.status != Rsvp.Status.WAITLISTED:
         return None
+    if getattr(rsvp, "_waitlist_rank", None) is not None:
+        return rsvp._waitlist_rank
     return Rsvp.objects.filter(
         tweetup_id=rsvp.tweetup_id,
         status=Rsvp.Status.WAITLISTED,

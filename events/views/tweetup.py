@@ -142,7 +142,7 @@ def _rsvp_allowed(request) -> bool:
 
 @require_POST
 def rsvp(request, slug):
-    tweetup = tweetup_or_404(slug)
+    tweetup = tweetup_or_404(slug, with_organizer=False)
     if not request.user.is_authenticated:
         return _sign_in_first(request, tweetup)
     allowed = _rsvp_allowed(request)
@@ -187,7 +187,7 @@ def rsvp(request, slug):
 @require_POST
 def rsvp_privacy(request, slug):
     """Make one's RSVP private (counted, not listed) or listed again, at any time."""
-    tweetup = tweetup_or_404(slug)
+    tweetup = tweetup_or_404(slug, with_organizer=False)
     if not request.user.is_authenticated:
         return _sign_in_first(request, tweetup)
     status = 200
