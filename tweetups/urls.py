@@ -5,6 +5,9 @@ from accounts import views as account_views
 from tweetups import views as site_views
 
 urlpatterns = [
+    # First: the pages most requests are for, so resolving them tries the fewest patterns.
+    # No pattern of events.urls overlaps another app's.
+    path("", include("events.urls")),
     path("readyz", site_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/login/", account_views.sign_in, name="account_login"),
@@ -25,7 +28,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("notifications.urls")),
     path("", include("feeds.urls")),
-    path("", include("events.urls")),
 ]
 
 handler400 = "tweetups.views.bad_request"
