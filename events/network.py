@@ -25,6 +25,8 @@ FACES_PER_TWEETUP = 6  # faces on the network page; the rest are counted
 # Where a row's badge goes in a shared listing: an HTML comment (events/_tweetup_row.html,
 # when the context has `network_slot`). Escaped third-party text can't make one.
 _MARK = re.compile(r"<!--network:(\d+)-->")
+# One person in a tweetup's shared attendee list (tweetup_detail.html#attendee_items).
+_ATTENDEE = re.compile(r"<!--attendee:(\d+)-->(.*?)<!--/attendee-->", re.DOTALL)
 
 
 def has_network(user) -> bool:
@@ -180,3 +182,25 @@ def network_where_going_count(user, now=None) -> int:
     """How many upcoming tweetups people `user` follows are going to (for the digest)."""
     upcoming = Tweetup.objects.scheduled().upcoming(now)
     return upcoming.filter(id__in=network_tweetup_ids(user)).order_by().count()
+
+
+def attendees_shown(html: str, *, shown_above: Iterable[int] = ()) -> tuple[str, int]:
+    """A tweetup's shared attendee list without the people whose ids are in `shown_above`
+    (the viewer's "people you follow are going", just above it), and how many it left out.
+
+    Every viewer's panel goes through here, so the marks never reach a page: a visitor's or
+    a non-follower's list is the shared one, marks taken out.
+    """
+    skip = set(shown_above)
+    left_out = 0
+
+    def entry(found: re.Match) -> str:
+        nonlocal left_out
+        if int(found.group(1)) in skip:
+            left_out += 1
+            return ""
+        return found.group(2)
+
+    kept = _ATTENDEE.sub(entry, html)
+    # Our own rendered list with entries taken out: nothing here came from a request.
+    return mark_safe(kept if kept.strip() else ""), left_out  # noqa: S308
