@@ -13,6 +13,8 @@ Run: .venv/bin/python bench/network.py
    bulk INSERT … SELECT on PostgreSQL, thousands of upcoming tweetups and their RSVPs; the
    query count and server time of a signed-in city page (badges, then ?sort=network) and
    of the "Your network" page, in process.
+3. The weekly digest on that data: the one query that finds who gets one this week, and
+   composing one network reader's digest.
 
 Uses its own PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/tweetups_bench_network), creates and migrates it, and
@@ -280,6 +282,61 @@ def pages() -> None:
         print("  slowest query's plan: " + " | ".join(line.strip() for line in plan[-2:]))
 
 
+def digest() -> None:
+    """The weekly digest on the same data: who gets one (one set-based query, the city
+    follows and the network together) and composing one network reader's digest."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from accounts.models import User
+    from notifications.mail import compose
+    from notifications.models import MessageKind, OutgoingMessage, digest_week
+    from notifications.schedules import digest_recipients
+
+    with connection.cursor() as cursor:  # everyone can be mailed (allauth's verified address)
+        cursor.execute(
+            """
+            INSERT INTO account_emailaddress (user_id, email, verified, "primary")
+            SELECT u.id, u.username || '@example.com', true, true FROM accounts_user u
+            WHERE NOT EXISTS (SELECT 1 FROM account_emailaddress e WHERE e.user_id = u.id)
+            """
+        )
+        cursor.execute("ANALYZE account_emailaddress")
+    now = timezone.now()
+    print(f"\n== Weekly digest: load average {load_average()}")
+    recipients = digest_recipients(now=now).order_by("pk").values_list("pk", flat=True)
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        found = list(recipients.all())  # a fresh queryset: no result cache
+        times.append((time.perf_counter() - start) * 1000)
+    print(
+        f"who gets one: {len(found):,} of {USERS:,} people, 1 query, "
+        f"median {statistics.median(times):.0f} ms of 5"
+    )
+    reader = User.objects.get(pk=found[len(found) // 2])
+    message = OutgoingMessage(
+        recipient=reader, kind=MessageKind.DIGEST, revision=0, week=digest_week(now), created_at=now
+    )
+    times = []
+    for _ in range(REQUESTS):
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            compose(message, address="reader@example.com")
+            times.append((time.perf_counter() - start) * 1000)
+    query_ms = [round(float(q["time"]) * 1000, 1) for q in queries.captured_queries]
+    print(
+        f"composing one digest: {len(queries)} queries ({query_ms} ms), median "
+        f"{statistics.median(times):.1f} ms, p90 {percentile(times, 0.9):.1f} ms"
+    )
+    with connection.cursor() as cursor:
+        sql, params = recipients.query.sql_with_params()
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql, params)
+        plan = [row[0] for row in cursor.fetchall()]
+    print("  who gets one, plan: " + " | ".join(line.strip() for line in plan[:6] + plan[-1:]))
+
+
 def main() -> None:
     bootstrap(BENCH_DATABASE_URL)
     from django.conf import settings
@@ -288,6 +345,7 @@ def main() -> None:
     x_cost(settings)
     if os.environ.get("BENCH_NETWORK_SKIP_PAGES") != "1":
         pages()
+        digest()
 
 
 if __name__ == "__main__":

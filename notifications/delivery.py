@@ -23,6 +23,7 @@ from notifications.models import (
     EmailPreferences,
     MessageKind,
     OutgoingMessage,
+    digest_network_tweetups,
     digest_tweetups,
     reminder_lead,
 )
@@ -124,9 +125,13 @@ def _why_not(message: OutgoingMessage) -> tuple[str, str | None]:
 
 
 def _why_no_digest(message: OutgoingMessage) -> str:
-    week_end = message.created_at + DIGEST_PERIOD
-    still_on = digest_tweetups(user_id=message.recipient_id, start=timezone.now(), end=week_end)
-    if not still_on.exists():
+    # What is left of the digest's week: in cities they follow, or where their network goes.
+    week = {
+        "user_id": message.recipient_id,
+        "start": timezone.now(),
+        "end": message.created_at + DIGEST_PERIOD,
+    }
+    if not (digest_tweetups(**week).exists() or digest_network_tweetups(**week).exists()):
         return "nothing left in the week's digest"
     return ""
 

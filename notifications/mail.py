@@ -19,7 +19,7 @@ from django.utils import timezone
 from events.calendar import Attendee, tweetup_ics
 from events.local_time import local_when
 from events.models import Rsvp, Tweetup
-from events.network import network_where_going_count
+from events.network import network_where_going
 from notifications.links import rsvp_links, site_url, unsubscribe_url
 from notifications.models import (
     DIGEST_PERIOD,
@@ -89,7 +89,10 @@ def google_calendar_url(tweetup: Tweetup) -> str:
     return "https://calendar.google.com/calendar/render?" + urlencode(query)
 
 
-def _digest_subject(cities: list[str], count: int) -> str:
+def _digest_subject(cities: list[str], count: int, network_count: int) -> str:
+    if not count:  # only their network's: they follow no city with a tweetup this week
+        plural = "s" if network_count != 1 else ""
+        return f"Your network: {network_count} tweetup{plural} where people you follow are going"
     return f"This week in {_join_names(cities)}: {count} tweetup{'s' if count > 1 else ''}"
 
 
@@ -159,7 +162,9 @@ def compose(message: OutgoingMessage, *, address: str) -> EmailMultiAlternatives
     }
     if message.kind == MessageKind.DIGEST:
         context |= _digest_context(message)
-        subject = _digest_subject(context["cities"], len(context["items"]))
+        subject = _digest_subject(
+            context["cities"], len(context["items"]), context["network_count"]
+        )
     else:
         context |= _tweetup_mail_context(message)
         subject = _subject(message)
@@ -275,6 +280,7 @@ def _zone(tweetup: Tweetup) -> str:
     return f"{tweetup.city.name} time, {tweetup.city.timezone}"
 
 
+DIGEST_NETWORK_SHOWN = 3  # tweetups named in the digest's "Your network"; the rest counted
 DIGEST_ANSWERS = {
     Rsvp.Status.GOING: "You're going.",
     Rsvp.Status.MAYBE: "You said maybe.",
@@ -309,11 +315,32 @@ def _digest_context(message: OutgoingMessage) -> dict:
         for tweetup in tweetups
     ]
     cities = list(dict.fromkeys(item["tweetup"].city.name for item in items))
+    # "Your network": upcoming tweetups anywhere that people they follow on X go to, the
+    # soonest few by name, as the network page lists them (one query, whatever the graph).
+    network, network_count = network_where_going(recipient, shown=DIGEST_NETWORK_SHOWN)
+    network_items = [
+        {
+            "tweetup": tweetup,
+            "when": local_when(tweetup),
+            "zone": _zone(tweetup),
+            "tweetup_url": site_url(tweetup.get_absolute_url()),
+            "going": tweetup.network_count,
+        }
+        for tweetup in network
+    ]
+    if items:
+        reason = f"You get this because you follow {_join_names(cities)} on Tweetups."
+    else:
+        reason = (
+            "You get this because you chose to see who you follow on X, "
+            "and some of them are going to tweetups this week."
+        )
     return {
         "items": items,
         "cities": cities,
-        # "Your network": upcoming tweetups anywhere that people they follow on X go to.
-        "network_count": network_where_going_count(recipient),
+        "network_items": network_items,
+        "network_count": network_count,
+        "network_more": network_count - len(network_items),
         "network_url": site_url(reverse("events:network")),
-        "reason": f"You get this because you follow {_join_names(cities)} on Tweetups.",
+        "reason": reason,
     }

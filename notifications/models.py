@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from events.models import City, Tweetup
+from events.network import network_tweetup_ids
 
 
 class Category(models.TextChoices):
@@ -29,7 +30,7 @@ class Category(models.TextChoices):
     PROMOTIONS = "promotions", "A seat opened up: I'm off the waitlist"
     NEW_IN_CITY = "new_in_city", "New tweetups in cities I follow"
     ORGANIZER = "organizer", "Messages from organizers"
-    DIGEST = "digest", "Weekly digest of tweetups in cities I follow"
+    DIGEST = "digest", "Weekly digest of tweetups in cities I follow and in my X network"
     INVITATIONS = "invitations", "Invitations from people going to a tweetup"
 
 
@@ -91,8 +92,8 @@ class EmailPreferences(models.Model):
     )
     digest = _category_switch(
         Category.DIGEST,
-        "On Monday mornings, the coming week's tweetups in the cities you follow "
-        "(only when there are some).",
+        "On Monday mornings, the coming week's tweetups in the cities you follow, and where "
+        "people you follow on X are going if you chose to see them (only when there are some).",
     )
     invitations = _category_switch(
         Category.INVITATIONS,
@@ -173,16 +174,33 @@ def digest_week(moment: datetime) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def digest_coming(*, start: datetime, end: datetime):
+    """Scheduled tweetups starting in [start, end): what a digest may be about."""
+    return Tweetup.objects.scheduled().filter(starts_at__gte=start, starts_at__lt=end)
+
+
 def digest_tweetups(*, user_id: int, start: datetime, end: datetime):
     """Scheduled tweetups starting in [start, end) in the cities a person follows.
 
     Not the ones they organize: they know about those.
     """
     return (
-        Tweetup.objects.scheduled()
-        .filter(starts_at__gte=start, starts_at__lt=end, city__follows__user_id=user_id)
+        digest_coming(start=start, end=end)
+        .filter(city__follows__user_id=user_id)
         .exclude(organizer_id=user_id)
         .order_by("starts_at", "id")
+    )
+
+
+def digest_network_tweetups(*, user_id: int, start: datetime, end: datetime):
+    """Scheduled tweetups starting in [start, end) where people a person follows on X are
+    going (events.network: never a private RSVP), not the ones they organize. Someone
+    with one of these gets a digest even if they follow no city; the digest itself lists
+    their network's upcoming tweetups as the network page does."""
+    return (
+        digest_coming(start=start, end=end)
+        .filter(id__in=network_tweetup_ids(user_id))
+        .exclude(organizer_id=user_id)
     )
 
 

@@ -3,11 +3,12 @@
 from itertools import batched
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import User
 from events.models import Tweetup
+from events.network import network_followers
 from notifications.broadcast_tasks import expand_broadcast
 from notifications.models import (
     DIGEST_PERIOD,
@@ -15,6 +16,7 @@ from notifications.models import (
     Category,
     MessageKind,
     OutgoingMessage,
+    digest_coming,
     digest_week,
     reminder_lead,
 )
@@ -63,20 +65,20 @@ def reminders_schedule(*, now=None) -> list[int]:
     return pending
 
 
-@transaction.atomic
-def digests_schedule(*, now=None) -> list[int]:
-    """One weekly digest per person with tweetups coming up in cities they follow.
+def digest_recipients(*, now):
+    """Who gets this week's digest: people with tweetups coming up in cities they follow, or
+    where people they follow on X are going (notifications.models: digest_tweetups,
+    digest_network_tweetups), who can be mailed, want it, and have none this week yet.
 
-    The beat runs it on Monday mornings. A row per (person, week), so running it twice,
-    or again later in the week, writes and sends nothing twice.
+    One set-based query whatever the number of people or the size of their X graphs.
     """
-    now = now or timezone.now()
     week = digest_week(now)
-    coming = Tweetup.objects.scheduled().filter(
-        starts_at__gt=now, starts_at__lt=now + DIGEST_PERIOD
+    coming = digest_coming(start=now, end=now + DIGEST_PERIOD)
+    in_followed_city = coming.filter(city__follows__user=OuterRef("pk")).exclude(
+        organizer=OuterRef("pk")
     )
     people = User.objects.filter(
-        Exists(coming.filter(city__follows__user=OuterRef("pk")).exclude(organizer=OuterRef("pk"))),
+        Q(Exists(in_followed_city)) | Q(pk__in=network_followers(coming)),
         is_active=True,
     ).exclude(
         Exists(
@@ -85,7 +87,20 @@ def digests_schedule(*, now=None) -> list[int]:
             )
         )
     )
-    recipients = wanting(with_verified_email(people), Category.DIGEST)
+    return wanting(with_verified_email(people), Category.DIGEST)
+
+
+@transaction.atomic
+def digests_schedule(*, now=None) -> list[int]:
+    """One weekly digest per person with tweetups coming up in cities they follow or in
+    their X network (digest_recipients).
+
+    The beat runs it on Monday mornings. A row per (person, week), so running it twice,
+    or again later in the week, writes and sends nothing twice.
+    """
+    now = now or timezone.now()
+    week = digest_week(now)
+    recipients = digest_recipients(now=now)
     ids = []
     pks = recipients.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=BULK_BATCH)
     for chunk in batched(pks, BULK_BATCH, strict=False):

@@ -17,7 +17,7 @@ from accounts.models import FollowedXId
 from events.calendar import tweetup_ics
 from events.forms import RsvpForm, RsvpPrivacyForm
 from events.models import ATTENDEES_SHOWN, Rsvp
-from events.network import has_network
+from events.network import attendees_shown, has_network
 from events.parts import tweetup_makers, wall_page
 from events.services import RsvpClosed, rsvp_privacy_set, rsvp_set, waitlist_rank
 from events.views.lookups import tweetup_or_404
@@ -44,10 +44,11 @@ def _going_i_follow(tweetup, user) -> tuple[list, int]:
     return [rsvp.user for rsvp in rsvps], (rsvps[0].network_total if rsvps else 0)
 
 
-def _attendees(request, tweetup, parts: dict) -> dict:
+def _attendees(request, tweetup, parts: dict, network_going: list) -> dict:
     """Who going this viewer sees: the shared list (no private RSVPs, no protected accounts),
     then their own RSVP if it is unlisted and protected accounts they follow on X; everyone
-    else going is counted ("and 3 more going"). Visitors see only the count when the
+    else going is counted ("and 3 more going"). The people shown just above among "people
+    you follow are going" are not shown twice. Visitors see only the count when the
     organizer keeps the list to people signed in. Nobody is singled out: the organizer
     sees the same list (this site has no separate attendee management page)."""
     going = parts["counts"]["going"]
@@ -56,8 +57,18 @@ def _attendees(request, tweetup, parts: dict) -> dict:
     unlisted = []
     if request.user.is_authenticated and parts["listed"]["unlisted"]:
         unlisted = list(tweetup.rsvps.unlisted_visible_to(request.user)[:ATTENDEES_SHOWN])
-    more = max(going - parts["listed"]["shown"] - len(unlisted), 0)
-    return {"listed_html": parts["listed"]["html"], "unlisted": unlisted, "more": more}
+    above = {person.pk for person in network_going}
+    listed_html, left_out = attendees_shown(parts["listed"]["html"], shown_above=above)
+    still_unlisted = [rsvp for rsvp in unlisted if rsvp.user_id not in above]
+    # Everyone the panel shows is not "more": the people in the list, and those above it
+    # (some of whom may be past the list's first ATTENDEES_SHOWN).
+    shown = parts["listed"]["shown"] - left_out + len(still_unlisted) + len(above)
+    return {
+        "listed_html": listed_html,
+        "unlisted": still_unlisted,
+        "more": max(going - shown, 0),
+        "after_network": bool(above),
+    }
 
 
 def _personal(request, parts: dict) -> dict:
@@ -78,7 +89,7 @@ def _personal(request, parts: dict) -> dict:
     return {
         "tweetup": tweetup,
         "counts": parts["counts"],
-        "attendees": _attendees(request, tweetup, parts),
+        "attendees": _attendees(request, tweetup, parts, network_going),
         "seats_left": seats_left,
         "my_rsvp": my_rsvp,
         "waitlist_rank": rank,

@@ -125,7 +125,7 @@ class TestPreferences:
         client.force_login(user)
         page = client.get(reverse("notifications:settings"))
         assert page.text.count('type="checkbox"') == 8
-        assert "Weekly digest of tweetups in cities I follow" in text(page)
+        assert "Weekly digest of tweetups in cities I follow and in my X network" in text(page)
         assert "Invitations from people going to a tweetup" in text(page)
         on = {"confirmations": "on", "changes": "on", "organizer": "on"}
         response = client.post(reverse("notifications:settings"), on)
