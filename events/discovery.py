@@ -24,7 +24,7 @@ from events.discovery_forms import ListingFilters, SearchFilters
 from events.maps import map_tiles
 from events.models import Topic, Tweetup
 from events.network import SORT_NETWORK, fill_badges, sorted_by_network
-from events.pagination import page_of
+from events.pagination import page_number, page_of
 
 COUNT_CAP = 100  # "100+ upcoming": a topic index that costs the same at any size
 # Every GET parameter a listing page understands (the page cache serves only these).
@@ -60,13 +60,16 @@ class ListingResults:
         return render_to_string(f"{self.template}#results", values), page.object_list
 
     def __call__(self) -> str:
-        return self._render(self.rows(self.filters()), self.filters().query())[0]
+        # The page and one more row (page_of's "is there a next page") are all it shows.
+        first = page_number(self.number) * settings.TWEETUPS_PER_PAGE + 1
+        return self._render(self.rows(self.filters(), first), self.filters().query())[0]
 
     def by_network(self, user) -> str:
         """The results for `user`, most people they follow going first, badges filled."""
         query = self.filters().query().copy()
         query["sort"] = SORT_NETWORK
-        html, rows = self._render(sorted_by_network(self.rows(self.filters()), user), query)
+        rows = self.rows(self.filters(), None)  # re-sorted: every row may come first
+        html, rows = self._render(sorted_by_network(rows, user), query)
         return fill_badges(html, {row.pk: row.network_count for row in rows})
 
 
@@ -78,11 +81,12 @@ def listing_makers(
     template: str,
     action: str,
     filters: Callable[[], ListingFilters],
-    rows: Callable[[ListingFilters], Any],
+    rows: Callable[[ListingFilters, int | None], Any],
     context: Callable[[], dict] = dict,
 ) -> dict[str, Callable[[], Any]]:
-    """The filter form and one page of `rows(filters)`, rendered from `template`'s
-    `results` partial. `filters` is called once, and only if a part is rendered. `name`
+    """The filter form and one page of `rows(filters, first)`, rendered from `template`'s
+    `results` partial (`first`: how many rows the page needs right, or None for all).
+    `filters` is called once, and only if a part is rendered. `name`
     tells the page's parts from those of other pages in the same cache scope."""
     key = filter_key(data)
     filters = cache(filters)
@@ -110,12 +114,12 @@ def search_makers(data: QueryDict, *, number: int, now: datetime) -> dict[str, C
     def filters():
         return SearchFilters(data, today=now.date(), topics=topic_choices())
 
-    def rows(checked: SearchFilters):
+    def rows(checked: SearchFilters, first: int | None):
         tweetups = Tweetup.objects.scheduled()
-        tweetups = checked.apply(tweetups.past(now) if checked.past else tweetups.upcoming(now))
-        if checked.text:
-            tweetups = tweetups.search(checked.text)
-        return tweetups.for_rows()
+        tweetups = tweetups.past(now) if checked.past else tweetups.upcoming(now)
+        if checked.text:  # ranked after the filters, among their first candidates
+            return checked.apply(tweetups).search(checked.text).for_rows()
+        return checked.apply(tweetups, first=first).for_rows()
 
     return listing_makers(
         "search",
@@ -132,10 +136,10 @@ def topic_makers(slug: str, data: QueryDict, *, number: int, now: datetime) -> d
     """The topic (404 if there is none) and its tweetups, filtered like search's."""
     topic = cache(lambda: get_object_or_404(Topic, slug=slug))
 
-    def rows(checked: ListingFilters):
+    def rows(checked: ListingFilters, first: int | None):
         tweetups = Tweetup.objects.scheduled().with_topic(topic().slug)
         tweetups = tweetups.past(now) if checked.past else tweetups.upcoming(now)
-        return checked.apply(tweetups).for_rows()
+        return checked.apply(tweetups, first=first).for_rows()
 
     makers = listing_makers(
         f"topic:{slug}",

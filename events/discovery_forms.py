@@ -189,16 +189,23 @@ class ListingFilters(forms.Form):
     def map_view(self) -> bool:
         return self.value("view") == View.MAP
 
-    def apply(self, tweetups, *, today: date | None = None):
+    def apply(self, tweetups, *, today: date | None = None, first: int | None = None):
         """`tweetups` narrowed by every filter that was valid; nearest first when a point
-        is given (search's ranking, applied after, comes first there)."""
-        if days := self.days(today):
+        is given (search's ranking, applied after, comes first there). With `first`, only
+        the first that many rows need be right (nothing is applied after: a page of them
+        is shown), which near me reads far fewer rows for."""
+        days = self.days(today)
+        if days:
             tweetups = tweetups.starting_on(*days)
         if topic := self.value("topic"):
             tweetups = tweetups.with_topic(topic)
         if self.value("seats"):
             tweetups = tweetups.with_seats_left()
-        if near := self.near():
+        # A date window leaves few rows in any circle: sorting them all is cheaper there
+        # than a bounded read per city (measured at 100k: 10 ms against 20).
+        if (near := self.near()) and first is not None and not days:
+            tweetups = tweetups.nearest(near.lat, near.lon, near.km, first=first)
+        elif near:
             tweetups = tweetups.within_km(near.lat, near.lon, near.km).nearest_first()
         return tweetups
 

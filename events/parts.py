@@ -124,11 +124,12 @@ def city_makers(slug: str, data: QueryDict, *, number: int) -> dict[str, Callabl
     listing. "Today" and "this weekend" are the city's."""
     city = cache(lambda: get_object_or_404(City, slug=slug))
 
-    def rows(filters: ListingFilters):
+    def rows(filters: ListingFilters, first: int | None):
         now = timezone.now()
         tweetups = Tweetup.objects.in_city(city()).for_rows()
         tweetups = tweetups.past(now) if filters.past else tweetups.upcoming(now)
-        return filters.apply(tweetups, today=now.astimezone(city().tzinfo).date())
+        today = now.astimezone(city().tzinfo).date()
+        return filters.apply(tweetups, today=today, first=first)
 
     makers = listing_makers(
         "city",

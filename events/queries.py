@@ -2,15 +2,23 @@
 
 They compose (`Tweetup.objects.upcoming().with_topic("tech").with_seats_left()`), and each
 is a condition an index serves or one checked on rows an index already narrowed down.
+
+Distances on PostgreSQL: the `cube` and `earthdistance` contrib extensions (migration
+0019) index each venue and city as a point on the Earth (`LlToEarth`, GiST indexes), so
+"within N km" asks those indexes for the points in a box around the circle; the
+great-circle distance is then checked, and sorted on, for those points only. Elsewhere
+(SQLite) latitude/longitude boxes on plain indexes narrow the rows instead.
 """
 
 import math
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db import models
-from django.db.models import F, Func, Q, Value
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections, models
+from django.db.models import F, Func, OuterRef, Q, Value
 from django.db.models.functions import ASin, Coalesce, Cos, Least, Power, Radians, Sin, Sqrt
 
+from events.indexes import LlToEarth
 from events.search import SearchQuerySet, _any_of
 
 EARTH_RADIUS_KM = 6371.0088
@@ -38,6 +46,31 @@ class LocalDate(Func):
         # Django's own SQLite function behind TruncDate, given the zone from the row.
         template = "django_datetime_cast_date(%(expressions)s, 'UTC')"
         return self.as_sql(compiler, connection, template=template)
+
+
+class EarthBoxContains(Func):
+    """The point `lat_field`/`lon_field` is in earthdistance's box around (lat, lon) that
+    holds every point within `km` (and some further: the distance is checked after).
+
+    The box's radius is in the units of earthdistance's `earth()` (metres on a sphere of
+    6378.168 km) while our distances are on a sphere of EARTH_RADIUS_KM: the same angle,
+    km / EARTH_RADIUS_KM, is asked for, with a hair more for rounding.
+    """
+
+    output_field = models.BooleanField()
+
+    def __init__(self, lat: float, lon: float, km: float, lat_field: str, lon_field: str):
+        angle = km / EARTH_RADIUS_KM * (1 + 1e-9)
+        super().__init__(
+            LlToEarth(Value(float(lat)), Value(float(lon))),
+            Value(angle),
+            LlToEarth(F(lat_field), F(lon_field)),
+        )
+
+    def as_sql(self, compiler, connection, **extra):
+        centre, angle, point = (compiler.compile(e) for e in self.get_source_expressions())
+        sql = f"earth_box({centre[0]}, {angle[0]} * earth()) @> {point[0]}"
+        return sql, (*centre[1], *angle[1], *point[1])
 
 
 def _longitude_ranges(lon: float, span: float) -> list[tuple[float, float]]:
@@ -109,13 +142,20 @@ class DiscoveryQuerySet(SearchQuerySet):
         """At most `km` from (lat, lon): the venue if placed on the map, else the city.
         Annotates `distance_km`.
 
-        Boxes around the point narrow the rows first, on the (venue_latitude,
-        venue_longitude) and City (latitude, longitude) indexes; the haversine distance
-        is then checked on those.
+        Boxes around the point narrow the rows first: on PostgreSQL the GiST indexes of
+        venues' and cities' points on the Earth (`LlToEarth`), elsewhere the
+        (venue_latitude, venue_longitude) and City (latitude, longitude) indexes. The
+        haversine distance is then checked on those, the same everywhere.
         """
         city_model = self.model._meta.get_field("city").related_model
-        cities = city_model.objects.filter(bounding_box(lat, lon, km, "")).order_by()
-        near = Q(venue_latitude__isnull=False) & bounding_box(lat, lon, km, "venue_")
+        if connections[self.db].vendor == "postgresql":
+            venue_box = EarthBoxContains(lat, lon, km, "venue_latitude", "venue_longitude")
+            city_box = EarthBoxContains(lat, lon, km, "latitude", "longitude")
+        else:
+            venue_box = bounding_box(lat, lon, km, "venue_")
+            city_box = bounding_box(lat, lon, km, "")
+        cities = city_model.objects.filter(city_box).order_by()
+        near = Q(venue_latitude__isnull=False) & Q(venue_box)
         in_box = cities.values("id")[:MAX_CITIES_NEAR]
         near |= Q(venue_latitude__isnull=True) & _any_of("city_id", in_box)
         distance = haversine_km(
@@ -129,3 +169,45 @@ class DiscoveryQuerySet(SearchQuerySet):
     def nearest_first(self):
         """After `within_km`: the closest first, then the soonest."""
         return self.order_by("distance_km", "starts_at", "id")
+
+    def nearest(self, lat: float, lon: float, km: float, *, first: int):
+        """`within_km(lat, lon, km).nearest_first()`, right in its first `first` rows (a
+        page ending there): call it last, with every filter already applied.
+
+        Within reach of a busy city are thousands of tweetups, and sorting them all by
+        distance reads each one for the sake of a page of twenty. On PostgreSQL this reads
+        at most `first` rows each way a tweetup gets its point: placed venues, nearest
+        first; and for each city within reach, its unplaced ones soonest first (they are
+        all at the city's distance). The first `first` rows of the whole listing are among
+        those, ordered as `nearest_first()` orders them.
+        """
+        everything = self.within_km(lat, lon, km).nearest_first()
+        if connections[self.db].vendor != "postgresql":
+            return everything
+        city_model = self.model._meta.get_field("city").related_model
+        filtered = self.order_by()
+        venues = (
+            filtered.filter(
+                EarthBoxContains(lat, lon, km, "venue_latitude", "venue_longitude"),
+                venue_latitude__isnull=False,
+            )
+            .alias(venue_km=haversine_km(lat, lon, F("venue_latitude"), F("venue_longitude")))
+            .filter(venue_km__lte=km)
+            .order_by("venue_km", "starts_at", "id")
+            .values("id")[:first]
+        )
+        in_city = (
+            filtered.filter(city_id=OuterRef("pk"), venue_latitude__isnull=True)
+            .order_by("starts_at", "id")
+            .values("id")[:first]
+        )
+        cities = (
+            city_model.objects.filter(EarthBoxContains(lat, lon, km, "latitude", "longitude"))
+            .alias(city_km=haversine_km(lat, lon, F("latitude"), F("longitude")))
+            .filter(city_km__lte=km)
+            .order_by()
+            .annotate(tweetup_id=Func(ArraySubquery(in_city), function="unnest"))
+            .values("tweetup_id")[:MAX_CITIES_NEAR]
+        )
+        ids = _any_of("id", venues) | _any_of("id", cities)
+        return everything.filter(ids)

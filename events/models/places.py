@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from events.indexes import PostgresGinIndex
+from events.indexes import LlToEarth, PostgresGinIndex, PostgresGistIndex
 
 HASHTAG_PATTERN = r"^[A-Za-z0-9_]{1,100}$"
 # A tweetup is an evening, a day, at most a long weekend. The cap also lets "upcoming"
@@ -53,6 +53,8 @@ class City(models.Model):
             PostgresGinIndex(OpClass("name", name="gin_trgm_ops"), name="city_name_trgm_idx"),
             # Distance filters: a box around the point first.
             models.Index(fields=["latitude", "longitude"], name="city_point_idx"),
+            # ...on PostgreSQL, as points on the Earth (migration 0019 makes it there only).
+            PostgresGistIndex(LlToEarth("latitude", "longitude"), name="city_earth_idx"),
         ]
         constraints = [
             models.CheckConstraint(

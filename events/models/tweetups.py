@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import FollowedXId
-from events.indexes import PostgresGinIndex
+from events.indexes import LlToEarth, PostgresGinIndex, PostgresGistIndex
 from events.models.places import (
     HASHTAG_NO_LETTER,
     HASHTAG_PATTERN,
@@ -160,6 +160,14 @@ class Tweetup(models.Model):
             # Distance filters: a box around the point, then dates checked in the index.
             models.Index(
                 fields=["venue_latitude", "venue_longitude", "starts_at"], name="tweetup_venue_idx"
+            ),
+            # ...on PostgreSQL, venues as points on the Earth, and when (btree_gist, migration
+            # 0002): "this week near me" is one index condition (migration 0019).
+            PostgresGistIndex(
+                LlToEarth("venue_latitude", "venue_longitude"),
+                F("starts_at"),
+                condition=Q(venue_latitude__isnull=False),
+                name="tweetup_venue_earth_idx",
             ),
             # Search (PostgreSQL only: migration 0010 makes them there and nowhere else).
             PostgresGinIndex(fields=["search_document"], name="tweetup_search_idx"),
