@@ -1,5 +1,6 @@
 """Pages cached in the shared cache. Visitors who are not signed in (most people who open
-a shared tweetup link, and every crawler unfurling one) get whole pages: `for_visitors`.
+a shared tweetup link, and every crawler unfurling one) get whole pages: `for_visitors`
+marks a view's, and the `VisitorPages` middleware keeps and serves them.
 They are the same bytes for everyone (the CSP has no nonce, and visitor pages have no
 CSRF token), so they carry `Cache-Control: public`, an `ETag`, and answer a matching
 `If-None-Match` with 304 without rendering: a shared HTTP cache or CDN in front can keep
@@ -30,6 +31,7 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseNotModified
+from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
 
@@ -131,7 +133,8 @@ def keep(fetched: Fetched, key: str, value: Any) -> None:
         cache.set(key, (fetched.versions, value), settings.PAGE_CACHE_SECONDS)
 
 
-def _cacheable(request, query_keys: frozenset[str], htmx: bool) -> bool:
+def _cacheable(request, query_keys: frozenset[str] | None, htmx: bool) -> bool:
+    """Whether a request may get a page everyone gets (None: whatever its parameters)."""
     return (
         settings.PAGE_CACHE_SECONDS > 0
         and request.method in ("GET", "HEAD")
@@ -139,7 +142,7 @@ def _cacheable(request, query_keys: frozenset[str], htmx: bool) -> bool:
         # A session means someone signed in (or on the way); messages are for one reader.
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and CookieStorage.cookie_name not in request.COOKIES
-        and set(request.GET) <= query_keys
+        and (query_keys is None or set(request.GET) <= query_keys)
         and len(request.get_full_path()) <= MAX_PATH_LENGTH
     )
 
@@ -180,18 +183,24 @@ def _not_modified(request, etag: str) -> bool:
     return bool(match) and (match.strip() == "*" or etag in parse_etags(match))
 
 
-def _answer(request, response: HttpResponse, etag: str, vary: tuple[str, ...]) -> HttpResponse:
-    if _not_modified(request, etag):
-        response = HttpResponseNotModified()
-        response["X-Cache"] = "hit"
-    return _public(response, etag, vary)
+@dataclass(frozen=True)
+class VisitorPage:
+    """How a view's visitor pages are cached: `for_visitors` puts one on the view."""
+
+    scopes: tuple[str, ...]
+    query_keys: frozenset[str]
+    vary: tuple[str, ...]
+    htmx: bool
+
+    def accepts(self, request) -> bool:
+        return _cacheable(request, self.query_keys, self.htmx)
 
 
 def for_visitors(
     *scopes: str, query: Iterable[str] = (), vary: Iterable[str] = (), htmx: bool = False
 ):
-    """Serve the decorated page from the cache to visitors who are not signed in, with
-    headers that let any HTTP cache in front keep it, and 304s for a matching ETag.
+    """Cache the decorated page whole for visitors who are not signed in, with headers that
+    let any HTTP cache in front keep it, and 304s for a matching ETag (VisitorPages).
 
     `scopes` are formatted with the view's keyword arguments ("city:{slug}"); `query` names
     the GET parameters the page understands; `vary` names request headers (besides Cookie)
@@ -200,43 +209,94 @@ def for_visitors(
     the request. Any other request goes to the view, and its response stays private
     (tweetups.middleware.private_by_default).
     """
-    query_keys = frozenset(query)
-    vary_on = ("Cookie", *vary)
+    config = VisitorPage(tuple(scopes), frozenset(query), ("Cookie", *vary), htmx)
 
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if not _cacheable(request, query_keys, htmx):
-                return view(request, *args, **kwargs)
-            version_keys = _version_keys(scope.format(**kwargs) for scope in scopes)
-            address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-            if request.headers.get("HX-Request") == "true":  # what django-htmx goes by
-                address += " htmx"
-            page_key = "page:" + hashlib.sha256(address.encode()).hexdigest()
-            found = cache.get_many([page_key, *version_keys])
-            entry = found.get(page_key)
-            if entry and entry[0] == [found.get(key) for key in version_keys]:
-                _, etag, content_type, body = entry
-                response = HttpResponse(body, content_type=content_type)
-                response["X-Cache"] = "hit"
-                return _answer(request, response, etag, vary_on)
-
-            versions = _current_versions(version_keys, found)
             response = view(request, *args, **kwargs)
+            if not config.accepts(request):
+                return response
             if hasattr(response, "render"):
                 response.render()
             if response.streaming or response.status_code != 200 or response.cookies:
                 return response  # error pages and anything personal stay private
-            etag = _etag(response.content)
-            if versions is not None:
-                entry = (versions, etag, response["Content-Type"], response.content)
-                cache.set(page_key, entry, settings.PAGE_CACHE_SECONDS)
             response["X-Cache"] = "miss"
-            return _answer(request, response, etag, vary_on)
+            return _public(response, _etag(response.content), config.vary)
 
+        wrapper.visitor_page = config  # copied onto decorators outside this one (wraps)
         return wrapper
 
     return decorator
+
+
+# Headers a kept page is served with: those of the response as it left the views and the
+# middleware inside VisitorPages. SecurityMiddleware, outside, adds its own to every answer.
+_NOT_KEPT = {"x-cache", "content-length", "set-cookie"}
+
+
+class VisitorPages:
+    """Serves the pages `for_visitors` marks from the shared cache, before the rest of the
+    middleware and the view run: a visitor's page is the same bytes, and headers, for
+    everyone. On a miss the page is rendered as usual and kept as it was sent.
+
+    The page's scopes' versions are read before it is rendered: a page rendered during a
+    write is kept under versions that write made stale, and never served.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not _cacheable(request, None, True):
+            return self.get_response(request)
+        try:
+            match = resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404:
+            return self.get_response(request)
+        config = getattr(match.func, "visitor_page", None)
+        if config is None or not config.accepts(request):
+            return self.get_response(request)
+        version_keys = _version_keys(scope.format(**match.kwargs) for scope in config.scopes)
+        address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+        if request.headers.get("HX-Request") == "true":  # what django-htmx goes by
+            address += " htmx"
+        page_key = "visitor-page:" + hashlib.sha256(address.encode()).hexdigest()
+        found = cache.get_many([page_key, *version_keys])
+        entry = found.get(page_key)
+        if entry and entry[0] == [found.get(key) for key in version_keys]:
+            _, etag, headers, body = entry
+            if _not_modified(request, etag):
+                response = HttpResponseNotModified()
+                for name in ("ETag", "Cache-Control", "Vary"):
+                    response[name] = headers[name]
+            else:
+                response = HttpResponse(body)
+                for name, value in headers.items():
+                    response[name] = value
+                response["Content-Length"] = str(len(body))
+            response["X-Cache"] = "hit"
+            return response
+
+        versions = _current_versions(version_keys, found)
+        response = self.get_response(request)
+        etag = response.get("ETag")
+        if response.get("X-Cache") != "miss" or response.status_code != 200 or not etag:
+            return response
+        if response.cookies:  # set on the way out (a CSRF cookie): not the same for everyone
+            response["Cache-Control"] = "private, no-cache"
+            return response
+        if versions is not None:
+            headers = {k: v for k, v in response.items() if k.lower() not in _NOT_KEPT}
+            cache.set(
+                page_key, (versions, etag, headers, response.content), settings.PAGE_CACHE_SECONDS
+            )
+        if _not_modified(request, etag):
+            not_modified = HttpResponseNotModified()
+            for name in ("ETag", "Cache-Control", "Vary", "X-Cache"):
+                not_modified[name] = response[name]
+            return not_modified
+        return response
 
 
 class ForgetPagesAdmin:
