@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce, RowNumber
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from accounts.models import FollowedXId, XNetworkConsent
+from accounts.models import FollowedXId, XNetworkConsent, network_consent_cache_key
 from events.models import Rsvp, Tweetup
 
 SORT_NETWORK = "network"  # ?sort=network: most people you follow going first
@@ -40,9 +40,17 @@ _MARK = re.compile(r"<!--network:(\d+)-->")
 _ATTENDEE = re.compile(r"<!--attendee:(\d+)-->(.*?)<!--/attendee-->", re.DOTALL)
 
 
-def has_network(user) -> bool:
-    """Whether `user` opted in to "See who you follow" (their listings get badges and a sort)."""
-    return user.is_authenticated and XNetworkConsent.objects.granted_by(user.pk)
+def has_network(user, *, cached: bool | None = None) -> bool:
+    """Whether `user` opted in to "See who you follow" (their listings get badges and a sort).
+    `cached`: what the cache says under `consent_key(user)`, if the caller read it already."""
+    if not user.is_authenticated:
+        return False
+    return cached if cached is not None else XNetworkConsent.objects.granted_by(user.pk)
+
+
+def consent_key(user) -> str:
+    """Where the cache keeps whether `user` opted in (read with a page's parts)."""
+    return network_consent_cache_key(user.pk)
 
 
 def wants_network_sort(request) -> bool:

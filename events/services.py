@@ -255,8 +255,9 @@ def _rsvp_join(tweetup: Tweetup, rsvp: Rsvp) -> Tweetup:
 
 # A newcomer's "going" in one statement: a seat if one is free, in the same statement as
 # the answer. Times are the database's clock once the row's lock is held (clock_timestamp),
-# so the seats and the line are in the order of their turns, as in rsvp_set. Nothing when they have answered before, the tweetup is full or closed, or
-# their other request inserted first (the seat is then given back): rsvp_set decides those.
+# so the seats and the line are in the order of their turns, as in rsvp_set. Nothing when
+# they have answered before, the tweetup is full or closed, or their other request
+# inserted first (the seat is then given back): rsvp_set decides those.
 _NEWCOMER_SEAT = """
 WITH seat AS (
     UPDATE events_tweetup SET going_count = going_count + 1
@@ -313,9 +314,7 @@ def _rsvp_newcomer_going(tweetup: Tweetup, user: User, *, private: bool) -> Rsvp
             if seats and pk is None:  # their other request answered first: seat back
                 Tweetup.objects.filter(pk=tweetup.pk).update(going_count=F("going_count") - 1)
         else:
-            cursor.execute(
-                "SELECT 1 FROM events_tweetup WHERE id = %s FOR UPDATE", [tweetup.pk]
-            )
+            cursor.execute("SELECT 1 FROM events_tweetup WHERE id = %s FOR UPDATE", [tweetup.pk])
             cursor.execute(_NEWCOMER_LINE, params)
             row = cursor.fetchone()
             pk, created_at, position, rank = row if row else (None, None, None, None)

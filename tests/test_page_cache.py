@@ -220,6 +220,28 @@ def test_signed_in_pages_show_new_rsvps_at_once(client, commits, tweetup, berlin
     assert '<span class="pill">2 going</span>' in client.get(berlin.get_absolute_url()).text
 
 
+def test_ones_own_rsvp_kept_with_the_page_follows_every_change(client, commits, tweetup):
+    """Each person's RSVP is kept with the page's parts (frame_page's `mine`): whatever
+    changes it, or their place in line, refreshes it at once."""
+    tweetup.capacity = 2
+    tweetup.save()
+    seated, person = UserFactory(), UserFactory()
+    commits(rsvp_set, user=seated, tweetup=tweetup, status=Rsvp.Status.GOING)
+    client.force_login(person)
+    url = tweetup.get_absolute_url()
+    client.get(url)  # their (missing) RSVP is kept now
+
+    commits(rsvp_set, user=person, tweetup=tweetup, status=Rsvp.Status.GOING)
+    assert "number 1 in line" in client.get(url).text  # on the waitlist
+
+    commits(rsvp_set, user=seated, tweetup=tweetup, status=Rsvp.Status.NOT_GOING)
+    page = client.get(url).text
+    assert "You're going." in page and "in line" not in page  # promoted by someone else
+
+    commits(rsvp_set, user=person, tweetup=tweetup, status=Rsvp.Status.MAYBE)
+    assert "You're going." not in client.get(url).text
+
+
 @pytest.mark.parametrize("organizer_first", [True, False])
 def test_the_organizers_wall_is_never_the_one_others_see(client, tweetup, user, organizer_first):
     hidden = post(tweetup, "Spam spam spam", hidden=True)

@@ -92,16 +92,24 @@ class Fetched:
     extras: dict[str, Any] = field(default_factory=dict)
     # The scope's versions now; None when the cache is off or away.
     versions: list[str] | None = None
+    # What the cache holds under the `plain` keys (None: nothing).
+    plain: dict[str, Any] = field(default_factory=dict)
 
 
-def fetch(scope: str, makers: dict[str, Callable[[], Any]], also: Iterable[str] = ()) -> Fetched:
-    """`parts`, and in the same round trip the entries `keep` stored under `also` keys."""
-    also = list(also)
+def fetch(
+    scope: str,
+    makers: dict[str, Callable[[], Any]],
+    also: Iterable[str] = (),
+    plain: Iterable[str] = (),
+) -> Fetched:
+    """`parts`, and in the same round trip the entries `keep` stored under `also` keys and
+    whatever others stored under `plain` keys."""
+    also, plain = list(also), list(plain)
     if settings.PAGE_CACHE_SECONDS <= 0:
         return Fetched({name: make() for name, make in makers.items()})
     version_keys = _version_keys([scope])
     keys = {name: f"part:{scope}:{name}" for name in makers}
-    found = cache.get_many([*version_keys, *keys.values(), *also])
+    found = cache.get_many([*version_keys, *keys.values(), *also, *plain])
     versions = [found.get(key) for key in version_keys]
     current = None not in versions
     made, missing = {}, {}
@@ -124,13 +132,23 @@ def fetch(scope: str, makers: dict[str, Callable[[], Any]], also: Iterable[str] 
                 settings.PAGE_CACHE_SECONDS,
             )
         made |= fresh
-    return Fetched(made, extras, versions)
+    return Fetched(made, extras, versions, {key: found.get(key) for key in plain})
 
 
 def keep(fetched: Fetched, key: str, value: Any) -> None:
     """Store `value` under `key` for as long as the versions `fetched` read stay current."""
     if fetched.versions is not None:
         cache.set(key, (fetched.versions, value), settings.PAGE_CACHE_SECONDS)
+
+
+def kept(fetched: Fetched, key: str, make: Callable[[], Any]) -> Any:
+    """What `keep` stored under `key` (asked for with `also`) if current, else `make()`,
+    kept for next time."""
+    if key in fetched.extras:
+        return fetched.extras[key]
+    value = make()
+    keep(fetched, key, value)
+    return value
 
 
 def _cacheable(request, query_keys: frozenset[str] | None, htmx: bool) -> bool:

@@ -14,7 +14,7 @@ for two people to hold it. Visitors never get frames: their pages are cached who
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import template
@@ -88,12 +88,20 @@ def frame_page(
     page: Callable[[dict], dict],
     personal: Callable[[dict], dict],
     framed: Callable[[dict], bool] = lambda parts: True,
+    mine: dict[str, Callable[[dict], Any]] | None = None,
+    plain: Iterable[str] = (),
 ) -> HttpResponse:
     """Render `template_name` for a signed-in person from its cached frame.
 
     `parts` are the page's shared parts (page_cache.parts); `page(parts)` is the rest of
     the context a whole render needs, `personal(parts)` what the holes need. A page for
     which `framed(parts)` is false is rendered whole (an organizer's own tweetup page).
+
+    `mine` are values of the signed-in person's own (their RSVP), each made from the parts
+    by `mine[name](parts)` and kept per person under the page's scope, so they are as fresh
+    as the page: a write that changes one forgets the scope. `plain` are cache keys others
+    keep (a person's consent flag). Both are read in the parts' round trip and reach
+    `personal` as parts["mine"][name] and parts["plain"][key].
     """
     address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
     frame_key = "frame:" + hashlib.sha256(f"{address} {template_name}".encode()).hexdigest()
@@ -102,7 +110,19 @@ def frame_page(
         and request.user.is_authenticated  # visitors get whole pages (page_cache)
         and len(address) <= page_cache.MAX_PATH_LENGTH
     )
-    fetched = page_cache.fetch(scope, parts, also=[frame_key] if use_frame else [])
+    mine_keys = {}
+    if mine and request.user.is_authenticated:
+        mine_keys = {name: f"mine:{scope}:{request.user.pk}:{name}" for name in mine}
+    fetched = page_cache.fetch(
+        scope, parts, also=[*([frame_key] if use_frame else []), *mine_keys.values()], plain=plain
+    )
+    fetched.parts = fetched.parts | {
+        "mine": {
+            name: page_cache.kept(fetched, key, lambda make=mine[name]: make(fetched.parts))
+            for name, key in mine_keys.items()
+        },
+        "plain": fetched.plain,
+    }
     use_frame = use_frame and framed(fetched.parts)
     entry = fetched.extras.get(frame_key) if use_frame else None
     if entry is not None and all(name in _HOLES for name in entry[1]):

@@ -17,7 +17,7 @@ from accounts.models import FollowedXId
 from events.calendar import tweetup_ics
 from events.forms import RsvpForm, RsvpPrivacyForm
 from events.models import ATTENDEES_SHOWN, Rsvp
-from events.network import attendees_shown, has_network
+from events.network import attendees_shown, consent_key, has_network
 from events.parts import tweetup_makers, wall_page
 from events.services import RsvpClosed, rsvp_privacy_set, rsvp_set, waitlist_rank
 from events.views.lookups import tweetup_or_404
@@ -71,17 +71,24 @@ def _attendees(request, tweetup, parts: dict, network_going: list) -> dict:
     }
 
 
+def _my_rsvp(tweetup, user) -> tuple[Rsvp | None, int | None]:
+    """The person's RSVP and, if they wait for a seat, their place in line."""
+    rsvp = tweetup.rsvps.for_user(user).first()
+    return rsvp, (waitlist_rank(rsvp) if rsvp else None)
+
+
 def _personal(request, parts: dict) -> dict:
     """What is one person's on a tweetup page: the RSVP panel around the shared counts, and
-    the people they follow on X who are going."""
+    the people they follow on X who are going. frame_page brings the RSVP (kept per person
+    while the page is current) and the consent flag with the parts, when it can."""
     tweetup = parts["tweetup"]
     my_rsvp = rank = None
     network_going, network_count = [], 0
     if request.user.is_authenticated:
-        my_rsvp = tweetup.rsvps.for_user(request.user).first()
-        if my_rsvp:
-            rank = waitlist_rank(my_rsvp)
-        if has_network(request.user):  # cached per person: no query for everyone else
+        mine = parts.get("mine", {})
+        my_rsvp, rank = mine["rsvp"] if "rsvp" in mine else _my_rsvp(tweetup, request.user)
+        cached = parts.get("plain", {}).get(consent_key(request.user))
+        if has_network(request.user, cached=cached):  # no query for everyone else
             network_going, network_count = _going_i_follow(tweetup, request.user)
     seats_left = None
     if tweetup.capacity is not None:
@@ -131,6 +138,8 @@ def tweetup_detail(request, slug):
         page=lambda parts: _page(request, parts),
         personal=lambda parts: _personal(request, parts),
         framed=lambda parts: not parts["tweetup"].is_organized_by(request.user),
+        mine={"rsvp": lambda parts: _my_rsvp(parts["tweetup"], request.user)},
+        plain=[consent_key(request.user)] if request.user.is_authenticated else [],
     )
 
 
