@@ -169,6 +169,21 @@ class RedisCacheClient(redis.RedisCacheClient):
             raise ValueError(f"Key {key!r} not found: Redis is unreachable.")
         return result
 
+    def count(self, key, timeout):
+        """One more at the counter `key`, made to expire in `timeout` seconds if new: one
+        round trip (Django's add and incr take three)."""
+
+        def call():
+            pipeline = self.get_client(key, write=True).pipeline(transaction=False)
+            pipeline.set(key, self._serializer.dumps(0), ex=timeout, nx=True)
+            pipeline.incr(key)
+            return pipeline.execute()[1]
+
+        result = self._soft(call, _MISSED, [key])
+        if result is _MISSED:
+            raise ValueError(f"Key {key!r} not counted: Redis is unreachable.")
+        return result
+
     def set_many(self, data, timeout):
         self._soft(partial(super().set_many, data, timeout), None, list(data))
 
@@ -180,3 +195,7 @@ class RedisCache(redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def count(self, key, timeout, version=None):
+        """See RedisCacheClient.count; the rate limiter's counter."""
+        return self._cache.count(self.make_and_validate_key(key, version=version), timeout)

@@ -15,9 +15,12 @@ def hit(*, scope: str, key: str, limit: int, window_seconds: int) -> bool:
     """Count one action; False once `limit` actions happened in the current window."""
     window = int(time.time() // window_seconds)
     cache_key = f"ratelimit:{scope}:{key}:{window}"
-    cache.add(cache_key, 0, timeout=window_seconds + 1)
     try:
-        count = cache.incr(cache_key)
+        if hasattr(cache, "count"):  # Redis (tweetups/cache.py): one round trip
+            count = cache.count(cache_key, window_seconds + 1)
+        else:  # the development caches
+            cache.add(cache_key, 0, timeout=window_seconds + 1)
+            count = cache.incr(cache_key)
     except ValueError:  # expired between add and incr, or Redis is away
         cache.set(cache_key, 1, timeout=window_seconds + 1)
         count = 1
