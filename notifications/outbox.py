@@ -1,10 +1,11 @@
 """The outbox: writing messages, expanding broadcasts into them, and trying failed ones again.
 
 The notices (notices.py) are written inside the transaction of the change they are about
-(events.services sends its signals there; receivers.py passes them on), so a notice exists
-(as an OutgoingMessage or a Broadcast row) if and only if the change commits; the Celery
-tasks that send it are enqueued on commit. The beat sweep (sweep.py) re-enqueues whatever
-is still unsent, so a lost task, a flushed Redis or a worker killed mid-send loses no mail.
+(events.services and events.rsvps send their signals there; receivers.py passes them on),
+so a notice exists (as an OutgoingMessage or a Broadcast row) if and only if the change
+commits; the Celery tasks that send it are enqueued on commit. The beat sweep (sweep.py)
+re-enqueues whatever is still unsent, so a lost task, a flushed Redis or a worker killed
+mid-send loses no mail.
 """
 
 import functools

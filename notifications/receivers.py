@@ -1,7 +1,7 @@
 """events' signals, turned into notices. Connected in NotificationsConfig.ready().
 
-events.services sends each inside the transaction of its change, so the outbox rows these
-write commit (or roll back) with it.
+events.services and events.rsvps send each inside the transaction of its change, so the
+outbox rows these write commit (or roll back) with it.
 """
 
 from django.dispatch import receiver

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.models import User
 from events.models import City, Rsvp, Tweetup
-from events.services import RsvpClosed, rsvp_set, waitlist_rank
+from events.rsvps import RsvpClosed, rsvp_set, waitlist_rank
 from notifications.forms import EmailPreferencesForm, FollowForm, OrganizerMessageForm
 from notifications.models import Category, CityFollow, EmailPreferences
 from notifications.organizer_messages import organizer_message_send

@@ -10,13 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Rsvp, Tweet
-from events.services import (
-    TweetupDetails,
-    rsvp_set,
-    tweetup_cancel,
-    tweetup_create,
-    tweetup_update,
-)
+from events.rsvps import rsvp_set
+from events.services import TweetupDetails, tweetup_cancel, tweetup_create, tweetup_update
 from events.sync.cycle import run_sync_cycle
 from events.sync.wall import wall_post_hide
 from tests.events.test_wall import post

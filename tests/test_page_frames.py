@@ -9,7 +9,7 @@ from django.template import Context, Engine, TemplateSyntaxError
 from django.test import Client
 
 from events.models import Rsvp
-from events.services import rsvp_set
+from events.rsvps import rsvp_set
 from notifications.preferences import city_follow
 from tests.factories import TweetupFactory, UserFactory
 from tests.pages import signed_in

@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from events.models import Rsvp
-from events.services import rsvp_set
+from events.rsvps import rsvp_set
 from tests.conftest import skip_or_fail
 from tweetups import page_cache
 

@@ -19,7 +19,7 @@ from events.forms import RsvpForm, RsvpPrivacyForm
 from events.models import ATTENDEES_SHOWN, Rsvp
 from events.network import attendees_shown, consent_key, has_network
 from events.parts import tweetup_makers, wall_page
-from events.services import RsvpClosed, rsvp_privacy_set, rsvp_set, waitlist_rank
+from events.rsvps import RsvpClosed, rsvp_privacy_set, rsvp_set, waitlist_rank
 from events.views.lookups import tweetup_or_404
 from tweetups import page_cache, ratelimit
 from tweetups.middleware import database_busy, with_retry_after

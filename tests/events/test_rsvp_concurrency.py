@@ -20,7 +20,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from events.models import Rsvp, Tweetup
-from events.services import TweetupDetails, rsvp_set, tweetup_create, waitlist_rank
+from events.rsvps import rsvp_set, waitlist_rank
+from events.services import TweetupDetails, tweetup_create
 from tests.factories import TweetupFactory, UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

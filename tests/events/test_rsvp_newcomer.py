@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from events.models import Rsvp, Tweetup
-from events.services import RsvpClosed, rsvp_set, tweetup_cancel, waitlist_rank
+from events.rsvps import RsvpClosed, rsvp_set, waitlist_rank
+from events.services import tweetup_cancel
 from notifications.models import MessageKind, OutgoingMessage
 from tests.factories import EmailAddressFactory, TweetupFactory, UserFactory
 

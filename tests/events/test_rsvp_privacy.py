@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from events.models import Rsvp, Tweet, XAuthor
-from events.services import rsvp_privacy_set, rsvp_set
+from events.rsvps import rsvp_privacy_set, rsvp_set
 from tests.events.test_wall import post
 from tests.factories import TweetupFactory, UserFactory, follows
 from tests.pages import network_block, people_going, signed_in

@@ -7,14 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from events.models import Rsvp, Tweetup
-from events.services import (
-    RsvpClosed,
-    TweetupDetails,
-    rsvp_set,
-    tweetup_cancel,
-    tweetup_update,
-    waitlist_rank,
-)
+from events.rsvps import RsvpClosed, rsvp_set, waitlist_rank
+from events.services import TweetupDetails, tweetup_cancel, tweetup_update
 from tests.factories import TweetupFactory, UserFactory
 
 GOING, MAYBE, NOT_GOING, WAITLISTED = (

@@ -7,13 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from events import services
 from events.models import Rsvp, Tweetup
-from events.services import (
-    TweetupDetails,
-    rsvp_set,
-    tweetup_cancel,
-    tweetup_create,
-    tweetup_update,
-)
+from events.rsvps import rsvp_set
+from events.services import TweetupDetails, tweetup_cancel, tweetup_create, tweetup_update
 from tests.factories import TweetupFactory, UserFactory
 
 START = datetime(2030, 6, 1, 17, 0, tzinfo=UTC)

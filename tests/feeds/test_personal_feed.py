@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from events.calendar import tweetup_uid
 from events.models import Rsvp
-from events.services import rsvp_set
+from events.rsvps import rsvp_set
 from feeds.models import CalendarFeedToken
 from feeds.services import calendar_feed_token_replace, calendar_feed_token_revoke
 from tests.factories import CityFactory, UserFactory

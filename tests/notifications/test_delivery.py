@@ -7,7 +7,8 @@ import pytest
 
 from events.calendar import tweetup_uid
 from events.models import Rsvp
-from events.services import rsvp_set, tweetup_cancel, tweetup_create, tweetup_update
+from events.rsvps import rsvp_set
+from events.services import tweetup_cancel, tweetup_create, tweetup_update
 from notifications.models import Broadcast, MessageKind, OutgoingMessage
 from tests.factories import (
     EmailAddressFactory,

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Rsvp
-from events.services import rsvp_set, tweetup_cancel, tweetup_create
+from events.rsvps import rsvp_set
+from events.services import tweetup_cancel, tweetup_create
 from events.templatetags.tweetup_tags import local_when
 from notifications import periodic
 from notifications.delivery import outgoing_message_send

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Rsvp, Tweetup
-from events.services import rsvp_set, tweetup_cancel, tweetup_create, tweetup_update
+from events.rsvps import rsvp_set
+from events.services import tweetup_cancel, tweetup_create, tweetup_update
 from notifications.models import Broadcast, CityFollow, EmailPreferences, OutgoingMessage
 from notifications.organizer_messages import organizer_message_send
 from notifications.preferences import city_follow

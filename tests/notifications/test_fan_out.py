@@ -8,7 +8,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from events.models import Rsvp, Tweetup
-from events.services import rsvp_set, tweetup_create, tweetup_update
+from events.rsvps import rsvp_set
+from events.services import tweetup_create, tweetup_update
 from events.templatetags.tweetup_tags import local_when
 from notifications.models import Broadcast, CityFollow, MessageKind, OutgoingMessage
 from notifications.organizer_messages import organizer_message_send

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Rsvp, Tweetup
-from events.services import rsvp_set, tweetup_cancel
+from events.rsvps import rsvp_set
+from events.services import tweetup_cancel
 from notifications.invitations import InvitationLimit, InvitationsClosed, invitations_send
 from notifications.models import EmailPreferences, Invitation, MessageKind, OutgoingMessage
 from notifications.tokens import rsvp_token_read

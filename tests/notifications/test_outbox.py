@@ -12,7 +12,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from accounts.models import User
-from events.services import rsvp_set, tweetup_cancel, tweetup_create
+from events.rsvps import rsvp_set
+from events.services import tweetup_cancel, tweetup_create
 from notifications import delivery, tasks
 from notifications.broadcast_tasks import expand_broadcast
 from notifications.delivery import DUPLICATES_AFTER_CRASH, outgoing_message_send

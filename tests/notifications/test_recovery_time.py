@@ -6,7 +6,7 @@ from unittest import mock
 
 import pytest
 
-from events.services import rsvp_set
+from events.rsvps import rsvp_set
 from notifications import delivery, tasks
 from notifications.delivery import outgoing_message_send
 from notifications.models import MessageKind, OutgoingMessage

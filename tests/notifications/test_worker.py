@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from events.services import rsvp_set, tweetup_create
+from events.rsvps import rsvp_set
+from events.services import tweetup_create
 from notifications.models import OutgoingMessage
 from notifications.preferences import city_follow
 from tests.factories import MailableUserFactory

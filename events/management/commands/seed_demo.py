@@ -22,7 +22,8 @@ from events.demo_data import CITIES, DEMO_TOPICS, TWEETUPS, DemoTweetup, demo_pr
 from events.gazetteer import gazetteer
 from events.models import City, Rsvp, Topic, Tweetup
 from events.places import place_fields
-from events.services import TweetupDetails, rsvp_set, tweetup_cancel, tweetup_create, tweetup_update
+from events.rsvps import rsvp_set
+from events.services import TweetupDetails, tweetup_cancel, tweetup_create, tweetup_update
 
 # The provider id allauth stores X sign-ins under (accounts.x.provider.XProvider keeps it).
 X_PROVIDER_ID = "twitter_oauth2"
