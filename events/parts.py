@@ -29,6 +29,7 @@ from events.models import (
     Tweetup,
     TweetupTweet,
 )
+from events.network import attendees_shown
 from tweetups import heartbeat
 
 # What the home page shows of each list: enough to discover, the same cost at any size.
@@ -167,7 +168,13 @@ def tweetup_makers(slug: str, *, whole_page: bool = True) -> dict[str, Callable[
         # How many going are left off (without saying who): a viewer's panel looks for the
         # ones they may see only when there are some.
         unlisted = tweetup().rsvps.going().filter(Q(private=True) | Q(user__x_protected=True))
-        return {"html": html, "shown": len(going), "unlisted": unlisted.count()}
+        return {
+            "html": html,
+            # The same without the marks, for the viewers who skip nobody (most of them).
+            "plain_html": attendees_shown(html)[0],
+            "shown": len(going),
+            "unlisted": unlisted.count(),
+        }
 
     def facts():
         return render_to_string("events/tweetup_detail.html#facts", {"tweetup": tweetup()})

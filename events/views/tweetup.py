@@ -58,7 +58,11 @@ def _attendees(request, tweetup, parts: dict, network_going: list) -> dict:
     if request.user.is_authenticated and parts["listed"]["unlisted"]:
         unlisted = list(tweetup.rsvps.unlisted_visible_to(request.user)[:ATTENDEES_SHOWN])
     above = {person.pk for person in network_going}
-    listed_html, left_out = attendees_shown(parts["listed"]["html"], shown_above=above)
+    plain_html = parts["listed"].get("plain_html")  # None in a part kept by an older release
+    if above or plain_html is None:
+        listed_html, left_out = attendees_shown(parts["listed"]["html"], shown_above=above)
+    else:
+        listed_html, left_out = plain_html, 0
     still_unlisted = [rsvp for rsvp in unlisted if rsvp.user_id not in above]
     # Everyone the panel shows is not "more": the people in the list, and those above it
     # (some of whom may be past the list's first ATTENDEES_SHOWN).
