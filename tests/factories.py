@@ -138,3 +138,18 @@ def follows(user, *people, generated: int = 0) -> None:
         network_consent_grant(user=user, access_token="token", refresh_token="", expires_at=None)
     ids = [person.x_id for person in people] + [str(9_000_000 + n) for n in range(generated)]
     FollowedXId.objects.bulk_create([FollowedXId(user=user, x_id=x_id) for x_id in ids])
+
+
+def opt_in(user, *people, generated: int = 0) -> None:
+    """`user` opted in, and X said they follow `people` (and `generated` others); unlike
+    `follows`, their list was just read from X."""
+    network_consent_grant(user=user, access_token="token", refresh_token="", expires_at=None)
+    XNetworkConsent.objects.filter(user=user).update(last_read_at=timezone.now())
+    ids = [p.x_id for p in people] + [str(8_000_000 + n) for n in range(generated)]
+    FollowedXId.objects.bulk_create([FollowedXId(user=user, x_id=x_id) for x_id in ids])
+
+
+def going(tweetup, *people, status=Rsvp.Status.GOING):
+    """Each of `people` answered `status` to `tweetup` (not through the service)."""
+    for person in people:
+        Rsvp.objects.create(tweetup=tweetup, user=person, status=status)

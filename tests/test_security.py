@@ -1,5 +1,6 @@
 """Every URL the site serves, walked from the URLconf: no GET or HEAD writes to the
-database, and no POST gets through without a CSRF token (one RFC 8058 exception)."""
+database, and no POST gets through without a CSRF token (one RFC 8058 exception). And the
+tweetup's own pages by hand: a POST without a token leaves the tweetup as it was."""
 
 import re
 
@@ -7,9 +8,10 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from events.models import Tweet, TweetupTweet, XAuthor
+from events.models import Tweet, Tweetup, TweetupTweet, XAuthor
+from tests.pages import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +122,52 @@ def test_pages_have_no_inline_script_or_style_and_the_csp_allows_none(
                 found = pattern.search(response.text)
                 assert found is None, f"{name} {url} has {what}: {found and found.group(0)}"
     assert checked > 20
+
+
+class TestCsrf:
+    @pytest.mark.parametrize(
+        "name,data",
+        [
+            ("events:rsvp", {"status": "going"}),
+            ("events:tweetup_cancel", {"reason": "x"}),
+            ("events:tweetup_edit", {"title": "x"}),
+        ],
+    )
+    def test_posts_without_token_are_refused(self, tweetup, user, name, data):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        response = client.post(reverse(name, args=[tweetup.slug]), data)
+        assert response.status_code == 403
+        tweetup.refresh_from_db()
+        assert tweetup.status == Tweetup.Status.SCHEDULED
+        assert tweetup.title != "x"
+
+    def test_create_without_token_is_refused(self, user, berlin):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        assert client.post(reverse("events:tweetup_new"), form_data(berlin)).status_code == 403
+        assert Tweetup.objects.count() == 0
+
+
+def test_no_get_or_head_writes(client, tweetup, other_user, django_assert_num_queries):
+    client.force_login(other_user)
+    urls = [
+        "/",
+        tweetup.city.get_absolute_url(),
+        tweetup.get_absolute_url(),
+        reverse("events:tweetup_ics", args=[tweetup.slug]),
+        reverse("events:my_tweetups"),
+        reverse("events:rsvp", args=[tweetup.slug]),
+        reverse("events:tweetup_new"),
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        for url in urls:
+            client.get(url)
+            client.head(url)
+    writes = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        and "django_session" not in q["sql"]
+    ]
+    assert writes == []

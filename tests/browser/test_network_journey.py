@@ -19,8 +19,7 @@ from accounts.models import FollowedXId, User, XNetworkConsent
 from events.found.scan import tweetups_find
 from events.models import Rsvp, Tweetup
 from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, assert_accessible
-from tests.events.test_network_listings import opt_in
-from tests.factories import CityFactory, TweetupFactory, UserFactory
+from tests.factories import CityFactory, TweetupFactory, UserFactory, opt_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,8 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from tests.browser.conftest import assert_accessible, screenshot
-from tests.events.test_network_listings import going, opt_in
-from tests.factories import CityFactory, TweetupFactory, UserFactory
+from tests.factories import CityFactory, TweetupFactory, UserFactory, going, opt_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,9 +11,8 @@ from django.urls import reverse
 from accounts.services import user_update_from_x
 from events.models import Rsvp
 from events.views import tweetup as tweetup_views
-from tests.events.test_views import form_data
 from tests.factories import TweetupFactory, UserFactory, follows
-from tests.pages import network_block, people_going, signed_in
+from tests.pages import form_data, network_block, people_going, signed_in
 
 pytestmark = pytest.mark.django_db
 

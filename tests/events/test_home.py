@@ -294,3 +294,27 @@ def test_the_cities_are_counted_from_the_index_alone():
             cursor.execute(f"SET LOCAL enable_{kind} = off")
         plan = query.explain()
     assert "Index Only Scan using tweetup_scheduled_upcoming_idx" in plan, plan
+
+
+def test_home_lists_upcoming_and_hides_past(client, berlin):
+    upcoming = TweetupFactory(city=berlin, title="Soon in Berlin")
+    past = TweetupFactory(
+        city=berlin,
+        title="Long ago",
+        starts_at=timezone.now() - timedelta(days=3),
+        ends_at=timezone.now() - timedelta(days=3) + timedelta(hours=2),
+    )
+    response = client.get("/")
+    assert response.status_code == 200
+    assert upcoming.title in response.text
+    assert past.title not in response.text
+
+
+def test_home_query_count_is_fixed(client, django_assert_max_num_queries):
+    for city in ("Berlin", "London", "Tokyo"):
+        c = CityFactory(name=city, timezone="Europe/London")
+        for _ in range(4):
+            TweetupFactory(city=c)
+    # this week, coming up, topics, the busiest cities' counts and then those cities
+    with django_assert_max_num_queries(5):
+        client.get("/")

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from events.models import Tweetup
 from tests.events.test_search import unbounded_scans
-from tests.events.test_views import form_data
 from tests.factories import CityFactory, TweetupFactory, UserFactory
+from tests.pages import form_data
 from tweetups.settings.security import _tile_origin
 
 pytestmark = pytest.mark.django_db

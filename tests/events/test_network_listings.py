@@ -12,28 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import FollowedXId, XNetworkConsent
-from accounts.network import network_consent_grant
+from accounts.models import FollowedXId
 from events.models import Rsvp
-from tests.factories import TopicFactory, TweetupFactory, UserFactory
+from tests.factories import TopicFactory, TweetupFactory, UserFactory, going, opt_in
 from tests.pages import signed_in
 
 pytestmark = pytest.mark.django_db
 
 BADGE = re.compile(r'<span class="pill pill-network">(\d+) (?:person|people) you follow')
-
-
-def opt_in(user, *people, generated: int = 0) -> None:
-    """`user` opted in, and X said they follow `people` (and `generated` others)."""
-    network_consent_grant(user=user, access_token="token", refresh_token="", expires_at=None)
-    XNetworkConsent.objects.filter(user=user).update(last_read_at=timezone.now())
-    ids = [p.x_id for p in people] + [str(8_000_000 + n) for n in range(generated)]
-    FollowedXId.objects.bulk_create([FollowedXId(user=user, x_id=x_id) for x_id in ids])
-
-
-def going(tweetup, *people, status=Rsvp.Status.GOING):
-    for person in people:
-        Rsvp.objects.create(tweetup=tweetup, user=person, status=status)
 
 
 def badges(html: str) -> dict[str, int]:

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from accounts.models import XNetworkConsent
 from events.models import Rsvp
-from tests.events.test_network_listings import days_ahead, going, opt_in, signed_in, titles
-from tests.factories import CityFactory, UserFactory
+from tests.events.test_network_listings import days_ahead, titles
+from tests.factories import CityFactory, UserFactory, going, opt_in
+from tests.pages import signed_in
 
 pytestmark = pytest.mark.django_db
 URL = reverse("events:network")

@@ -13,8 +13,8 @@ from events import sharing
 from events.cards import CardFacts, card_png
 from events.models import Tweetup
 from events.services import tweetup_cancel
-from tests.events.test_views import form_data
 from tests.factories import UserFactory
+from tests.pages import form_data
 
 pytestmark = pytest.mark.django_db
 

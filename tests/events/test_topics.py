@@ -12,8 +12,8 @@ from events.forms import TweetupForm
 from events.models import Topic, Tweetup
 from events.services import tweetup_create, tweetup_update
 from tests.events.test_tweetup_services import details, details_of
-from tests.events.test_views import YEAR, form_data
 from tests.factories import TopicFactory, TweetupFactory, UserFactory
+from tests.pages import YEAR, form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Tweetup
-from tests.events.test_views import form_data
 from tests.factories import CityFactory, TweetupFactory
+from tests.pages import form_data
 
 pytestmark = pytest.mark.django_db
 

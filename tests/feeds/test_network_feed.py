@@ -11,8 +11,7 @@ from events.calendar import tweetup_uid
 from events.models import Rsvp
 from feeds.models import CalendarFeedToken
 from feeds.services import calendar_feed_token_replace, calendar_feed_token_revoke
-from tests.events.test_network_listings import going, opt_in
-from tests.factories import UserFactory
+from tests.factories import UserFactory, going, opt_in
 from tests.feeds.conftest import days_from_now, parse_ics, vevents
 
 pytestmark = pytest.mark.django_db

@@ -5,10 +5,11 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from events.services import TweetupDetails, tweetup_create
+from events.services import TweetupDetails, tweetup_cancel, tweetup_create
 from notifications.broadcast_tasks import expand_broadcast
+from notifications.preferences import city_follow
 from notifications.tasks import send_outgoing_message
-from tests.factories import MailableUserFactory
+from tests.factories import CityFactory, MailableUserFactory
 
 
 @pytest.fixture
@@ -75,3 +76,51 @@ def berlin_tweetup(organizer, berlin, django_capture_on_commit_callbacks):
     """A tweetup made through the service (its new-tweetup notice has no followers yet)."""
     with django_capture_on_commit_callbacks(execute=False):
         return tweetup_create(organizer=organizer, details=details(berlin))
+
+
+# The weekly digest (test_digest.py, test_digest_network.py).
+
+
+def days_ahead(days: float):
+    """The moment `days` from now."""
+    return timezone.now() + timedelta(days=days)
+
+
+@pytest.fixture
+def tokyo(db):
+    return CityFactory(name="Tokyo", country="Japan", timezone="Asia/Tokyo")
+
+
+@pytest.fixture
+def week(send_now, organizer, berlin, tokyo):
+    """Tweetups in Berlin and Tokyo: two in the coming week, one further out, one cancelled."""
+
+    def create(city, days, hashtag, title):
+        return send_now(
+            tweetup_create,
+            organizer=organizer,
+            details=details(city, starts_at=days_ahead(days), hashtag=hashtag, title=title),
+        )
+
+    tweetups = {
+        "berlin": create(berlin, 2, "BerlinSoon", "Berlin: drinks on Wednesday"),
+        "tokyo": create(tokyo, 4, "TokyoSoon", "Tokyo: ramen on Friday"),
+        "later": create(berlin, 9, "BerlinLater", "Berlin: next month"),
+        "cancelled": create(berlin, 3, "BerlinOff", "Berlin: called off"),
+    }
+    send_now(tweetup_cancel, tweetup=tweetups["cancelled"], actor=organizer, reason="Flu.")
+    return tweetups
+
+
+@pytest.fixture
+def fan(berlin, tokyo):
+    """Follows Berlin and Tokyo, with a verified address."""
+    person = MailableUserFactory(display_name="Fran Fan")
+    city_follow(user=person, city=berlin)
+    city_follow(user=person, city=tokyo)
+    return person
+
+
+def digests(smtp) -> list:
+    """The weekly digests among the mails the SMTP server received."""
+    return [m for m in smtp.messages if "<digest." in m["List-Id"]]

@@ -22,6 +22,7 @@ OPENAPI_PATH = Path(REPO_ROOT) / "docs/x-api/openapi-v2.166.json"
 CLIENT = ("tweetups-dev", "tweetups-dev-secret")
 CALLBACK = "http://testserver/accounts/twitter_oauth2/login/callback/"
 MAYA = "1460000000000000001"
+JONAS = "1460000000000000002"
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -151,6 +152,33 @@ SEARCH_PATH = "/2/tweets/search/recent"
 def ago(seconds: float) -> str:
     """An ISO time `seconds` before now (the emulator's clock, after a reset, is the real one)."""
     return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat()
+
+
+# Recent search's seven-day window, in seconds.
+WEEK = 7 * 24 * 60 * 60
+
+
+def ids(response) -> list[str]:
+    """The ids of the posts a search answered with (asserting it answered 200)."""
+    assert response.status_code == 200, response.text
+    return [tweet["id"] for tweet in response.json().get("data", [])]
+
+
+def post(emulator, text: str, username: str = "maya_okafor", **options) -> str:
+    """Post through the control API; return the new post's id."""
+    return emulator.control.post_tweet(username, text, **options)["id"]
+
+
+def only_error(response) -> dict:
+    """The one error of a 400 in X's problem+json (asserting that is what came back)."""
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["title"] == "Invalid Request"
+    assert body["type"] == "https://api.twitter.com/2/problems/invalid-request"
+    assert body["detail"] == "One or more parameters to your request was invalid."
+    (error,) = body["errors"]
+    return error
 
 
 @pytest.fixture

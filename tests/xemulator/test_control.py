@@ -5,7 +5,7 @@ import json
 import pytest
 import requests
 
-from tests.xemulator.conftest import MAYA
+from tests.xemulator.conftest import JONAS, MAYA
 from xemulator.client import EmulatorControlError
 
 
@@ -251,8 +251,6 @@ def test_unknown_control_endpoints_and_bodies(x_emulator):
 
 
 # --- the follow graph, deleting an account, revoking its tokens -----------------------------
-
-JONAS = "1460000000000000002"
 
 
 def test_set_following_replaces_the_list_and_reset_brings_the_demo_graph_back(x_emulator):

@@ -6,9 +6,9 @@ import time
 import pytest
 import requests
 
-from tests.xemulator.conftest import MAYA
+from tests.xemulator.conftest import JONAS, MAYA
 
-JONAS, PRIYA, KENJI = "1460000000000000002", "1460000000000000003", "1460000000000000006"
+PRIYA, KENJI = "1460000000000000003", "1460000000000000006"
 FOLLOWS_SCOPE = "users.read tweet.read follows.read offline.access"
 TOO_MANY = {"title": "Too Many Requests", "type": "about:blank", "status": 429}
 

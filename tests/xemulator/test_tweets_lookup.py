@@ -5,7 +5,7 @@ import pytest
 import requests
 import tweepy
 
-from tests.xemulator.conftest import MAYA, SEARCH_PATH
+from tests.xemulator.conftest import MAYA, SEARCH_PATH, post
 from tests.xemulator.test_tweepy import X_HOSTS, ToEmulator
 
 LOOKUP_PATH = "/2/tweets"
@@ -25,10 +25,6 @@ def x_lookup(x_emulator, bearer_token):
         )
 
     return lookup
-
-
-def post(x_emulator, text: str, username: str = "maya_okafor") -> str:
-    return x_emulator.control.post_tweet(username, text)["id"]
 
 
 def test_posts_come_in_the_order_asked_with_their_authors(
