@@ -7,3 +7,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         from notifications import receivers  # noqa: F401  connects the receivers
+        from notifications.models import followed_cities_cache_key
+        from tweetups.page_frames import PERSONAL_KEYS
+
+        PERSONAL_KEYS.append(followed_cities_cache_key)  # the Follow buttons

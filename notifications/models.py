@@ -123,14 +123,15 @@ class CityFollowQuerySet(models.QuerySet):
     def of_user(self, user):
         return self.filter(user=user)
 
-    def city_ids_of(self, user_id: int) -> frozenset[int]:
-        """The ids of the cities a person follows, from the cache when it has them.
+    def city_ids_of(self, user_id: int, *, known: frozenset[int] | None = None) -> frozenset[int]:
+        """The ids of the cities a person follows, from the cache when it has them (`known`:
+        what the caller read from it already).
 
         City pages show a Follow button per person; the cache keeps their query count
         where it was (the follow services clear the entry on commit).
         """
         key = followed_cities_cache_key(user_id)
-        ids = cache.get(key)
+        ids = known if known is not None else cache.get(key)
         if ids is None:
             ids = frozenset(self.filter(user_id=user_id).values_list("city_id", flat=True))
             cache.set(key, ids, FOLLOWED_CITIES_CACHE_SECONDS)

@@ -14,7 +14,7 @@ for two people to hold it. Visitors never get frames: their pages are cached who
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from django import template
@@ -26,6 +26,12 @@ from django.template.loader import get_template
 from tweetups import page_cache
 
 register = template.Library()
+
+# Cache keys of a signed-in person's own that their pages' holes read (whether they opted
+# in to their X network, the cities they follow): each app names its own here from its
+# AppConfig.ready(), and frame_page reads them in the parts' round trip, for
+# `read_ahead` to answer.
+PERSONAL_KEYS: list[Callable[[int], str]] = []
 
 # name -> (template it was found in, node): rendering a hole needs its node, found by name.
 _HOLES: dict[str, tuple[str, "PersonalNode"]] = {}
@@ -73,6 +79,12 @@ class _Frame:
         return self.marks[name]
 
 
+def read_ahead(request, key: str):
+    """What the cache held under `key` when this request's page read its parts (None: it
+    held nothing, or the key wasn't read ahead): a hole's read with no round trip."""
+    return getattr(request, "cache_read_ahead", {}).get(key)
+
+
 def _fill(body: str, marks: dict[str, str], holes: dict[str, str]) -> str:
     for name, mark in marks.items():
         body = body.replace(mark, holes[name], 1)
@@ -89,7 +101,6 @@ def frame_page(
     personal: Callable[[dict], dict],
     framed: Callable[[dict], bool] = lambda parts: True,
     mine: dict[str, Callable[[dict], Any]] | None = None,
-    plain: Iterable[str] = (),
 ) -> HttpResponse:
     """Render `template_name` for a signed-in person from its cached frame.
 
@@ -99,9 +110,9 @@ def frame_page(
 
     `mine` are values of the signed-in person's own (their RSVP), each made from the parts
     by `mine[name](parts)` and kept per person under the page's scope, so they are as fresh
-    as the page: a write that changes one forgets the scope. `plain` are cache keys others
-    keep (a person's consent flag). Both are read in the parts' round trip and reach
-    `personal` as parts["mine"][name] and parts["plain"][key].
+    as the page: a write that changes one forgets the scope. They are read in the parts'
+    round trip, with the PERSONAL_KEYS (see `read_ahead`), and reach `personal` as
+    parts["mine"][name].
     """
     address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
     frame_key = "frame:" + hashlib.sha256(f"{address} {template_name}".encode()).hexdigest()
@@ -113,6 +124,9 @@ def frame_page(
     mine_keys = {}
     if mine and request.user.is_authenticated:
         mine_keys = {name: f"mine:{scope}:{request.user.pk}:{name}" for name in mine}
+    plain = []
+    if request.user.is_authenticated:
+        plain = [key(request.user.pk) for key in PERSONAL_KEYS]
     fetched = page_cache.fetch(
         scope, parts, also=[*([frame_key] if use_frame else []), *mine_keys.values()], plain=plain
     )
@@ -121,8 +135,8 @@ def frame_page(
             name: page_cache.kept(fetched, key, lambda make=mine[name]: make(fetched.parts))
             for name, key in mine_keys.items()
         },
-        "plain": fetched.plain,
     }
+    request.cache_read_ahead = fetched.plain
     use_frame = use_frame and framed(fetched.parts)
     entry = fetched.extras.get(frame_key) if use_frame else None
     if entry is not None and all(name in _HOLES for name in entry[1]):

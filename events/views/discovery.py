@@ -15,11 +15,17 @@ from events.discovery import (
     topic_makers,
 )
 from events.discovery_forms import SearchFilters, View
-from events.network import SORT_NETWORK, has_network, personal_listing, wants_network_sort
+from events.network import (
+    SORT_NETWORK,
+    consent_key,
+    has_network,
+    personal_listing,
+    wants_network_sort,
+)
 from events.pagination import page_number
 from events.search import SearchText
 from tweetups import page_cache
-from tweetups.page_frames import frame_page
+from tweetups.page_frames import frame_page, read_ahead
 
 # Search and topic pages show any tweetup: every change to one refreshes them.
 SCOPE = "discovery"
@@ -50,16 +56,26 @@ def listing_page(
     words the results no longer match.
     """
     results, form = part_names(makers)
-    network = has_network(request.user)
 
-    def my_results(parts: dict) -> str:
+    def network() -> bool:  # after frame_page read the consent flag ahead, if it did
+        return has_network(request.user, cached=read_ahead(request, consent_key(request.user)))
+
+    def my_results(parts: dict, network: bool) -> str:
         if network and wants_network_sort(request):
             return makers[results].by_network(request.user)
         return personal_listing(parts[results], request.user, network=network)
 
+    def my_parts(parts: dict, network: bool) -> dict:
+        return {
+            "results": my_results(parts, network),
+            "network": network,
+            "network_sort": network and wants_network_sort(request),
+            "sort_query": sort_links(request),
+        } | personal(parts)
+
     if results_only(request):
         parts = page_cache.parts(scope, **{k: v for k, v in makers.items() if k != form})
-        body = my_results(parts)
+        body = my_results(parts, network())
         if heading:
             body += render_to_string(heading, page(parts) | {"out_of_band": True}, request)
         return HttpResponse(body)
@@ -76,15 +92,7 @@ def listing_page(
             }
             | page(parts)
         ),
-        personal=lambda parts: (
-            {
-                "results": my_results(parts),
-                "network": network,
-                "network_sort": network and wants_network_sort(request),
-                "sort_query": sort_links(request),
-            }
-            | personal(parts)
-        ),
+        personal=lambda parts: my_parts(parts, network()),
     )
 
 

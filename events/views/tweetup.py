@@ -23,7 +23,7 @@ from events.rsvps import RsvpClosed, rsvp_privacy_set, rsvp_set, waitlist_rank
 from events.views.lookups import tweetup_or_404
 from tweetups import page_cache, ratelimit
 from tweetups.middleware import database_busy, with_retry_after
-from tweetups.page_frames import frame_page
+from tweetups.page_frames import frame_page, read_ahead
 
 NETWORK_FACES = 8  # faces shown of the people you follow who are going; the rest are counted
 
@@ -91,7 +91,7 @@ def _personal(request, parts: dict) -> dict:
     if request.user.is_authenticated:
         mine = parts.get("mine", {})
         my_rsvp, rank = mine["rsvp"] if "rsvp" in mine else _my_rsvp(tweetup, request.user)
-        cached = parts.get("plain", {}).get(consent_key(request.user))
+        cached = read_ahead(request, consent_key(request.user))
         if has_network(request.user, cached=cached):  # no query for everyone else
             network_going, network_count = _going_i_follow(tweetup, request.user)
     seats_left = None
@@ -143,7 +143,6 @@ def tweetup_detail(request, slug):
         personal=lambda parts: _personal(request, parts),
         framed=lambda parts: not parts["tweetup"].is_organized_by(request.user),
         mine={"rsvp": lambda parts: _my_rsvp(parts["tweetup"], request.user)},
-        plain=[consent_key(request.user)] if request.user.is_authenticated else [],
     )
 
 
