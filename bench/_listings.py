@@ -7,6 +7,7 @@ import os
 import random
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -168,20 +169,28 @@ def search_pages(data: dict) -> dict[str, str]:
 @dataclass(frozen=True)
 class Page:
     """A request to measure: `htmx` sends HX-Request (a fragment); `fresh` empties the
-    cache before each request (a feed rendered afresh, not its kept body)."""
+    cache before each request (nothing kept: a feed's body and its events' texts all
+    rendered); `before` is called before each request, outside the timing (a change to
+    one tweetup a feed shows: its first poller after the change)."""
 
     url: str
     htmx: bool = False
     fresh: bool = False
+    before: Callable[[], object] | None = None
 
 
 def measure(client: Client, page: "str | Page") -> dict:
     page = page if isinstance(page, Page) else Page(page)
     headers = {"HX-Request": "true"} if page.htmx else {}
 
-    def get():
+    def prepare():
         if page.fresh:
             cache.clear()
+        if page.before is not None:
+            page.before()
+
+    def get():
+        prepare()
         return client.get(page.url, headers=headers)
 
     with override_settings(PAGE_CACHE_SECONDS=0):
@@ -193,8 +202,7 @@ def measure(client: Client, page: "str | Page") -> dict:
         queries = len(ctx.captured_queries)
         times, db_times = [], []
         for _ in range(REQUESTS_PER_PAGE):
-            if page.fresh:
-                cache.clear()  # outside the timing: the request alone is timed
+            prepare()  # outside the timing: the request alone is timed
             with CaptureQueriesContext(connection) as ctx:
                 start = time.perf_counter()
                 client.get(page.url, headers=headers)
