@@ -77,11 +77,15 @@ def _validated(request, source: FeedSource, rows, kind: str, *, private: bool):
     return headers, not_modified
 
 
+def feed_body_key(etag: str, site: str) -> str:
+    """Where the feed with `etag` as served at `site` (scheme and host) is kept: links in a
+    feed are absolute."""
+    return "feed-body:" + hashlib.sha256(f"{etag}|{site}".encode()).hexdigest()
+
+
 def _body(request, etag: str, make: Callable[[], bytes]) -> bytes:
-    """The feed's bytes from the cache, else rendered (and kept). Links in a feed are
-    absolute, so the key has the scheme and host too. Without the cache, render."""
-    address = f"{etag}|{request.scheme}://{request.get_host()}"
-    key = "feed-body:" + hashlib.sha256(address.encode()).hexdigest()
+    """The feed's bytes from the cache, else rendered (and kept). Without the cache, render."""
+    key = feed_body_key(etag, f"{request.scheme}://{request.get_host()}")
     try:
         body = cache.get(key)
     except Exception:
