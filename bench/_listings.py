@@ -22,7 +22,8 @@ from accounts.models import User
 from bench.common import load_average, truncate
 from events.models import City, Rsvp, Topic, Tweetup
 
-SIZES = (1_000, 100_000)
+# BENCH_SIZES=1000,10000 to try a change at small sizes; the figures to report are these.
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "1000,100000").split(","))
 CITIES = 5_000
 USERS = 2_000
 UPCOMING_SHARE = 0.3

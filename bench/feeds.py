@@ -57,7 +57,7 @@ from feeds.models import CalendarFeedToken  # noqa: E402
 from feeds.services import calendar_feed_token_replace  # noqa: E402
 from feeds.sources import (  # noqa: E402
     FeedSource,
-    calendar_rows,
+    calendar_window,
     city_source,
     personal_source,
 )
@@ -136,10 +136,10 @@ def queries(client: Client, url: str, **headers) -> int:
 
 
 def measure(client: Client, url: str, source: FeedSource) -> dict:
-    changed = calendar_rows(source).first()
+    changed = calendar_window(source).ids[:1]  # none in an empty feed
 
     def change():
-        Tweetup.objects.filter(pk=changed.pk).update(updated_at=Now())
+        Tweetup.objects.filter(pk__in=changed).update(updated_at=Now())
 
     cache.clear()
     first = client.get(url)

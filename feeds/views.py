@@ -1,9 +1,9 @@
 """Feed responses: iCalendar and Atom of any FeedSource, with conditional GET.
 
 Each feed is a fixed number of queries whatever its size: what it is of (a city, a token),
-the rows' stamp (feeds/sources.py), and, unless the poller's copy is current (a 304), the
-rows themselves. Public feeds may be kept by shared caches; the private one only by the
-person's own client.
+the rows' stamp (feeds/sources.py; for a calendar, with the rows' ids), and, unless the
+poller's copy is current (a 304) or its body is kept, the rows themselves. Public feeds
+may be kept by shared caches; the private one only by the person's own client.
 
 Per city, per topic and per search feeds are each one view around `calendar_feed` /
 `atom_feed` and a FeedSource (feeds/sources.py). A search feed's key is its normalized
@@ -34,8 +34,9 @@ from feeds.models import CalendarFeedToken
 from feeds.services import calendar_feed_token_replace, calendar_feed_token_revoke
 from feeds.sources import (
     FeedSource,
+    Stamp,
     atom_rows,
-    calendar_rows,
+    calendar_window,
     city_source,
     network_source,
     personal_source,
@@ -50,8 +51,9 @@ FEED_MAX_AGE = 300
 CALENDAR_REFRESH = timedelta(hours=1)
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")  # what secrets.token_urlsafe makes
 # A rendered feed is kept under its ETag: the same rows make the same bytes, so a poller
-# without a copy costs the stamp and a cache read. (icalendar takes about a millisecond
-# an event to write.) A change makes a new ETag, hence a new key; old ones expire.
+# without a copy costs the stamp and a cache read. A change makes a new ETag, hence a new
+# key; old ones expire. (Rendered again, a calendar writes only the events that changed:
+# events/calendar.py keeps each one's text.)
 FEED_BODY_SECONDS = 24 * 3600
 
 Kind = CalendarFeedToken.Kind
@@ -59,9 +61,8 @@ Kind = CalendarFeedToken.Kind
 logger = logging.getLogger(__name__)
 
 
-def _validated(request, source: FeedSource, rows, kind: str, *, private: bool):
+def _validated(request, source: FeedSource, found: Stamp, kind: str, *, private: bool):
     """The feed's validators and caching headers, and a 304 if the client's copy is current."""
-    found = stamp(rows)
     etag = found.etag(source, kind)
     headers = {
         "ETag": etag,
@@ -110,15 +111,16 @@ def calendar_feed(
     request, source: FeedSource, *, filename: str, private: bool = False
 ) -> HttpResponse:
     """An iCalendar feed of `source`: after what finding `source` took, one query for the
-    stamp and, unless it is a 304 or the rendered feed is cached, one for the rows."""
-    rows = calendar_rows(source)
-    headers, not_modified = _validated(request, source, rows, "ics", private=private)
+    rows' ids and stamp and, unless it is a 304 or the rendered feed is cached, one for the
+    rows."""
+    window = calendar_window(source)
+    headers, not_modified = _validated(request, source, window.stamp, "ics", private=private)
     if not_modified is not None:
         return _with(not_modified, headers)
 
     def make() -> bytes:
         return feed_ics(
-            rows,
+            window.rows(),
             name=source.title,
             url_for=lambda tweetup: request.build_absolute_uri(tweetup.get_absolute_url()),
             refresh=CALENDAR_REFRESH,
@@ -133,7 +135,7 @@ def calendar_feed(
 def atom_feed(request, source: FeedSource) -> HttpResponse:
     """An Atom feed of `source`, newest announcements first; queries as `calendar_feed`."""
     rows = atom_rows(source)
-    headers, not_modified = _validated(request, source, rows, "atom", private=False)
+    headers, not_modified = _validated(request, source, stamp(rows), "atom", private=False)
     if not_modified is not None:
         return _with(not_modified, headers)
 
