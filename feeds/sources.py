@@ -51,6 +51,9 @@ class FeedSource:
     # The newest change among the rows: the tweetups' own by default. The private feed adds
     # the person's RSVP, so answering "maybe" to an old tweetup refreshes the feed too.
     changed: Combinable = F("updated_at")
+    # `tweetups` is a short list already (a search's candidates): a calendar feed shows its
+    # first FEED_MAX_UPCOMING + FEED_MAX_RECENT in date order, read once, not in two parts.
+    bounded: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,19 +95,25 @@ def calendar_window(source: FeedSource, now: datetime | None = None) -> Calendar
     rows are then read by id (`rows()`), so the source's filter (a search's, say) is run
     once per part and never again."""
     now = now or timezone.now()
+    since = now - timedelta(days=FEED_PAST_DAYS)
     tweetups = source.tweetups.annotate(feed_changed=source.changed)
-    upcoming = tweetups.filter(starts_at__gte=now).order_by("starts_at", "id")
-    recent = tweetups.filter(
-        starts_at__lt=now, starts_at__gte=now - timedelta(days=FEED_PAST_DAYS)
-    ).order_by("-starts_at", "-id")
     # Each part's ORDER BY must name a column it selects, for the UNION.
     columns = ("id", "feed_changed", "starts_at")
-    upcoming = upcoming.values_list(*columns)[:FEED_MAX_UPCOMING]
-    recent = recent.values_list(*columns)[:FEED_MAX_RECENT]
-    if connections[tweetups.db].features.supports_slicing_ordering_in_compound:
-        found = upcoming.union(recent, all=True)
-    else:  # SQLite: no LIMIT inside a UNION, so a query each
-        found = [*upcoming, *recent]
+    if source.bounded:
+        found = (
+            tweetups.filter(starts_at__gte=since)
+            .order_by("starts_at", "id")
+            .values_list(*columns)[: FEED_MAX_UPCOMING + FEED_MAX_RECENT]
+        )
+    else:
+        upcoming = tweetups.filter(starts_at__gte=now).order_by("starts_at", "id")
+        recent = tweetups.filter(starts_at__lt=now, starts_at__gte=since)
+        upcoming = upcoming.values_list(*columns)[:FEED_MAX_UPCOMING]
+        recent = recent.order_by("-starts_at", "-id").values_list(*columns)[:FEED_MAX_RECENT]
+        if connections[tweetups.db].features.supports_slicing_ordering_in_compound:
+            found = upcoming.union(recent, all=True)
+        else:  # SQLite: no LIMIT inside a UNION, so a query each
+            found = [*upcoming, *recent]
     changes = {id_: changed for id_, changed, _ in found}
     return CalendarWindow(
         ids=list(changes), stamp=Stamp(max(changes.values(), default=None), len(changes))
@@ -159,6 +168,7 @@ def search_source(text, now: datetime | None = None) -> FeedSource:
         link=f"{reverse('events:search')}?{urlencode({'q': text.text})}",
         description=f"Tweetups matching “{text.text}”: meet people you know from X.",
         tweetups=since.search(text) if text else Tweetup.objects.none(),
+        bounded=True,
     )
 
 

@@ -183,3 +183,16 @@ def test_queries_are_fixed_with_the_event_texts_kept_or_not(
     cache.clear()  # nothing kept
     with django_assert_num_queries(3):
         assert city_feed(client, berlin).content == response.content
+
+
+def test_each_link_is_the_tweetups_own_address(client, berlin, settings):
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "tweetup-slug.example"]
+    slugs = ["tweetup-slug", "A_b-9", "x", "tweetup-slug-2"]
+    tweetups = [days_from_now(day, city=berlin, slug=slug) for day, slug in enumerate(slugs, 1)]
+    url = reverse("feeds:city_calendar", args=[berlin.slug])
+
+    events = vevents(parse_ics(client.get(url, HTTP_HOST="tweetup-slug.example")))
+
+    for tweetup in tweetups:
+        address = f"http://tweetup-slug.example{tweetup.get_absolute_url()}"
+        assert str(events[tweetup_uid(tweetup)]["URL"]) == address
