@@ -57,6 +57,7 @@ from feeds.models import CalendarFeedToken  # noqa: E402
 from feeds.services import calendar_feed_token_replace  # noqa: E402
 from feeds.sources import (  # noqa: E402
     FeedSource,
+    atom_rows,
     calendar_window,
     city_source,
     personal_source,
@@ -135,8 +136,11 @@ def queries(client: Client, url: str, **headers) -> int:
     return len(captured)
 
 
-def measure(client: Client, url: str, source: FeedSource) -> dict:
-    changed = calendar_window(source).ids[:1]  # none in an empty feed
+def measure(client: Client, url: str, source: FeedSource, kind: str) -> dict:
+    if kind == "ics":
+        changed = calendar_window(source).ids[:1]  # none in an empty feed
+    else:
+        changed = list(atom_rows(source).values_list("id", flat=True)[:1])
 
     def change():
         Tweetup.objects.filter(pk__in=changed).update(updated_at=Now())
@@ -186,15 +190,16 @@ def main() -> None:
         slug = data["city"].slug
         city, person = city_source(data["city"]), personal_source(data["person"])
         feeds = {
-            "city calendar": (reverse("feeds:city_calendar", args=[slug]), city),
-            "city atom": (reverse("feeds:city_atom", args=[slug]), city),
+            "city calendar": (reverse("feeds:city_calendar", args=[slug]), city, "ics"),
+            "city atom": (reverse("feeds:city_atom", args=[slug]), city, "atom"),
             "private calendar": (
                 reverse("feeds:personal_calendar", args=[data["token"]]),
                 person,
+                "ics",
             ),
         }
-        for name, (url, source) in feeds.items():
-            f = measure(client, url, source)
+        for name, (url, source, kind) in feeds.items():
+            f = measure(client, url, source, kind)
             times = "  ".join(
                 f"{label} p50 {f[label][0]:5.1f} p95 {f[label][1]:5.1f}"
                 for label in ("changed", "cold", "cached", "304")
