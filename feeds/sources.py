@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.db import connections
-from django.db.models import Count, F, Max, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
@@ -112,8 +112,9 @@ def calendar_window(source: FeedSource, now: datetime | None = None) -> Calendar
         recent = recent.order_by("-starts_at", "-id").values_list(*columns)[:FEED_MAX_RECENT]
         if connections[tweetups.db].features.supports_slicing_ordering_in_compound:
             found = upcoming.union(recent, all=True)
-        else:  # SQLite: no LIMIT inside a UNION, so a query each
-            found = [*upcoming, *recent]
+        else:  # SQLite: no LIMIT inside a UNION; the same rows found by id (small databases)
+            parts = Q(id__in=upcoming.values("id")) | Q(id__in=recent.values("id"))
+            found = tweetups.filter(parts).values_list(*columns)
     changes = {id_: changed for id_, changed, _ in found}
     return CalendarWindow(
         ids=list(changes), stamp=Stamp(max(changes.values(), default=None), len(changes))
