@@ -211,9 +211,11 @@ class WrittenVevent:
 
 def _write_vevent(fields: VeventFields) -> WrittenVevent:
     event = _vevent(fields)
-    alone = _calendar()
-    alone.add_component(event)
-    return WrittenVevent(tuple(sorted(alone.get_missing_tzids())), event.to_ical())
+    # The zones its times name, as `Calendar.get_missing_tzids()` finds them (UTC needs no
+    # VTIMEZONE), read off the two properties that have one: asking a one-event calendar
+    # walks every property, a sixth of the time it takes to write the event.
+    used = {event[name].params.get("TZID") for name in ("DTSTART", "DTEND")}
+    return WrittenVevent(tuple(sorted(used - {None, "UTC"})), event.to_ical())
 
 
 def _written_vevents(all_fields: list[VeventFields]) -> list[WrittenVevent]:
