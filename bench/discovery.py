@@ -1,7 +1,7 @@
 """Finding tweetups: how fast each discovery feature answers. One function per section;
 `main` runs them all, or those named on the command line.
 
-Run: .venv/bin/python bench/discovery.py [section ...]
+Run: .venv/bin/python bench/discovery.py [section ...]   (autocomplete, pages, feeds)
 
 Uses its own PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/tweetups_bench), created and migrated. Prints figures;
@@ -16,9 +16,11 @@ Sections:
   in process with the page cache off (p50/p95, SQL time) and its SQL queries at both
   sizes: search (words, a city, a city one letter off, typos, #hashtag), filtered
   listings, near me (a point and a distance, nearest first), the feeds (iCalendar and
-  Atom, as a poller without a copy gets them and rendered afresh), and the city
+  Atom, as a poller without a copy gets them and rendered afresh: for a calendar, after a
+  change to one of its tweetups and with nothing kept), and the city
   autocomplete's htmx endpoint. A bare view is measured last: read the figures against it
   on a busy machine.
+- feeds: the feed rows of `pages` alone (not run unless named).
 """
 
 import os
@@ -104,6 +106,48 @@ def autocomplete(rounds: int = 20) -> None:
     print(f"htmx endpoint, CPU ({len(cpu)} calls): {percentiles(cpu)}")
 
 
+def feed_pages(name: str, url: str, source) -> dict:
+    """A calendar feed rendered afresh: after a change to one of its tweetups (a new ETag,
+    so no kept body; the other events' texts are kept), and with nothing kept at all (the
+    first poller after a deploy or a cache flush)."""
+    from django.db.models.functions import Now
+
+    from bench._listings import Page
+    from events.models import Tweetup
+    from feeds.sources import calendar_window
+
+    changed = calendar_window(source).ids[:1]  # none in an empty feed: nothing to change
+
+    def change():
+        Tweetup.objects.filter(pk__in=changed).update(updated_at=Now())
+
+    return {
+        f"feed: {name}, after a change": Page(url, before=change),
+        f"feed: {name}, nothing kept": Page(url, fresh=True),
+    }
+
+
+def discovery_feed_pages(data: dict) -> dict:
+    from bench._listings import Page
+    from events.models import Topic
+    from events.search import SearchText
+    from feeds.sources import city_source, search_source, topic_source
+
+    busy = data["busy"]
+    tech = Topic.objects.get(slug="tech")
+    return {
+        "feed: city .ics": f"/c/{busy.slug}/calendar.ics",
+        **feed_pages("city .ics", f"/c/{busy.slug}/calendar.ics", city_source(busy)),
+        "feed: city atom, rendered": Page(f"/c/{busy.slug}/atom.xml", fresh=True),
+        **feed_pages("topic .ics", "/topics/tech/calendar.ics", topic_source(tech)),
+        **feed_pages(
+            "search .ics",
+            "/search/calendar.ics?" + urlencode({"q": "tech drinks"}),
+            search_source(SearchText.parse("tech drinks")),
+        ),
+    }
+
+
 def discovery_pages(data: dict) -> dict:
     from bench._listings import Page, search_pages
 
@@ -120,13 +164,7 @@ def discovery_pages(data: dict) -> dict:
         "near me: 500 km, map": "/search/?" + urlencode({**here, "km": "500", "view": "map"}),
         "near me: 1000 km, nothing": "/search/?"
         + urlencode({"lat": "-48.9", "lon": "-123.4", "km": "1000"}),
-        "feed: city .ics": f"/c/{busy.slug}/calendar.ics",
-        "feed: city .ics, rendered": Page(f"/c/{busy.slug}/calendar.ics", fresh=True),
-        "feed: city atom, rendered": Page(f"/c/{busy.slug}/atom.xml", fresh=True),
-        "feed: topic .ics, rendered": Page("/topics/tech/calendar.ics", fresh=True),
-        "feed: search .ics, rendered": Page(
-            "/search/calendar.ics?" + urlencode({"q": "tech drinks"}), fresh=True
-        ),
+        **discovery_feed_pages(data),
         "autocomplete: Reykj (htmx)": Page("/cities/search/?city_query=Reykj", htmx=True),
         "autocomplete: munchen (htmx)": Page("/cities/search/?city_query=munchen", htmx=True),
         "calibration: bare view": searches["calibration: bare view"],
@@ -142,7 +180,21 @@ def pages() -> None:
     compare(run(discovery_pages))
 
 
-SECTIONS = {"autocomplete": autocomplete, "pages": pages}
+def feeds() -> None:
+    """The feed rows of `pages` alone, against the bare view."""
+    from bench._listings import compare, run, search_pages
+
+    print("\n== feeds ==")
+
+    def feed_pages_only(data: dict) -> dict:
+        bare = search_pages(data)["calibration: bare view"]
+        return {**discovery_feed_pages(data), "calibration: bare view": bare}
+
+    compare(run(feed_pages_only))
+
+
+# `feeds` is part of `pages`: all sections run both (name one to run it alone).
+SECTIONS = {"autocomplete": autocomplete, "pages": pages, "feeds": feeds}
 
 
 def main(names: list[str]) -> None:
@@ -152,7 +204,7 @@ def main(names: list[str]) -> None:
     bootstrap(BENCH_DATABASE_URL)
     print(f"load average: {load_average()}")
     for name, section in SECTIONS.items():
-        if not names or name in names:
+        if name in names or (not names and name != "feeds"):
             section()
 
 

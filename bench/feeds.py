@@ -1,14 +1,16 @@
 """How the feeds scale: server time and queries for a city's iCalendar and Atom feeds and a
 person's private calendar feed, at 1k and 100k tweetups.
 
-Run: .venv/bin/python bench/feeds.py
+Run: .venv/bin/python bench/feeds.py [size ...]   (default: 1000 100000)
 
 Uses its own PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/tweetups_bench_feeds), creates and migrates it, and
 TRUNCATES its tables for every size. Settings are bench.settings. Timed in process with
 Django's test client (middleware included, no network): a feed rendered afresh (the first
-poller after a change), one served from the rendered-feed cache, and a poller whose copy
-is current (If-None-Match: a 304). Prints figures; asserts nothing about time.
+poller after a change to one of its tweetups: no kept body, the other events' texts kept),
+rendered with nothing kept (the first poller after a deploy or a cache flush), served
+from the rendered-feed cache, and to a poller whose copy is current (If-None-Match: a
+304). Prints figures; asserts nothing about time.
 
 Tweetups spread over CITIES cities, a year back and a year ahead; the measured city has a
 twentieth of them, so its window (upcoming plus 30 days) is far past the feed's cap at
@@ -30,7 +32,7 @@ from bench.common import bootstrap, load_average, truncate
 BENCH_DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tweetups_bench_feeds"
 )
-SIZES = (1_000, 100_000)
+SIZES = tuple(int(arg) for arg in sys.argv[1:]) or (1_000, 100_000)
 CITIES = 2_000
 BUSY_SHARE = 0.05  # of all tweetups, in the measured city
 USERS = 500
@@ -44,6 +46,7 @@ bootstrap(BENCH_DATABASE_URL)
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models.functions import Now  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
@@ -52,6 +55,13 @@ from accounts.models import User  # noqa: E402
 from events.models import City, Rsvp, Tweetup  # noqa: E402
 from feeds.models import CalendarFeedToken  # noqa: E402
 from feeds.services import calendar_feed_token_replace  # noqa: E402
+from feeds.sources import (  # noqa: E402
+    FeedSource,
+    atom_rows,
+    calendar_window,
+    city_source,
+    personal_source,
+)
 
 
 def seed(n: int) -> dict:
@@ -106,14 +116,14 @@ def seed(n: int) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     token = calendar_feed_token_replace(user=person)
-    return {"city": busy, "token": token}
+    return {"city": busy, "person": person, "token": token}
 
 
-def timed(client: Client, url: str, count: int, *, cold: bool, **headers) -> tuple:
+def timed(client: Client, url: str, count: int, *, before=None, **headers) -> tuple:
     times = []
     for _ in range(count):
-        if cold:
-            cache.clear()  # this process's own cache (see main): nobody asked since a change
+        if before is not None:
+            before()  # outside the timing
         start = time.perf_counter()
         client.get(url, headers=headers)
         times.append((time.perf_counter() - start) * 1000)
@@ -126,43 +136,73 @@ def queries(client: Client, url: str, **headers) -> int:
     return len(captured)
 
 
-def measure(client: Client, url: str) -> dict:
+def measure(client: Client, url: str, source: FeedSource, kind: str) -> dict:
+    if kind == "ics":
+        changed = calendar_window(source).ids[:1]  # none in an empty feed
+    else:
+        changed = list(atom_rows(source).values_list("id", flat=True)[:1])
+
+    def change():
+        Tweetup.objects.filter(pk__in=changed).update(updated_at=Now())
+
     cache.clear()
     first = client.get(url)
     assert first.status_code == 200, (url, first.status_code)
     assert client.get(url, headers={"If-None-Match": first["ETag"]}).status_code == 304
-    etag = {"If-None-Match": first["ETag"]}
     cache.clear()
+    cold = queries(client, url)
+    change()
+    counts = (cold, queries(client, url), queries(client, url))
+    last = client.get(url)
+    etag = {"If-None-Match": last["ETag"]}
+    counts += (queries(client, url, **etag),)
     return {
         "bytes": len(first.content),
-        "queries": (queries(client, url), queries(client, url), queries(client, url, **etag)),
-        "rendered": timed(client, url, REQUESTS // 4, cold=True),
-        "cached": timed(client, url, REQUESTS, cold=False),
-        "304": timed(client, url, REQUESTS, cold=False, **etag),
+        "queries": counts,
+        "changed": timed(client, url, REQUESTS // 4, before=change),
+        "cold": timed(client, url, REQUESTS // 4, before=cache.clear),
+        "cached": timed(client, url, REQUESTS),
+        "304": timed(client, url, REQUESTS, **etag),
     }
 
 
-# An in-process cache, so clearing it touches nobody else's Redis database.
-@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
+# An in-process cache, so clearing it touches nobody else's Redis database; room for every
+# event's text (a feed keeps one each) as Redis would have.
+@override_settings(
+    CACHES={
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+)
 def main() -> None:
     print(f"load average at start: {load_average()}")
-    print("queries: rendered/cached/304; server time in ms, in process")
+    print(
+        "queries: nothing kept/after a change/cached/304; server time in ms, in process:"
+        " rendered after a change to one tweetup, rendered with nothing kept, cached, 304"
+    )
     for n in SIZES:
         started = time.monotonic()
         data = seed(n)
         print(f"\n{n:,} tweetups, {CITIES:,} cities (seeded in {time.monotonic() - started:.0f} s)")
         client = Client(HTTP_HOST="127.0.0.1")
         slug = data["city"].slug
+        city, person = city_source(data["city"]), personal_source(data["person"])
         feeds = {
-            "city calendar": reverse("feeds:city_calendar", args=[slug]),
-            "city atom": reverse("feeds:city_atom", args=[slug]),
-            "private calendar": reverse("feeds:personal_calendar", args=[data["token"]]),
+            "city calendar": (reverse("feeds:city_calendar", args=[slug]), city, "ics"),
+            "city atom": (reverse("feeds:city_atom", args=[slug]), city, "atom"),
+            "private calendar": (
+                reverse("feeds:personal_calendar", args=[data["token"]]),
+                person,
+                "ics",
+            ),
         }
-        for name, url in feeds.items():
-            f = measure(client, url)
+        for name, (url, source, kind) in feeds.items():
+            f = measure(client, url, source, kind)
             times = "  ".join(
                 f"{label} p50 {f[label][0]:5.1f} p95 {f[label][1]:5.1f}"
-                for label in ("rendered", "cached", "304")
+                for label in ("changed", "cold", "cached", "304")
             )
             count = "/".join(map(str, f["queries"]))
             print(f"  {name:16} {f['bytes'] // 1024:3d} KiB  queries {count}  {times}")

@@ -1,9 +1,9 @@
 """Feed responses: iCalendar and Atom of any FeedSource, with conditional GET.
 
 Each feed is a fixed number of queries whatever its size: what it is of (a city, a token),
-the rows' stamp (feeds/sources.py), and, unless the poller's copy is current (a 304), the
-rows themselves. Public feeds may be kept by shared caches; the private one only by the
-person's own client.
+the rows' stamp (feeds/sources.py; for a calendar, with the rows' ids), and, unless the
+poller's copy is current (a 304) or its body is kept, the rows themselves. Public feeds
+may be kept by shared caches; the private one only by the person's own client.
 
 Per city, per topic and per search feeds are each one view around `calendar_feed` /
 `atom_feed` and a FeedSource (feeds/sources.py). A search feed's key is its normalized
@@ -27,15 +27,16 @@ from django.utils.http import http_date
 from django.views.decorators.http import require_http_methods, require_safe
 
 from events.calendar import feed_ics
-from events.models import City, Topic
+from events.models import City, Topic, Tweetup
 from events.search import SearchText
 from feeds.atom import TweetupAtomFeed
 from feeds.models import CalendarFeedToken
 from feeds.services import calendar_feed_token_replace, calendar_feed_token_revoke
 from feeds.sources import (
     FeedSource,
+    Stamp,
     atom_rows,
-    calendar_rows,
+    calendar_window,
     city_source,
     network_source,
     personal_source,
@@ -49,9 +50,12 @@ from feeds.sources import (
 FEED_MAX_AGE = 300
 CALENDAR_REFRESH = timedelta(hours=1)
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")  # what secrets.token_urlsafe makes
+URL_SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # what Django's <slug:> path converter matches
+URL_SLUG_STAND_IN = "tweetup-slug"
 # A rendered feed is kept under its ETag: the same rows make the same bytes, so a poller
-# without a copy costs the stamp and a cache read. (icalendar takes about a millisecond
-# an event to write.) A change makes a new ETag, hence a new key; old ones expire.
+# without a copy costs the stamp and a cache read. A change makes a new ETag, hence a new
+# key; old ones expire. (Rendered again, a calendar writes only the events that changed:
+# events/calendar.py keeps each one's text.)
 FEED_BODY_SECONDS = 24 * 3600
 
 Kind = CalendarFeedToken.Kind
@@ -59,9 +63,8 @@ Kind = CalendarFeedToken.Kind
 logger = logging.getLogger(__name__)
 
 
-def _validated(request, source: FeedSource, rows, kind: str, *, private: bool):
+def _validated(request, source: FeedSource, found: Stamp, kind: str, *, private: bool):
     """The feed's validators and caching headers, and a 304 if the client's copy is current."""
-    found = stamp(rows)
     etag = found.etag(source, kind)
     headers = {
         "ETag": etag,
@@ -77,11 +80,15 @@ def _validated(request, source: FeedSource, rows, kind: str, *, private: bool):
     return headers, not_modified
 
 
+def feed_body_key(etag: str, site: str) -> str:
+    """Where the feed with `etag` as served at `site` (scheme and host) is kept: links in a
+    feed are absolute."""
+    return "feed-body:" + hashlib.sha256(f"{etag}|{site}".encode()).hexdigest()
+
+
 def _body(request, etag: str, make: Callable[[], bytes]) -> bytes:
-    """The feed's bytes from the cache, else rendered (and kept). Links in a feed are
-    absolute, so the key has the scheme and host too. Without the cache, render."""
-    address = f"{etag}|{request.scheme}://{request.get_host()}"
-    key = "feed-body:" + hashlib.sha256(address.encode()).hexdigest()
+    """The feed's bytes from the cache, else rendered (and kept). Without the cache, render."""
+    key = feed_body_key(etag, f"{request.scheme}://{request.get_host()}")
     try:
         body = cache.get(key)
     except Exception:
@@ -96,6 +103,23 @@ def _body(request, etag: str, make: Callable[[], bytes]) -> bytes:
     return body
 
 
+def _tweetup_urls(request) -> Callable[[Tweetup], str]:
+    """Each tweetup's absolute address, as `get_absolute_url()` makes it. reverse() walks
+    the URL patterns on every call (tens of microseconds): a feed of 200 makes its links
+    from one reversed address with each slug put in. The <slug:> pattern takes only
+    characters that need no quoting; any other slug goes through reverse() as before."""
+    head, _, tail = request.build_absolute_uri(
+        reverse("events:tweetup", args=[URL_SLUG_STAND_IN])
+    ).rpartition(URL_SLUG_STAND_IN)
+
+    def url_for(tweetup: Tweetup) -> str:
+        if URL_SLUG.fullmatch(tweetup.slug):
+            return f"{head}{tweetup.slug}{tail}"
+        return request.build_absolute_uri(tweetup.get_absolute_url())
+
+    return url_for
+
+
 def _with(response: HttpResponse, headers: dict[str, str]) -> HttpResponse:
     for name, value in headers.items():
         response[name] = value
@@ -106,17 +130,18 @@ def calendar_feed(
     request, source: FeedSource, *, filename: str, private: bool = False
 ) -> HttpResponse:
     """An iCalendar feed of `source`: after what finding `source` took, one query for the
-    stamp and, unless it is a 304 or the rendered feed is cached, one for the rows."""
-    rows = calendar_rows(source)
-    headers, not_modified = _validated(request, source, rows, "ics", private=private)
+    rows' ids and stamp and, unless it is a 304 or the rendered feed is cached, one for the
+    rows."""
+    window = calendar_window(source)
+    headers, not_modified = _validated(request, source, window.stamp, "ics", private=private)
     if not_modified is not None:
         return _with(not_modified, headers)
 
     def make() -> bytes:
         return feed_ics(
-            rows,
+            window.rows(),
             name=source.title,
-            url_for=lambda tweetup: request.build_absolute_uri(tweetup.get_absolute_url()),
+            url_for=_tweetup_urls(request),
             refresh=CALENDAR_REFRESH,
         )
 
@@ -129,7 +154,7 @@ def calendar_feed(
 def atom_feed(request, source: FeedSource) -> HttpResponse:
     """An Atom feed of `source`, newest announcements first; queries as `calendar_feed`."""
     rows = atom_rows(source)
-    headers, not_modified = _validated(request, source, rows, "atom", private=False)
+    headers, not_modified = _validated(request, source, stamp(rows), "atom", private=False)
     if not_modified is not None:
         return _with(not_modified, headers)
 

@@ -3,6 +3,7 @@ cheap polling (conditional GET, a fixed number of queries)."""
 
 from datetime import timedelta
 
+import factory
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils.http import http_date
 from events.calendar import tweetup_uid
 from events.services import tweetup_cancel
 from feeds import sources
-from tests.factories import CityFactory
+from tests.factories import CityFactory, TweetupFactory
 from tests.feeds.conftest import days_from_now, parse_ics, vevents
 
 pytestmark = pytest.mark.django_db
@@ -68,15 +69,36 @@ def test_a_cancelled_tweetup_stays_in_the_feed_as_cancelled(client, berlin):
     assert events[tweetup_uid(cancelled)]["SEQUENCE"] == 1
 
 
-def test_the_feed_is_capped_soonest_first(client, berlin, monkeypatch):
-    monkeypatch.setattr(sources, "FEED_MAX_EVENTS", 2)
-    first, second = days_from_now(-1, city=berlin), days_from_now(1, city=berlin)
-    days_from_now(2, city=berlin)
+def test_the_feed_has_the_next_tweetups_and_the_latest_past_ones(client, berlin, monkeypatch):
+    monkeypatch.setattr(sources, "FEED_MAX_UPCOMING", 2)
+    monkeypatch.setattr(sources, "FEED_MAX_RECENT", 1)
+    days_from_now(-3, city=berlin)
+    latest = days_from_now(-1, city=berlin)
+    soonest, next_one = days_from_now(1, city=berlin), days_from_now(2, city=berlin)
+    days_from_now(3, city=berlin)
 
-    assert set(vevents(parse_ics(city_feed(client, berlin)))) == {
-        tweetup_uid(first),
-        tweetup_uid(second),
-    }
+    calendar = parse_ics(city_feed(client, berlin))
+    in_date_order = [tweetup_uid(t) for t in (latest, soonest, next_one)]
+    assert [str(event["UID"]) for event in calendar.walk("VEVENT")] == in_date_order
+
+
+def test_a_busy_past_month_leaves_room_for_what_is_coming(client, berlin):
+    """Soonest first from 30 days ago under one cap, a city with more tweetups in its past
+    month than the cap had none to come in its feed."""
+    past = sources.FEED_MAX_RECENT + sources.FEED_MAX_UPCOMING
+    starts = timezone.now() - timedelta(days=20)
+    TweetupFactory.create_batch(
+        past,
+        city=berlin,
+        starts_at=factory.Sequence(lambda n: starts + timedelta(minutes=n)),
+        ends_at=factory.LazyAttribute(lambda t: t.starts_at + timedelta(hours=1)),
+    )
+    coming = days_from_now(5, city=berlin)
+
+    events = vevents(parse_ics(city_feed(client, berlin)))
+
+    assert tweetup_uid(coming) in events
+    assert len(events) == sources.FEED_MAX_RECENT + 1
 
 
 def test_an_unchanged_feed_is_a_304_and_a_change_is_a_new_etag(client, berlin):

@@ -158,6 +158,7 @@ def test_a_feed_of_many_zones_has_one_vtimezone_each_made_once_per_process(clien
     from events import calendar as ics
 
     ics._vtimezone.cache_clear()
+    ics._vtimezone_ical.cache_clear()
     made = []
     real = ics.Timezone.from_tzid
     monkeypatch.setattr(
@@ -178,3 +179,4 @@ def test_a_feed_of_many_zones_has_one_vtimezone_each_made_once_per_process(clien
     assert [str(tz["TZID"]) for tz in again.walk("VTIMEZONE")] == zones
     assert sorted(made) == sorted(ZONES.values())  # each zone made once
     ics._vtimezone.cache_clear()
+    ics._vtimezone_ical.cache_clear()

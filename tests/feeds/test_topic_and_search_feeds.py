@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from events import search
 from events.calendar import tweetup_uid
 from events.models import Topic
 from tests.feeds.conftest import days_from_now, parse_ics, vevents
@@ -33,6 +34,20 @@ def test_a_search_feed_has_what_the_search_finds(client):
     other = client.get(url, {"q": "Gardening"})
     assert other["ETag"] != client.get(url, {"q": "Tempelhof"})["ETag"]
     assert vevents(parse_ics(client.get(url))) == {}  # no words: an empty, valid feed
+
+
+def test_a_search_feed_has_what_is_coming_however_many_old_tweetups_match(client, monkeypatch):
+    """A search ranks among its first candidates in date order: the oldest, unless the
+    feed searches only what it can show."""
+    monkeypatch.setattr(search, "SEARCH_CANDIDATES", 2)
+    for days in (-300, -200, -100, -20):
+        days_from_now(days, title="Tempelhof Tech Drinks", hashtag=f"TempelhofTech{-days}")
+    today = days_from_now(-0.1, title="Tempelhof Tech Drinks", hashtag="TempelhofToday")
+    coming = days_from_now(2, title="Tempelhof Tech Drinks", hashtag="TempelhofTech")
+
+    response = client.get(reverse("feeds:search_calendar"), {"q": "Tempelhof"})
+
+    assert set(vevents(parse_ics(response))) == {tweetup_uid(today), tweetup_uid(coming)}
 
 
 @pytest.mark.parametrize("path", ["/topics/no-such/calendar.ics", "/topics/no-such/atom.xml"])
