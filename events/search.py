@@ -1,9 +1,11 @@
 """Search over tweetups: titles, descriptions, venues, hashtags, cities, organizer handles.
 
 On PostgreSQL a tweetup's own words are a stored, weighted tsvector (`search_document`, a
-generated column with a GIN index): a websearch query matches it and ranks the hits, and
-trigram indexes on the title, hashtag and city names catch typos ("Kreuzberg Tech Drinsk"
-finds "Kreuzberg Tech Drinks"); a query close to a city's name means that city: by
+generated column with a GIN index): a websearch query matches it and ranks the hits. Typos
+are caught on the list of words tweetups use (`SearchWord`, with a trigram index): each
+word of the query is also tried as the known words close to it ("Kreuzberg Tech Drinsk"
+finds "Kreuzberg Tech Drinks"); a hashtag by trigrams on the hashtags; a query close to a
+city's name means that city: by
 trigrams, or one letter off (added, dropped or changed: "Lisbn", "Berln", "Reykjavk",
 whose trigrams are too few to be close). Handles
 match exactly, without case. Each way of matching is its own index scan, cut at
@@ -18,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.contrib.postgres.lookups import TrigramSimilar, TrigramWordSimilar
+from django.contrib.postgres.lookups import TrigramSimilar
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
@@ -30,6 +32,8 @@ from django.contrib.postgres.search import (
 from django.db import connections, models
 from django.db.models import Exists, F, Func, Q, Subquery, Value
 from django.db.models.functions import Concat, Lower
+
+from events.models.words import SearchWord
 
 # English stemming ("running" finds "run"); words of other languages are stemmed the same
 # way in the document and the query, so they still meet.
@@ -166,8 +170,8 @@ class SearchQuerySet(models.QuerySet):
         words = self.filter(search_document=query)
         branches = [words]
         if len(text.text) <= MAX_FUZZY_LENGTH:
-            # Typos are looked for in short queries: a trigram match costs more the longer
-            # the query, and a long one has enough words that are spelled right.
+            # Typos are looked for in short queries: a long one has enough words that are
+            # spelled right.
             branches += self._fuzzy_branches(text, words)
         if text.tag:
             branches.append(self.filter(TrigramSimilar(F("hashtag"), Value(text.tag))))
@@ -189,21 +193,47 @@ class SearchQuerySet(models.QuerySet):
         return self.model.objects.filter(match).annotate(rank=rank).order_by(*RANKED)
 
     def _fuzzy_branches(self, text: SearchText, words) -> list:
-        """Titles close to the query, and the tweetups of the one city it names.
+        """Tweetups whose words are close to the query's, and those of the one city it names.
 
-        Titles close to the query are looked for only when its words as typed match fewer
-        than SEARCH_CANDIDATES tweetups: then there is room among the candidates for a
-        typo's. Otherwise the trigram scan is skipped (a one-time filter in PostgreSQL's
-        plan), which at 100k tweetups is most of a common query's time ("tech drinks":
-        trigram candidates by the thousand, each rechecked).
+        Close words come from the word list (`SearchWord`: every word scheduled tweetups
+        use): for each word of the query, the few known words one letter off it or close by
+        trigrams ("drinsk": "drinks"). Tweetups that have, for every word of the query, it
+        or one close to it are a full-text match like the words' own, on the same index:
+        the trigram match is over the word list, which does not grow with the tweetups.
+
+        They are looked for only when the words as typed match fewer than
+        SEARCH_CANDIDATES tweetups: then there is room among the candidates for a typo's.
+        Otherwise the scan is skipped (a one-time filter in PostgreSQL's plan).
         """
+        branches = [self.filter(city_id=Subquery(self._named_city(text)))]
+        close = self._close_words_query(text)
+        if close is not None:
+            room = ~Exists(words.order_by().values("id")[SEARCH_CANDIDATES - 1 :])
+            branches.append(self.filter(room, search_document=close))
+        return branches
+
+    def _close_words_query(self, text: SearchText) -> SearchQuery | None:
+        """Every word of `text`, or a known word close to it (None: no word has one)."""
+        near = SearchWord.objects.using(self.db).near(text.text, most=MAX_TERMS)
+        if not any(close for _, close in near):
+            return None
+        query = None
+        for word, close in near:
+            either = SearchQuery(word, config=CONFIG)
+            for other in close:
+                either |= SearchQuery(other, config=CONFIG)
+            query = either if query is None else query & either
+        return query
+
+    def _named_city(self, text: SearchText) -> models.QuerySet:
+        """The id of the city the whole query names: close by trigrams, or one letter off."""
         city_model = self.model._meta.get_field("city").related_model
         close = Q(similarity__gte=CITY_SIMILARITY)
         if len(text.text) >= CITY_TYPO_MIN_LENGTH:
             close |= Q(edits__lte=CITY_TYPO_EDITS)
         # The trigram operator (pg_trgm's 0.3) picks the few candidates from the name
         # index; the edit distance is counted on those only.
-        best_city = (
+        return (
             city_model.objects.filter(TrigramSimilar(F("name"), Value(text.text)))
             .annotate(
                 similarity=TrigramSimilarity("name", Value(text.text)),
@@ -215,11 +245,6 @@ class SearchQuerySet(models.QuerySet):
             .order_by("-similarity", "edits", "-population", "id")
             .values("id")[:1]
         )
-        room = ~Exists(words.order_by().values("id")[SEARCH_CANDIDATES - 1 :])
-        return [
-            self.filter(room, TrigramWordSimilar(F("title"), Value(text.text))),
-            self.filter(city_id=Subquery(best_city)),
-        ]
 
     def _search_simple(self, text: SearchText):
         match = Q()

@@ -218,8 +218,9 @@ def test_search_query_count_is_fixed(client, berlin, rows, settings):
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(SEARCH, {"q": "kreuzberg", "seats": "1", "when": "week"})
     assert len(titles(response)) == min(rows, 20)
-    # user, topics for the filter form, one page of results (with their city and organizer)
-    assert len(ctx.captured_queries) == 3
+    # user, topics for the filter form, one page of results (with their city and organizer),
+    # and on PostgreSQL the known words close to the query's (typos)
+    assert len(ctx.captured_queries) == (4 if connection.vendor == "postgresql" else 3)
 
 
 def unbounded_scans(queryset) -> list[str]:
