@@ -18,6 +18,7 @@ from events.search import MAX_QUERY_LENGTH, SearchText
 MAX_KM = 500
 DEFAULT_KM = 25
 MAX_YEARS = 5  # how far back or ahead a date may be
+NARROW_DAYS = timedelta(days=31)  # a date window this short leaves few tweetups
 
 
 class When:
@@ -188,6 +189,12 @@ class ListingFilters(forms.Form):
     @property
     def map_view(self) -> bool:
         return self.value("view") == View.MAP
+
+    def narrowed(self, today: date | None = None) -> bool:
+        """Whether the filters leave few rows, read by an index on dates or places: a
+        circle, or at most NARROW_DAYS days."""
+        days = self.days(today)
+        return self.near() is not None or (days is not None and days[1] - days[0] < NARROW_DAYS)
 
     def apply(self, tweetups, *, today: date | None = None, first: int | None = None):
         """`tweetups` narrowed by every filter that was valid; nearest first when a point

@@ -103,7 +103,16 @@ class SearchText:
 
     @property
     def words(self) -> list[str]:
-        return self.text.split()[:MAX_TERMS]
+        """The first MAX_TERMS words, each once (in any case): "tech tech tech…" is a
+        query for "tech", not twelve index lookups of it. Within quotes (a phrase) a word
+        may follow itself."""
+        words = self.text.split()
+        if '"' not in self.text:
+            first = {}
+            for word in words:
+                first.setdefault(word.casefold(), word)
+            words = list(first.values())
+        return words[:MAX_TERMS]
 
     @property
     def tag(self) -> str | None:
@@ -149,39 +158,48 @@ def _any_of(field: str, subquery: models.QuerySet) -> Q:
 
 
 class SearchQuerySet(models.QuerySet):
-    def search(self, text: SearchText):
+    def search(self, text: SearchText, *, narrowed: bool = False):
         """The tweetups in this queryset that match `text`, best first (then soonest).
 
         Call it last but for `for_listing()`: it ranks among at most SEARCH_CANDIDATES of
         this queryset's matches, taken in its order (the soonest, for `upcoming()`).
+        `narrowed`: this queryset is already down to few rows (a date window, a circle):
+        they are matched in one pass, every way at once, rather than one pass a way.
         """
         if not text:
             return self.none()
         if connections[self.db].vendor == "postgresql":
-            return self._search_postgresql(text)
+            return self._search_postgresql(text, narrowed=narrowed)
         return self._search_simple(text)
 
-    def _search_postgresql(self, text: SearchText):
-        # One branch per way to match, each its own index scan stopping at
-        # SEARCH_CANDIDATES rows in this queryset's order: a city or an organizer with
-        # thousands of tweetups costs a short walk along (city, starts_at) or (organizer,
-        # starts_at), not a heap scan of them all.
+    def _search_postgresql(self, text: SearchText, *, narrowed: bool):
+        # Each way to match is its own index scan stopping at SEARCH_CANDIDATES rows in
+        # this queryset's order: a city or an organizer with thousands of tweetups costs a
+        # short walk along (city, starts_at) or (organizer, starts_at), not a heap scan of
+        # them all. Once filters have narrowed the rows (an index on dates or places reads
+        # them), one pass checks every way on those rows: the filters are planned, and
+        # read, once rather than once a way.
         query = SearchQuery(" ".join(text.words), search_type="websearch", config=CONFIG)
-        words = self.filter(search_document=query)
-        branches = [words]
+        ways = [Q(search_document=query)]
         if len(text.text) <= MAX_FUZZY_LENGTH:
             # Typos are looked for in short queries: a long one has enough words that are
             # spelled right.
-            branches += self._fuzzy_branches(text, words)
+            ways += self._fuzzy_ways(text, query)
         if text.tag:
-            branches.append(self.filter(TrigramSimilar(F("hashtag"), Value(text.tag))))
+            ways.append(TrigramSimilar(F("hashtag"), Value(text.tag)))
         if text.handle:
             user_model = self.model._meta.get_field("organizer").related_model
             organizer = user_model.objects.filter(x_username__iexact=text.handle)
-            branches.append(self.filter(organizer_id=Subquery(organizer.values("id")[:1])))
-        match = Q()
-        for branch in branches:
-            match |= _any_of("id", branch.values("id")[:SEARCH_CANDIDATES])
+            ways.append(Q(organizer_id=Subquery(organizer.values("id")[:1])))
+        if narrowed:
+            either = Q()
+            for way in ways:
+                either |= way
+            match = _any_of("id", self.filter(either).values("id")[:SEARCH_CANDIDATES])
+        else:
+            match = Q()
+            for way in ways:
+                match |= _any_of("id", self.filter(way).values("id")[:SEARCH_CANDIDATES])
         rank = SearchRank(F("search_document"), query)
         if len(text.text) <= MAX_FUZZY_LENGTH:
             rank += TrigramWordSimilarity(Value(text.text), "title")
@@ -192,7 +210,7 @@ class SearchQuerySet(models.QuerySet):
             )
         return self.model.objects.filter(match).annotate(rank=rank).order_by(*RANKED)
 
-    def _fuzzy_branches(self, text: SearchText, words) -> list:
+    def _fuzzy_ways(self, text: SearchText, query: SearchQuery) -> list:
         """Tweetups whose words are close to the query's, and those of the one city it names.
 
         Close words come from the word list (`SearchWord`: every word scheduled tweetups
@@ -205,12 +223,13 @@ class SearchQuerySet(models.QuerySet):
         SEARCH_CANDIDATES tweetups: then there is room among the candidates for a typo's.
         Otherwise the scan is skipped (a one-time filter in PostgreSQL's plan).
         """
-        branches = [self.filter(city_id=Subquery(self._named_city(text)))]
+        ways = [Q(city_id=Subquery(self._named_city(text)))]
         close = self._close_words_query(text)
         if close is not None:
-            room = ~Exists(words.order_by().values("id")[SEARCH_CANDIDATES - 1 :])
-            branches.append(self.filter(room, search_document=close))
-        return branches
+            typed = self.filter(search_document=query).order_by().values("id")
+            room = ~Exists(typed[SEARCH_CANDIDATES - 1 :])
+            ways.append(Q(room, search_document=close))
+        return ways
 
     def _close_words_query(self, text: SearchText) -> SearchQuery | None:
         """Every word of `text`, or a known word close to it (None: no word has one)."""

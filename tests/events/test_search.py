@@ -165,6 +165,12 @@ def test_a_very_long_query_is_cut_and_the_page_says_so(client, drinks):
     assert len(SearchText.parse("y" * 10_000).text) == MAX_QUERY_LENGTH
 
 
+def test_a_word_said_again_is_searched_for_once(client, drinks):
+    assert SearchText.parse("tech Tech drinks TECH").words == ["tech", "drinks"]
+    assert SearchText.parse('"tech tech" talk').words == ['"tech', 'tech"', "talk"]  # a phrase
+    assert found(client, "kreuzberg " * 30 + "drinks") == ["Kreuzberg Tech Drinks"]
+
+
 def test_wildcards_are_literal(client, berlin):
     TweetupFactory(city=berlin, title="100% vegan brunch", hashtag="VeganBrunch")
     TweetupFactory(city=berlin, title="Cheese night", hashtag="Cheese_Night")
