@@ -4,12 +4,12 @@ On PostgreSQL a tweetup's own words are a stored, weighted tsvector (`search_doc
 generated column with a GIN index): a websearch query matches it and ranks the hits. Typos
 are caught on the list of words tweetups use (`SearchWord`, with a trigram index): each
 word of the query is also tried as the known words close to it ("Kreuzberg Tech Drinsk"
-finds "Kreuzberg Tech Drinks"); a hashtag by trigrams on the hashtags; a query close to a
-city's name means that city: by
-trigrams, or one letter off (added, dropped or changed: "Lisbn", "Berln", "Reykjavk",
-whose trigrams are too few to be close). Handles
-match exactly, without case. Each way of matching is its own index scan, cut at
-SEARCH_CANDIDATES rows (the soonest); the candidates they give are ranked together.
+finds "Kreuzberg Tech Drinks"; a hashtag is one of a tweetup's words, "#KreuzbergDrnks"
+finds #KreuzbergDrinks); a query close to a city's name means that city: by trigrams, or
+one letter off (added, dropped or changed: "Lisbn", "Berln", "Reykjavk", whose trigrams
+are too few to be close). Handles match exactly, without case. Each way of matching is its
+own index scan, cut at SEARCH_CANDIDATES rows (the soonest), or, once filters have left
+few rows, one pass over those; the candidates they give are ranked together.
 
 On SQLite (`make run` without DATABASE_URL) every word of the query must appear, without
 case, in one of the fields: simpler, still correct.
@@ -185,8 +185,6 @@ class SearchQuerySet(models.QuerySet):
             # Typos are looked for in short queries: a long one has enough words that are
             # spelled right.
             ways += self._fuzzy_ways(text, query)
-        if text.tag:
-            ways.append(TrigramSimilar(F("hashtag"), Value(text.tag)))
         if text.handle:
             user_model = self.model._meta.get_field("organizer").related_model
             organizer = user_model.objects.filter(x_username__iexact=text.handle)

@@ -79,6 +79,7 @@ def test_search_finds_a_tweetup_by_each_of_its_fields(client, drinks, other, q):
 def test_a_typo_still_finds_it(client, drinks, other):
     assert found(client, "Kreuzberg Tech Drinsk") == ["Kreuzberg Tech Drinks"]
     assert found(client, "Shibuya Nigth Out") == ["Shibuya Night Out"]
+    assert found(client, "#KreuzbergDrnks") == ["Kreuzberg Tech Drinks"]  # a hashtag's
 
 
 @pytest.mark.postgres
