@@ -188,7 +188,8 @@ class SearchQuerySet(models.QuerySet):
         if text.handle:
             user_model = self.model._meta.get_field("organizer").related_model
             organizer = user_model.objects.filter(x_username__iexact=text.handle)
-            ways.append(Q(organizer_id=Subquery(organizer.values("id")[:1])))
+            organized = Q(organizer_id=Subquery(organizer.values("id")[:1]))
+            ways.append(organized)
         if narrowed:
             either = Q()
             for way in ways:
@@ -206,6 +207,8 @@ class SearchQuerySet(models.QuerySet):
                 models.When(hashtag__iexact=text.tag, then=Value(1.0)),
                 default=Value(0.0),
             )
+        if text.handle:  # the organizer named comes before words merely close to it
+            rank += models.Case(models.When(organized, then=Value(1.0)), default=Value(0.0))
         return self.model.objects.filter(match).annotate(rank=rank).order_by(*RANKED)
 
     def _fuzzy_ways(self, text: SearchText, query: SearchQuery) -> list:
@@ -222,7 +225,8 @@ class SearchQuerySet(models.QuerySet):
         Otherwise the scan is skipped (a one-time filter in PostgreSQL's plan).
         """
         ways = [Q(city_id=Subquery(self._named_city(text)))]
-        close = self._close_words_query(text)
+        # "@…" is a handle, matched exactly: no words are close to it.
+        close = None if text.text.startswith("@") else self._close_words_query(text)
         if close is not None:
             typed = self.filter(search_document=query).order_by().values("id")
             room = ~Exists(typed[SEARCH_CANDIDATES - 1 :])

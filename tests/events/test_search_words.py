@@ -193,3 +193,15 @@ def test_the_words_are_looked_up_by_index(berlin):
             yield from scans(child)
 
     assert list(scans(plan[0]["Plan"])) == []
+
+
+def test_a_handle_comes_before_words_close_to_it(client, berlin, fresh):
+    TweetupFactory(
+        city=berlin,
+        title="Picnic",
+        organizer=UserFactory(x_username="friend12"),
+        starts_at=START + timedelta(days=1),
+    )
+    TweetupFactory(city=berlin, title="Board games", description="Bring friends.", starts_at=START)
+    assert found(client, "@friend12") == ["Picnic"]  # a handle: nothing is close to it
+    assert found(client, "friend12") == ["Picnic", "Board games"]  # "friends" is close
