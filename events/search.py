@@ -123,6 +123,16 @@ class SearchText:
         return tag if HANDLE.match(tag) else None
 
     @property
+    def exact(self) -> bool:
+        """Whether the words are meant as typed: a handle, a "phrase", a -word, or."""
+        words = self.text.split()
+        return (
+            self.text.startswith("@")
+            or '"' in self.text
+            or any(word.startswith("-") or word.casefold() == "or" for word in words)
+        )
+
+    @property
     def handle(self) -> str | None:
         """A one-word query as an X handle, with or without its @."""
         if len(self.words) != 1:
@@ -225,8 +235,9 @@ class SearchQuerySet(models.QuerySet):
         Otherwise the scan is skipped (a one-time filter in PostgreSQL's plan).
         """
         ways = [Q(city_id=Subquery(self._named_city(text)))]
-        # "@…" is a handle, matched exactly: no words are close to it.
-        close = None if text.text.startswith("@") else self._close_words_query(text)
+        # "@…" is a handle, matched exactly: no words are close to it. Nor are words said
+        # with websearch's operators (a "phrase", -not, or): they mean those words.
+        close = None if text.exact else self._close_words_query(text)
         if close is not None:
             typed = self.filter(search_document=query).order_by().values("id")
             room = ~Exists(typed[SEARCH_CANDIDATES - 1 :])

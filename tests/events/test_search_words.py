@@ -205,3 +205,11 @@ def test_a_handle_comes_before_words_close_to_it(client, berlin, fresh):
     TweetupFactory(city=berlin, title="Board games", description="Bring friends.", starts_at=START)
     assert found(client, "@friend12") == ["Picnic"]  # a handle: nothing is close to it
     assert found(client, "friend12") == ["Picnic", "Board games"]  # "friends" is close
+
+
+@pytest.mark.parametrize("q", ['"Bokk Club"', "Tehc -drinks"])
+def test_words_with_operators_are_meant_as_typed(client, berlin, fresh, q):
+    """A phrase or a -word is not corrected: "-drinks" never brings in tweetups with drinks."""
+    TweetupFactory(city=berlin, title="Book Club")
+    TweetupFactory(city=berlin, title="Tech Drinks")
+    assert found(client, q) == []
