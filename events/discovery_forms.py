@@ -187,6 +187,12 @@ class ListingFilters(forms.Form):
         return Near(lat, lon, self.value("km") or DEFAULT_KM)
 
     @property
+    def distances_shown(self) -> bool:
+        """Whether a listing's rows say how far they are: near a point, nearest first (a
+        search ranks by its words instead)."""
+        return self.near() is not None and not getattr(self, "text", None)
+
+    @property
     def map_view(self) -> bool:
         return self.value("view") == View.MAP
 
