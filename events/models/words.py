@@ -6,7 +6,8 @@ from django.db import connections, models
 from events.indexes import PostgresGinIndex
 
 # Words shorter than this have too few trigrams to tell a typo from another word; words
-# without a letter (numbers, hashtags' numeric tails) are not worth correcting.
+# without a letter (numbers, hashtags' numeric tails) are not worth correcting. (Migration
+# 0020's events_search_word_kept() says the same in SQL.)
 MIN_WORD_LENGTH = 3
 MAX_WORD_LENGTH = 40
 NEAR_WORDS = 3  # close words tried for each word of a query
@@ -15,7 +16,7 @@ NEAR_WORDS = 3  # close words tried for each word of a query
 EDIT_MAX_LENGTH = 7
 
 # Its letters in order: two words of the same letters with two edits between them are the
-# same word with two letters swapped ("wlak", "walk"), one slip of the fingers.
+# same word with two letters swapped ("tehc", "tech"), one slip of the fingers.
 LETTERS = "array_to_string(ARRAY(SELECT unnest(regexp_split_to_array({0}, '')) ORDER BY 1), '')"
 
 # Constants only are put in it; the text comes as a parameter.
@@ -78,8 +79,8 @@ class SearchWord(models.Model):
 
     On PostgreSQL triggers keep it in step with every write to tweetups, in the same
     transaction: created, edited, cancelled, deleted, bulk-created or truncated (migration
-    0020). A small table: a trigram match over it costs the same however many tweetups
-    there are, where one over every title grew with them.
+    0020). It grows with the vocabulary, not with the tweetups: a trigram match over it
+    stays small where one over every title grew with them.
     """
 
     word = models.CharField(max_length=MAX_WORD_LENGTH, primary_key=True)
