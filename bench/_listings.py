@@ -28,6 +28,10 @@ CITIES = 5_000
 USERS = 2_000
 UPCOMING_SHARE = 0.3
 REQUESTS_PER_PAGE = int(os.environ.get("BENCH_REQUESTS", "60"))
+# BENCH_SEEDED=1: measure the database as it is (seeded by an earlier run at one size)
+# instead of truncating and seeding each size; BENCH_PAGES=word: only pages whose name has it.
+SEEDED = os.environ.get("BENCH_SEEDED") == "1"
+PAGES = os.environ.get("BENCH_PAGES", "")
 BATCH = 5_000
 
 ZONES = [
@@ -136,6 +140,12 @@ def seed(n: int) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
         cursor.execute("CHECKPOINT")
+    return seeded()
+
+
+def seeded() -> dict:
+    """The cities the pages are about, in a database `seed` filled."""
+    cities = list(City.objects.order_by("id")[:1235])
     busy = max(cities[:50], key=lambda c: c.tweetups.count())
     return {"busy": busy, "some_city": cities[1234]}
 
@@ -222,12 +232,19 @@ def measure(client: Client, page: "str | Page") -> dict:
 def run(pages_for, sizes=SIZES) -> dict[int, dict[str, dict]]:
     """Seed each size, measure every page `pages_for(data)` names, print a table a size."""
     results = {}
+    if SEEDED:
+        sizes = (Tweetup.objects.count(),)
     for n in sizes:
         started = time.perf_counter()
-        data = seed(n)
+        data = seeded() if SEEDED else seed(n)
         print(f"seeded {n:,} tweetups in {time.perf_counter() - started:.0f} s", flush=True)
         client = Client(SERVER_NAME="127.0.0.1")
-        results[n] = {name: measure(client, url) for name, url in pages_for(data).items()}
+        pages = {
+            name: url
+            for name, url in pages_for(data).items()
+            if PAGES in name or name.startswith("calibration")
+        }
+        results[n] = {name: measure(client, url) for name, url in pages.items()}
         print(f"\n{n:,} tweetups, {CITIES:,} cities (load {load_average()})")
         print(f"{'page':34} {'queries':>7} {'p50 ms':>8} {'p95 ms':>8} {'SQL p50':>8}")
         for name, r in results[n].items():

@@ -118,7 +118,8 @@ def search_makers(data: QueryDict, *, number: int, now: datetime) -> dict[str, C
         tweetups = Tweetup.objects.scheduled()
         tweetups = tweetups.past(now) if checked.past else tweetups.upcoming(now)
         if checked.text:  # ranked after the filters, among their first candidates
-            return checked.apply(tweetups).search(checked.text).for_rows()
+            narrowed = checked.narrowed()
+            return checked.apply(tweetups).search(checked.text, narrowed=narrowed).for_rows()
         return checked.apply(tweetups, first=first).for_rows()
 
     return listing_makers(

@@ -18,6 +18,7 @@ from events.search import MAX_QUERY_LENGTH, SearchText
 MAX_KM = 500
 DEFAULT_KM = 25
 MAX_YEARS = 5  # how far back or ahead a date may be
+NARROW_DAYS = timedelta(days=31)  # a date window this short leaves few tweetups
 
 
 class When:
@@ -186,8 +187,20 @@ class ListingFilters(forms.Form):
         return Near(lat, lon, self.value("km") or DEFAULT_KM)
 
     @property
+    def distances_shown(self) -> bool:
+        """Whether a listing's rows say how far they are: near a point, nearest first (a
+        search ranks by its words instead)."""
+        return self.near() is not None and not getattr(self, "text", None)
+
+    @property
     def map_view(self) -> bool:
         return self.value("view") == View.MAP
+
+    def narrowed(self, today: date | None = None) -> bool:
+        """Whether the filters leave few rows, read by an index on dates or places: a
+        circle, or at most NARROW_DAYS days."""
+        days = self.days(today)
+        return self.near() is not None or (days is not None and days[1] - days[0] < NARROW_DAYS)
 
     def apply(self, tweetups, *, today: date | None = None, first: int | None = None):
         """`tweetups` narrowed by every filter that was valid; nearest first when a point

@@ -1,13 +1,15 @@
 """Search over tweetups: titles, descriptions, venues, hashtags, cities, organizer handles.
 
 On PostgreSQL a tweetup's own words are a stored, weighted tsvector (`search_document`, a
-generated column with a GIN index): a websearch query matches it and ranks the hits, and
-trigram indexes on the title, hashtag and city names catch typos ("Kreuzberg Tech Drinsk"
-finds "Kreuzberg Tech Drinks"); a query close to a city's name means that city: by
-trigrams, or one letter off (added, dropped or changed: "Lisbn", "Berln", "Reykjavk",
-whose trigrams are too few to be close). Handles
-match exactly, without case. Each way of matching is its own index scan, cut at
-SEARCH_CANDIDATES rows (the soonest); the candidates they give are ranked together.
+generated column with a GIN index): a websearch query matches it and ranks the hits. Typos
+are caught on the list of words tweetups use (`SearchWord`, with a trigram index): each
+word of the query is also tried as the known words close to it ("Kreuzberg Tech Drinsk"
+finds "Kreuzberg Tech Drinks"; a hashtag is one of a tweetup's words, "#KreuzbergDrnks"
+finds #KreuzbergDrinks); a query close to a city's name means that city: by trigrams, or
+one letter off (added, dropped or changed: "Lisbn", "Berln", "Reykjavk", whose trigrams
+are too few to be close). Handles match exactly, without case. Each way of matching is its
+own index scan, cut at SEARCH_CANDIDATES rows (the soonest), or, once filters have left
+few rows, one pass over those; the candidates they give are ranked together.
 
 On SQLite (`make run` without DATABASE_URL) every word of the query must appear, without
 case, in one of the fields: simpler, still correct.
@@ -18,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.contrib.postgres.lookups import TrigramSimilar, TrigramWordSimilar
+from django.contrib.postgres.lookups import TrigramSimilar
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
@@ -30,6 +32,8 @@ from django.contrib.postgres.search import (
 from django.db import connections, models
 from django.db.models import Exists, F, Func, Q, Subquery, Value
 from django.db.models.functions import Concat, Lower
+
+from events.models.words import SearchWord
 
 # English stemming ("running" finds "run"); words of other languages are stemmed the same
 # way in the document and the query, so they still meet.
@@ -99,7 +103,16 @@ class SearchText:
 
     @property
     def words(self) -> list[str]:
-        return self.text.split()[:MAX_TERMS]
+        """The first MAX_TERMS words, each once (in any case): "tech tech tech…" is a
+        query for "tech", not twelve index lookups of it. Within quotes (a phrase) a word
+        may follow itself."""
+        words = self.text.split()
+        if '"' not in self.text:
+            first = {}
+            for word in words:
+                first.setdefault(word.casefold(), word)
+            words = list(first.values())
+        return words[:MAX_TERMS]
 
     @property
     def tag(self) -> str | None:
@@ -108,6 +121,16 @@ class SearchText:
             return None
         tag = self.words[0].lstrip("#")
         return tag if HANDLE.match(tag) else None
+
+    @property
+    def exact(self) -> bool:
+        """Whether the words are meant as typed: a handle, a "phrase", a -word, or."""
+        words = self.text.split()
+        return (
+            self.text.startswith("@")
+            or '"' in self.text
+            or any(word.startswith("-") or word.casefold() == "or" for word in words)
+        )
 
     @property
     def handle(self) -> str | None:
@@ -145,39 +168,47 @@ def _any_of(field: str, subquery: models.QuerySet) -> Q:
 
 
 class SearchQuerySet(models.QuerySet):
-    def search(self, text: SearchText):
+    def search(self, text: SearchText, *, narrowed: bool = False):
         """The tweetups in this queryset that match `text`, best first (then soonest).
 
         Call it last but for `for_listing()`: it ranks among at most SEARCH_CANDIDATES of
         this queryset's matches, taken in its order (the soonest, for `upcoming()`).
+        `narrowed`: this queryset is already down to few rows (a date window, a circle):
+        they are matched in one pass, every way at once, rather than one pass a way.
         """
         if not text:
             return self.none()
         if connections[self.db].vendor == "postgresql":
-            return self._search_postgresql(text)
+            return self._search_postgresql(text, narrowed=narrowed)
         return self._search_simple(text)
 
-    def _search_postgresql(self, text: SearchText):
-        # One branch per way to match, each its own index scan stopping at
-        # SEARCH_CANDIDATES rows in this queryset's order: a city or an organizer with
-        # thousands of tweetups costs a short walk along (city, starts_at) or (organizer,
-        # starts_at), not a heap scan of them all.
+    def _search_postgresql(self, text: SearchText, *, narrowed: bool):
+        # Each way to match is its own index scan stopping at SEARCH_CANDIDATES rows in
+        # this queryset's order: a city or an organizer with thousands of tweetups costs a
+        # short walk along (city, starts_at) or (organizer, starts_at), not a heap scan of
+        # them all. Once filters have narrowed the rows (an index on dates or places reads
+        # them), one pass checks every way on those rows: the filters are planned, and
+        # read, once rather than once a way.
         query = SearchQuery(" ".join(text.words), search_type="websearch", config=CONFIG)
-        words = self.filter(search_document=query)
-        branches = [words]
+        ways = [Q(search_document=query)]
         if len(text.text) <= MAX_FUZZY_LENGTH:
-            # Typos are looked for in short queries: a trigram match costs more the longer
-            # the query, and a long one has enough words that are spelled right.
-            branches += self._fuzzy_branches(text, words)
-        if text.tag:
-            branches.append(self.filter(TrigramSimilar(F("hashtag"), Value(text.tag))))
+            # Typos are looked for in short queries: a long one has enough words that are
+            # spelled right.
+            ways += self._fuzzy_ways(text, query)
         if text.handle:
             user_model = self.model._meta.get_field("organizer").related_model
             organizer = user_model.objects.filter(x_username__iexact=text.handle)
-            branches.append(self.filter(organizer_id=Subquery(organizer.values("id")[:1])))
-        match = Q()
-        for branch in branches:
-            match |= _any_of("id", branch.values("id")[:SEARCH_CANDIDATES])
+            organized = Q(organizer_id=Subquery(organizer.values("id")[:1]))
+            ways.append(organized)
+        if narrowed:
+            either = Q()
+            for way in ways:
+                either |= way
+            match = _any_of("id", self.filter(either).values("id")[:SEARCH_CANDIDATES])
+        else:
+            match = Q()
+            for way in ways:
+                match |= _any_of("id", self.filter(way).values("id")[:SEARCH_CANDIDATES])
         rank = SearchRank(F("search_document"), query)
         if len(text.text) <= MAX_FUZZY_LENGTH:
             rank += TrigramWordSimilarity(Value(text.text), "title")
@@ -186,24 +217,55 @@ class SearchQuerySet(models.QuerySet):
                 models.When(hashtag__iexact=text.tag, then=Value(1.0)),
                 default=Value(0.0),
             )
+        if text.handle:  # the organizer named comes before words merely close to it
+            rank += models.Case(models.When(organized, then=Value(1.0)), default=Value(0.0))
         return self.model.objects.filter(match).annotate(rank=rank).order_by(*RANKED)
 
-    def _fuzzy_branches(self, text: SearchText, words) -> list:
-        """Titles close to the query, and the tweetups of the one city it names.
+    def _fuzzy_ways(self, text: SearchText, query: SearchQuery) -> list:
+        """Tweetups whose words are close to the query's, and those of the one city it names.
 
-        Titles close to the query are looked for only when its words as typed match fewer
-        than SEARCH_CANDIDATES tweetups: then there is room among the candidates for a
-        typo's. Otherwise the trigram scan is skipped (a one-time filter in PostgreSQL's
-        plan), which at 100k tweetups is most of a common query's time ("tech drinks":
-        trigram candidates by the thousand, each rechecked).
+        Close words come from the word list (`SearchWord`: every word scheduled tweetups
+        use): for each word of the query, the few known words one letter off it or close by
+        trigrams ("drinsk": "drinks"). Tweetups that have, for every word of the query, it
+        or one close to it are a full-text match like the words' own, on the same index:
+        the trigram match is over the word list, which does not grow with the tweetups.
+
+        They are looked for only when the words as typed match fewer than
+        SEARCH_CANDIDATES tweetups: then there is room among the candidates for a typo's.
+        Otherwise the scan is skipped (a one-time filter in PostgreSQL's plan).
         """
+        ways = [Q(city_id=Subquery(self._named_city(text)))]
+        # "@…" is a handle, matched exactly: no words are close to it. Nor are words said
+        # with websearch's operators (a "phrase", -not, or): they mean those words.
+        close = None if text.exact else self._close_words_query(text)
+        if close is not None:
+            typed = self.filter(search_document=query).order_by().values("id")
+            room = ~Exists(typed[SEARCH_CANDIDATES - 1 :])
+            ways.append(Q(room, search_document=close))
+        return ways
+
+    def _close_words_query(self, text: SearchText) -> SearchQuery | None:
+        """Every word of `text`, or a known word close to it (None: no word has one)."""
+        near = SearchWord.objects.using(self.db).near(text.text, most=MAX_TERMS)
+        if not any(close for _, close in near):
+            return None
+        query = None
+        for word, close in near:
+            either = SearchQuery(word, config=CONFIG)
+            for other in close:
+                either |= SearchQuery(other, config=CONFIG)
+            query = either if query is None else query & either
+        return query
+
+    def _named_city(self, text: SearchText) -> models.QuerySet:
+        """The id of the city the whole query names: close by trigrams, or one letter off."""
         city_model = self.model._meta.get_field("city").related_model
         close = Q(similarity__gte=CITY_SIMILARITY)
         if len(text.text) >= CITY_TYPO_MIN_LENGTH:
             close |= Q(edits__lte=CITY_TYPO_EDITS)
         # The trigram operator (pg_trgm's 0.3) picks the few candidates from the name
         # index; the edit distance is counted on those only.
-        best_city = (
+        return (
             city_model.objects.filter(TrigramSimilar(F("name"), Value(text.text)))
             .annotate(
                 similarity=TrigramSimilarity("name", Value(text.text)),
@@ -215,11 +277,6 @@ class SearchQuerySet(models.QuerySet):
             .order_by("-similarity", "edits", "-population", "id")
             .values("id")[:1]
         )
-        room = ~Exists(words.order_by().values("id")[SEARCH_CANDIDATES - 1 :])
-        return [
-            self.filter(room, TrigramWordSimilar(F("title"), Value(text.text))),
-            self.filter(city_id=Subquery(best_city)),
-        ]
 
     def _search_simple(self, text: SearchText):
         match = Q()

@@ -1,5 +1,6 @@
 """The events app's models, by part: places (cities, topics), tweetups and RSVPs, the
-wall (posts from X and their sync), and tweetups found in posts. Import them from here."""
+wall (posts from X and their sync), tweetups found in posts, and the words search knows
+(typos). Import them from here."""
 
 from events.models.found import CityPostScan, TweetupDraft, TweetupDraftQuerySet
 from events.models.places import (
@@ -20,6 +21,7 @@ from events.models.wall import (
     TweetupTweet,
     XAuthor,
 )
+from events.models.words import SearchWord
 
 __all__ = [
     "ATTENDEES_SHOWN",
@@ -32,6 +34,7 @@ __all__ = [
     "HashtagSync",
     "PostReadUsage",
     "Rsvp",
+    "SearchWord",
     "RsvpQuerySet",
     "Topic",
     "Tweet",

@@ -3,7 +3,6 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.postgres.indexes import OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
@@ -170,11 +169,9 @@ class Tweetup(models.Model):
                 name="tweetup_venue_earth_idx",
             ),
             # Search (PostgreSQL only: migration 0010 makes them there and nowhere else).
+            # (Typos are matched on the word list, events.models.SearchWord, not on titles or
+            # hashtags: migration 0021 dropped their trigram indexes.)
             PostgresGinIndex(fields=["search_document"], name="tweetup_search_idx"),
-            PostgresGinIndex(OpClass("title", name="gin_trgm_ops"), name="tweetup_title_trgm_idx"),
-            PostgresGinIndex(
-                OpClass("hashtag", name="gin_trgm_ops"), name="tweetup_hashtag_trgm_idx"
-            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from events.discovery_forms import date_span
 from events.models import Tweetup
+from events.search import SearchText
 from events.views.listings import LAST_CITY
 from tests.events.test_search import unbounded_scans
 from tests.factories import CityFactory, TopicFactory, TweetupFactory, UserFactory
@@ -345,3 +346,40 @@ def test_local_date_is_the_zone_of_the_row(on_friday):
     assert t.starts_at.astimezone(UTC).date() == date(2030, 5, 10)
     on_saturday = Tweetup.objects.starting_on(date(2030, 5, 11), date(2030, 5, 11))
     assert list(on_saturday) == [t]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "q",
+    [
+        "Kreuzberg Tech Drinsk",  # a typo
+        "Berlin",  # the city
+        "Berln",  # the city, one letter off
+        "#KreuzbergDrinks",
+        "@jonasweber",
+        "kreuzberg drinks",
+    ],
+)
+def test_a_search_within_a_date_window_finds_every_way_in_one_pass(client, on_friday, q):
+    """With a short date window (or a circle) the filters leave few rows, which are matched
+    every way at once: the same tweetups as each way on its own."""
+    berlin = CityFactory(
+        name="Berlin", country="DE", timezone="Europe/Berlin", latitude=52.52, longitude=13.405
+    )
+    saturday = date(2030, 5, 11)
+    make(
+        berlin,
+        "Kreuzberg Tech Drinks",
+        at(berlin, saturday, 19),
+        hashtag="KreuzbergDrinks",
+        organizer=UserFactory(x_username="jonasweber"),
+    )
+    make(berlin, "Kreuzberg Tech Drinks again", at(berlin, saturday + timedelta(days=7), 19))
+    make(CityFactory(name="Tokyo", country="JP", timezone="Asia/Tokyo"), "Shibuya Night", FRIDAY)
+    weekend = titles(client.get(SEARCH, {"q": q, "when": "weekend"}))
+    assert weekend == {"Kreuzberg Tech Drinks"}
+    near = {"lat": "52.5", "lon": "13.4", "km": "50"}
+    assert titles(client.get(SEARCH, {"q": q, **near})) >= weekend
+    window = Tweetup.objects.scheduled().upcoming().starting_on(saturday, saturday)
+    search = window.within_km(52.5, 13.4, 50).search(SearchText.parse(q), narrowed=True)
+    assert unbounded_scans(search[:21]) == []
