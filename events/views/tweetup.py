@@ -20,7 +20,7 @@ from events.models import ATTENDEES_SHOWN, Rsvp
 from events.network import attendees_shown, consent_key, has_network
 from events.parts import tweetup_makers, wall_page
 from events.rsvps import RsvpClosed, rsvp_privacy_set, rsvp_set, waitlist_rank
-from events.views.lookups import tweetup_or_404
+from events.views.lookups import tweetup_or_404, tweetup_with_city_or_404
 from tweetups import page_cache, ratelimit
 from tweetups.middleware import database_busy, with_retry_after
 from tweetups.page_frames import frame_page, read_ahead
@@ -165,7 +165,7 @@ def _rsvp_allowed(request) -> bool:
 
 @require_POST
 def rsvp(request, slug):
-    tweetup = tweetup_or_404(slug, with_organizer=False)
+    tweetup = tweetup_with_city_or_404(slug)
     if not request.user.is_authenticated:
         return _sign_in_first(request, tweetup)
     allowed = _rsvp_allowed(request)
@@ -210,7 +210,7 @@ def rsvp(request, slug):
 @require_POST
 def rsvp_privacy(request, slug):
     """Make one's RSVP private (counted, not listed) or listed again, at any time."""
-    tweetup = tweetup_or_404(slug, with_organizer=False)
+    tweetup = tweetup_with_city_or_404(slug)
     if not request.user.is_authenticated:
         return _sign_in_first(request, tweetup)
     status = 200
