@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from icalendar import Calendar
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from events.discovery_forms import date_span
@@ -92,8 +93,16 @@ def shot(page, step: str, width: str) -> None:
 
 
 def assert_fits(page) -> None:
-    """Nothing sticks out sideways: the page is no wider than the screen."""
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    """Nothing sticks out sideways: the page is no wider than the screen, once loaded (a
+    check run before the stylesheet applies sees the page unstyled)."""
+    page.wait_for_load_state("load")
+    try:
+        page.wait_for_function(
+            "document.documentElement.scrollWidth <= window.innerWidth + 1", timeout=3000
+        )
+    except PlaywrightTimeoutError:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        pytest.fail(f"{page.url} is {width}px wide on a {page.viewport_size['width']}px screen")
 
 
 def assert_header_on_one_row(page) -> None:
