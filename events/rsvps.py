@@ -119,17 +119,17 @@ def _rsvp_join(tweetup: Tweetup, rsvp: Rsvp) -> Tweetup:
 # inserted first (the seat is then given back): rsvp_set decides those.
 _NEWCOMER_SEAT = """
 WITH seat AS (
-    UPDATE events_tweetup SET going_count = going_count + 1
-    WHERE id = %(tweetup)s AND status = 'scheduled' AND ends_at > %(now)s
+    UPDATE {tweetups} SET going_count = going_count + 1
+    WHERE id = %(tweetup)s AND status = %(scheduled)s AND ends_at > %(now)s
       AND (capacity IS NULL OR going_count < capacity)
       AND NOT EXISTS (
-          SELECT 1 FROM events_rsvp WHERE tweetup_id = %(tweetup)s AND user_id = %(user)s
+          SELECT 1 FROM {rsvps} WHERE tweetup_id = %(tweetup)s AND user_id = %(user)s
       )
     RETURNING id
 ), answer AS (
-    INSERT INTO events_rsvp
+    INSERT INTO {rsvps}
         (tweetup_id, user_id, status, waitlist_position, private, created_at, updated_at)
-    SELECT id, %(user)s, 'going', NULL, %(private)s, clock_timestamp(), clock_timestamp()
+    SELECT id, %(user)s, %(going)s, NULL, %(private)s, clock_timestamp(), clock_timestamp()
     FROM seat
     ON CONFLICT (tweetup_id, user_id) DO NOTHING
     RETURNING id, created_at
@@ -141,20 +141,30 @@ SELECT (SELECT count(*) FROM seat), id, created_at FROM (SELECT 1) one LEFT JOIN
 # statement before this one), so the line's order is the order of those turns. Nothing if
 # a seat is free again, the tweetup closed, or they have answered before.
 _NEWCOMER_LINE = """
-INSERT INTO events_rsvp
+INSERT INTO {rsvps}
     (tweetup_id, user_id, status, waitlist_position, private, created_at, updated_at)
-SELECT t.id, %(user)s, 'waitlisted',
-       COALESCE((SELECT max(waitlist_position) FROM events_rsvp WHERE tweetup_id = t.id), 0) + 1,
+SELECT t.id, %(user)s, %(waitlisted)s,
+       COALESCE((SELECT max(waitlist_position) FROM {rsvps} WHERE tweetup_id = t.id), 0) + 1,
        %(private)s, clock_timestamp(), clock_timestamp()
-FROM events_tweetup t
-WHERE t.id = %(tweetup)s AND t.status = 'scheduled' AND t.ends_at > %(now)s
+FROM {tweetups} t
+WHERE t.id = %(tweetup)s AND t.status = %(scheduled)s AND t.ends_at > %(now)s
   AND t.going_count >= t.capacity
-  AND NOT EXISTS (SELECT 1 FROM events_rsvp WHERE tweetup_id = t.id AND user_id = %(user)s)
+  AND NOT EXISTS (SELECT 1 FROM {rsvps} WHERE tweetup_id = t.id AND user_id = %(user)s)
 ON CONFLICT (tweetup_id, user_id) DO NOTHING
 RETURNING id, created_at, waitlist_position,
     -- Their rank: the line as this statement found it (without them), plus them.
-    (SELECT count(*) FROM events_rsvp WHERE tweetup_id = %(tweetup)s AND status = 'waitlisted') + 1
+    (SELECT count(*) FROM {rsvps} WHERE tweetup_id = %(tweetup)s AND status = %(waitlisted)s) + 1
 """
+_LOCK = "SELECT 1 FROM {tweetups} WHERE id = %s FOR UPDATE"
+_TABLES = {"tweetups": Tweetup._meta.db_table, "rsvps": Rsvp._meta.db_table}
+_NEWCOMER_SEAT, _NEWCOMER_LINE, _LOCK = (
+    sql.format(**_TABLES) for sql in (_NEWCOMER_SEAT, _NEWCOMER_LINE, _LOCK)
+)
+_STATUSES = {
+    "scheduled": Tweetup.Status.SCHEDULED.value,
+    "going": Rsvp.Status.GOING.value,
+    "waitlisted": Rsvp.Status.WAITLISTED.value,
+}
 
 
 def _rsvp_newcomer_going(tweetup: Tweetup, user: User, *, private: bool) -> Rsvp | None:
@@ -165,6 +175,7 @@ def _rsvp_newcomer_going(tweetup: Tweetup, user: User, *, private: bool) -> Rsvp
         return None  # refused with its message by the general path
     now = timezone.now()
     params = {"tweetup": tweetup.pk, "user": user.pk, "private": private, "now": now}
+    params |= _STATUSES
     status, position, rank = Rsvp.Status.GOING, None, None
     with connection.cursor() as cursor:
         if tweetup.capacity is None or tweetup.going_count < tweetup.capacity:
@@ -173,7 +184,7 @@ def _rsvp_newcomer_going(tweetup: Tweetup, user: User, *, private: bool) -> Rsvp
             if seats and pk is None:  # their other request answered first: seat back
                 Tweetup.objects.filter(pk=tweetup.pk).update(going_count=F("going_count") - 1)
         else:
-            cursor.execute("SELECT 1 FROM events_tweetup WHERE id = %s FOR UPDATE", [tweetup.pk])
+            cursor.execute(_LOCK, [tweetup.pk])
             cursor.execute(_NEWCOMER_LINE, params)
             row = cursor.fetchone()
             pk, created_at, position, rank = row if row else (None, None, None, None)
@@ -190,7 +201,7 @@ def _rsvp_newcomer_going(tweetup: Tweetup, user: User, *, private: bool) -> Rsvp
         created_at=created_at,
         updated_at=created_at,
     )
-    rsvp._state.adding = False
+    rsvp._state.adding, rsvp._state.db = False, connection.alias
     rsvp._waitlist_rank = rank  # known already: waitlist_rank needn't ask
     return rsvp
 
