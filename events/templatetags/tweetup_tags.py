@@ -106,3 +106,19 @@ def avatar(person, small: bool = False) -> str:
         (person.name or "")[:2],
         picture,
     )
+
+
+@register.simple_tag
+def attendee(person, note: str = "") -> str:
+    """One face on an attendee list, linked to the person's X profile; `note` says why a
+    viewer sees them (their own private RSVP, a protected account they follow). A tag, as
+    `avatar` is: a list draws up to 48, and an include each cost most of its render."""
+    return format_html(
+        '<li><a href="{}" title="{} (@{})" rel="noopener noreferrer">{}'
+        '<span class="visually-hidden">{}</span></a></li>',
+        person.x_profile_url or "#",
+        person.name,
+        person.x_username,
+        avatar(person),
+        f"{person.name} ({note})" if note else person.name,
+    )

@@ -121,8 +121,12 @@ def _page(request, parts: dict) -> dict:
     return {"facts": parts["facts"], "wall": wall}
 
 
-def _rsvp_panel(request, slug: str, *, status: int = 200):
+def _rsvp_panel(request, slug: str, *, status: int = 200, answered=None):
+    """The RSVP panel alone (htmx). `answered`: the person's RSVP and place in line, as the
+    answer just stored them (no need to read them back)."""
     parts = page_cache.parts(f"tweetup:{slug}", **tweetup_makers(slug, whole_page=False))
+    if answered is not None:
+        parts = parts | {"mine": {"rsvp": answered}}
     context = _personal(request, parts)
     # An answer that failed (closed, rate-limited) keeps the private box as it was ticked.
     context["private_ticked"] = request.method == "POST" and request.POST.get("private") == "1"
@@ -169,7 +173,7 @@ def rsvp(request, slug):
     if not request.user.is_authenticated:
         return _sign_in_first(request, tweetup)
     allowed = _rsvp_allowed(request)
-    status = 200
+    status, answered = 200, None
     form = RsvpForm(request.POST)
     if not allowed:
         status = 429
@@ -197,13 +201,14 @@ def rsvp(request, slug):
                 request, "Lots of people are answering right now. Please try again in a moment."
             )
         else:
-            messages.success(request, _rsvp_message(result))
+            answered = result, waitlist_rank(result)
+            messages.success(request, _rsvp_message(*answered))
     if not request.htmx:
         if status == 429:
             return render(request, "events/rate_limited.html", {"tweetup": tweetup}, status=429)
         return redirect(tweetup)
     # htmx is configured (base.html) to swap 4xx and 503 fragments: the message shows in place.
-    response = _rsvp_panel(request, slug, status=status)
+    response = _rsvp_panel(request, slug, status=status, answered=answered)
     return with_retry_after(response) if status == 503 else response
 
 
@@ -243,11 +248,11 @@ def rsvp_privacy(request, slug):
     return _rsvp_panel(request, slug, status=status)
 
 
-def _rsvp_message(rsvp: Rsvp) -> str:
+def _rsvp_message(rsvp: Rsvp, rank: int | None) -> str:
     if rsvp.status == Rsvp.Status.GOING:
         return "You're going. See you there!"
     if rsvp.status == Rsvp.Status.WAITLISTED:
-        return f"It's full, so you're on the waitlist at position {waitlist_rank(rsvp)}."
+        return f"It's full, so you're on the waitlist at position {rank}."
     if rsvp.status == Rsvp.Status.MAYBE:
         return "Marked as maybe."
     return "Got it: you can't make it."
