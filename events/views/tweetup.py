@@ -76,8 +76,9 @@ def _attendees(request, tweetup, parts: dict, network_going: list) -> dict:
 
 
 def _my_rsvp(tweetup, user) -> tuple[Rsvp | None, int | None]:
-    """The person's RSVP and, if they wait for a seat, their place in line."""
-    rsvp = tweetup.rsvps.for_user(user).first()
+    """The person's RSVP and, if they wait for a seat, their place in line. Read without the
+    tweetup attached (as the related manager would): it is kept per person in the cache."""
+    rsvp = Rsvp.objects.for_user(user).filter(tweetup_id=tweetup.pk).first()
     return rsvp, (waitlist_rank(rsvp) if rsvp else None)
 
 
