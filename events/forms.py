@@ -105,7 +105,7 @@ class TweetupForm(forms.Form):
                 "autocomplete": "off",
                 "spellcheck": "false",
                 "hx-get": reverse_lazy("events:city_search"),
-                "hx-trigger": "input changed delay:200ms",
+                "hx-trigger": "input changed delay:200ms, typed-early",
                 "hx-target": "#city-suggestions",
                 "hx-sync": "this:replace",
                 "data-city-input": "",

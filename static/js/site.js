@@ -123,6 +123,15 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// Typed into before htmx was listening (a slow phone, a quick typist): htmx takes what is in
+// the field then as already seen, so ask for the suggestions now rather than at the next key.
+document.addEventListener("DOMContentLoaded", () => {
+  const field = document.activeElement;
+  if (field && field.value && field.matches("[hx-trigger*=typed-early]")) {
+    htmx.trigger(field, "typed-early");
+  }
+});
+
 // Typing again after picking a city means another city: forget the picked one.
 document.addEventListener("input", (event) => {
   const input = event.target.closest("[data-city-input]");

@@ -58,6 +58,26 @@ def test_organize_in_reykjavik_from_the_suggestions(people):
     expect(page.get_by_role("heading", name="Tweetups in Reykjavík")).to_be_visible()
 
 
+def test_what_was_typed_before_the_scripts_ran_gets_its_suggestions(people):
+    """A quick typist (or a slow phone) types into the city field before htmx is listening.
+    htmx then takes the typed letters as already seen: without site.js's nudge, no
+    suggestion would come until the next key (a CI run once caught the journey so)."""
+    page = people("early_typist").sign_in().page
+    held = []
+    page.route("**/django_htmx/htmx-*.js", lambda route: held.append(route))
+    page.goto("/new/", wait_until="commit")
+    city = page.get_by_label("City", exact=True)
+    city.press_sequentially("Reykj")
+    expect(city).to_have_value("Reykj")
+    assert len(held) == 1  # htmx had not run while the letters went in
+    held[0].continue_()
+    expect(page.get_by_role("button", name="Reykjavík Iceland")).to_be_visible()
+    # Typing on asks again, as ever.
+    city.fill("")
+    city.press_sequentially("Berl")
+    expect(page.get_by_role("button", name="Berlin Germany")).to_be_visible()
+
+
 def test_without_javascript_an_ambiguous_city_asks(browser, site, people):
     orga = people("portland_orga").sign_in()
     context = browser.new_context(java_script_enabled=False, base_url=site.url)
