@@ -51,5 +51,6 @@ def users_x_protected_update(*, protected: Iterable[str], public: Iterable[str] 
             .values_list("rsvps__tweetup__slug", flat=True)
             .distinct()
         )
-        page_cache.forget(*(f"tweetup:{slug}" for slug in slugs))
+        # Protected accounts are left off the people listed (and counted instead).
+        page_cache.forget(*(f"{scope}:{slug}" for slug in slugs for scope in ("tweetup", "people")))
     return len(changed)

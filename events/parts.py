@@ -30,7 +30,8 @@ from events.models import (
     TweetupTweet,
 )
 from events.network import attendees_shown
-from tweetups import heartbeat
+from tweetups import heartbeat, page_cache
+from tweetups.compiled import CompiledGet
 
 # What the home page shows of each list: enough to discover, the same cost at any size.
 HOME_WEEK_SHOWN = 6
@@ -145,29 +146,41 @@ def city_makers(slug: str, data: QueryDict, *, number: int) -> dict[str, Callabl
     return {"city": city, **makers}
 
 
+_tweetup_with_counts = CompiledGet(
+    lambda: Tweetup.objects.select_related("city", "organizer").annotate(
+        counted_going=Count("rsvps", filter=Q(rsvps__status=Rsvp.Status.GOING)),
+        counted_maybe=Count("rsvps", filter=Q(rsvps__status=Rsvp.Status.MAYBE)),
+        counted_waitlisted=Count("rsvps", filter=Q(rsvps__status=Rsvp.Status.WAITLISTED)),
+    ),
+    "slug",
+    missing="No tweetup with that address.",
+)
+
+
 def tweetup_makers(slug: str, *, whole_page: bool = True) -> dict[str, Callable[[], Any]]:
     """The tweetup (404 if there is none), its counts and the people going anyone may see; for the
     `whole_page`, its facts and the public wall too (the organizer's own wall has hidden
     posts and hide buttons: it is never shared)."""
-    tweetup = cache(
-        lambda: get_object_or_404(Tweetup.objects.select_related("city", "organizer"), slug=slug)
-    )
+    # The tweetup and its counts in one query: they are made again after every RSVP.
+    tweetup = cache(lambda: _tweetup_with_counts(slug))
 
     def counts():
-        return tweetup().rsvps.aggregate(
-            going=Count("id", filter=Q(status=Rsvp.Status.GOING)),
-            maybe=Count("id", filter=Q(status=Rsvp.Status.MAYBE)),
-            waitlisted=Count("id", filter=Q(status=Rsvp.Status.WAITLISTED)),
-        )
+        found = tweetup()
+        return {
+            "going": found.counted_going,
+            "maybe": found.counted_maybe,
+            "waitlisted": found.counted_waitlisted,
+        }
 
     def listed():
         # Only who anyone may see (no private RSVP, no protected account): these bytes go
         # into visitors' pages. Whoever else a viewer may see is added in their panel.
-        going = list(tweetup().rsvps.listed()[:ATTENDEES_SHOWN])
+        going = list(Rsvp.objects.filter(tweetup__slug=slug).listed()[:ATTENDEES_SHOWN])
         html = render_to_string("events/tweetup_detail.html#attendee_items", {"rsvps": going})
         # How many going are left off (without saying who): a viewer's panel looks for the
         # ones they may see only when there are some.
-        unlisted = tweetup().rsvps.going().filter(Q(private=True) | Q(user__x_protected=True))
+        unlisted = Rsvp.objects.filter(tweetup__slug=slug).going()
+        unlisted = unlisted.filter(Q(private=True) | Q(user__x_protected=True))
         return {
             "html": html,
             # The same without the marks, for the viewers who skip nobody (most of them).
@@ -182,6 +195,8 @@ def tweetup_makers(slug: str, *, whole_page: bool = True) -> dict[str, Callable[
     def wall():
         return render_to_string("events/wall_parts.html#wall_section", wall_page(tweetup()))
 
+    # Who is listed changes less often than the counts: joining the waitlist leaves it be.
+    listed = page_cache.own_scope(f"people:{slug}", listed)
     makers = {"tweetup": tweetup, "counts": counts, "listed": listed}
     if whole_page:
         makers |= {"facts": facts, "wall": wall}

@@ -235,7 +235,7 @@ def rsvp_set(
         rsvp = _rsvp_newcomer_going(tweetup, user, private=bool(private))
         if rsvp is not None:
             signals.rsvp_changed.send(sender=Rsvp, tweetup=tweetup, rsvp=rsvp)
-            page_cache.forget_tweetup(tweetup)
+            page_cache.forget_tweetup(tweetup, people=rsvp.status == Rsvp.Status.GOING)
             return rsvp
     for attempt in range(3):
         if attempt or not just_read:
@@ -274,7 +274,8 @@ def rsvp_set(
         promote_waitlist(tweetup)
         store_going_count(tweetup)
     signals.rsvp_changed.send(sender=Rsvp, tweetup=tweetup, rsvp=rsvp)
-    page_cache.forget_tweetup(tweetup)
+    # Who is listed changes only with a seat taken or given up.
+    page_cache.forget_tweetup(tweetup, people=was_going or rsvp.status == Rsvp.Status.GOING)
     return rsvp
 
 
@@ -292,7 +293,7 @@ def rsvp_privacy_set(*, user: User, tweetup: Tweetup, private: bool) -> Rsvp:
     if rsvp.private != private:
         rsvp.private = private
         rsvp.save(update_fields=["private", "updated_at"])
-        page_cache.forget_tweetup(tweetup)
+        page_cache.forget_tweetup(tweetup, people=rsvp.status == Rsvp.Status.GOING)
     return rsvp
 
 

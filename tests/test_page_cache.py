@@ -5,12 +5,13 @@ changes what they show."""
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Rsvp, Tweet
-from events.rsvps import rsvp_set
+from events.rsvps import rsvp_privacy_set, rsvp_set
 from events.services import TweetupDetails, tweetup_cancel, tweetup_create, tweetup_update
 from events.sync.cycle import run_sync_cycle
 from events.sync.wall import wall_post_hide
@@ -213,6 +214,46 @@ def test_signed_in_pages_show_new_rsvps_at_once(client, commits, tweetup, berlin
     commits(rsvp_set, user=newcomer, tweetup=tweetup, status=Rsvp.Status.GOING)
     assert "Newcomer Nia" in client.get(tweetup.get_absolute_url()).text
     assert '<span class="pill">2 going</span>' in client.get(berlin.get_absolute_url()).text
+
+
+def test_who_is_listed_is_made_again_only_when_a_seat_changes_hands(
+    client, visitor, commits, tweetup
+):
+    """Joining the waitlist or answering maybe changes the counts, not who is listed: the
+    people listed (their own scope, "people:<slug>") are kept, so the many RSVPs to a full
+    tweetup don't each render its attendee list again. A seat taken or given up, and a
+    going RSVP made private, show at once, to visitors and to people signed in."""
+    tweetup.capacity = 2
+    tweetup.save()
+    client.force_login(UserFactory())
+    url = tweetup.get_absolute_url()
+    people_version = f"page-version:people:{tweetup.slug}"
+    sam = UserFactory(display_name="Seated Sam")
+    wes = UserFactory(display_name="Waiting Wes")
+    mo = UserFactory(display_name="Maybe Mo")
+
+    def pages():
+        return client.get(url).text, visitor.get(url).text
+
+    commits(rsvp_set, user=sam, tweetup=tweetup, status=Rsvp.Status.GOING)
+    assert all("Seated Sam" in page for page in pages())
+    kept = cache.get(people_version)
+    assert kept is not None
+
+    commits(rsvp_set, user=wes, tweetup=tweetup, status=Rsvp.Status.GOING)  # full: in line
+    commits(rsvp_set, user=mo, tweetup=tweetup, status=Rsvp.Status.MAYBE)
+    for page in pages():
+        assert "<strong>1</strong><span>waitlisted</span>" in page
+        assert "<strong>1</strong><span>maybe</span>" in page
+        assert "Seated Sam" in page and "Waiting Wes" not in page
+    assert cache.get(people_version) == kept  # the list was not made again
+
+    commits(rsvp_set, user=sam, tweetup=tweetup, status=Rsvp.Status.NOT_GOING)
+    for page in pages():
+        assert "Waiting Wes" in page and "Seated Sam" not in page  # promoted, listed
+
+    commits(rsvp_privacy_set, user=wes, tweetup=tweetup, private=True)
+    assert all("Waiting Wes" not in page for page in pages())
 
 
 def test_ones_own_rsvp_kept_with_the_page_follows_every_change(client, commits, tweetup):

@@ -8,9 +8,10 @@ them too (docs/architecture.md). Signed-in people get their page rendered around
 `parts` that are the same for everyone: a city's listing, a tweetup's facts, counts,
 people going and wall; their responses are private.
 
-A cached page or part belongs to scopes ("home", "city:<slug>", "tweetup:<slug>", and
-"site"). Each scope has a version in the cache, a random token; an entry remembers the
-versions it was rendered under and is served only while they are current. Writes call
+A cached page or part belongs to scopes ("home", "city:<slug>", "tweetup:<slug>",
+"people:<slug>" for the people going a tweetup shows, and "site"). Each scope has a
+version in the cache, a random token; an entry remembers the versions it was rendered
+under and is served only while they are current. Writes call
 `forget()`, which deletes the scopes' versions once the transaction commits, so the next
 visitor renders the page again from committed rows. A reader that was rendering during
 the write stores its page under the old token, which nobody asks for any more. What no
@@ -69,11 +70,19 @@ def forget(*scopes: str) -> None:
     transaction.on_commit(delete)
 
 
-def forget_tweetup(tweetup, *, moved_from: str | None = None) -> None:
+def forget_tweetup(tweetup, *, moved_from: str | None = None, people: bool = True) -> None:
     """A tweetup's own page, its city's pages (and those of the city it `moved_from`), the
-    home page, and search and topic pages ("discovery") show its details."""
+    home page, and search and topic pages ("discovery") show its details. The people going
+    it shows are kept apart ("people:<slug>"): a write that can't change who is listed
+    (joining the waitlist, a maybe) leaves them be with `people=False`."""
     cities = {tweetup.city.slug, moved_from} - {None}
-    forget("home", "discovery", f"tweetup:{tweetup.slug}", *(f"city:{slug}" for slug in cities))
+    forget(
+        "home",
+        "discovery",
+        f"tweetup:{tweetup.slug}",
+        *([f"people:{tweetup.slug}"] if people else []),
+        *(f"city:{slug}" for slug in cities),
+    )
 
 
 def parts(scope: str, **makers: Callable[[], Any]) -> dict[str, Any]:
@@ -103,24 +112,34 @@ def fetch(
     plain: Iterable[str] = (),
 ) -> Fetched:
     """`parts`, and in the same round trip the entries `keep` stored under `also` keys and
-    whatever others stored under `plain` keys."""
+    whatever others stored under `plain` keys.
+
+    A maker may name a scope of its own (`own_scope`): its part is then current while that
+    scope is, whatever becomes of the page's. The entries under `also` depend on them all.
+    """
     also, plain = list(also), list(plain)
     if settings.PAGE_CACHE_SECONDS <= 0:
         return Fetched({name: make() for name, make in makers.items()})
-    version_keys = _version_keys([scope])
+    part_scopes = {name: getattr(make, "scope", scope) for name, make in makers.items()}
+    scopes = [scope, *sorted(set(part_scopes.values()) - {scope})]
+    version_keys = _version_keys(scopes)
     keys = {name: f"part:{scope}:{name}" for name in makers}
     found = cache.get_many([*version_keys, *keys.values(), *also, *plain])
     versions = [found.get(key) for key in version_keys]
-    current = None not in versions
+
+    def versions_of(name: str, versions: list) -> list:
+        by_scope = dict(zip([SITE, *scopes], versions, strict=True))
+        return [by_scope[SITE], by_scope[part_scopes[name]]]
+
     made, missing = {}, {}
     for name, key in keys.items():
-        entry = found.get(key)
-        if entry is not None and current and entry[0] == versions:
+        entry, wanted = found.get(key), versions_of(name, versions)
+        if entry is not None and None not in wanted and entry[0] == wanted:
             made[name] = entry[1]
         else:
             missing[name] = makers[name]
     extras = {}
-    if current:
+    if None not in versions:
         extras = {k: found[k][1] for k in also if k in found and found[k][0] == versions}
     else:
         versions = _current_versions(version_keys, found)
@@ -128,11 +147,18 @@ def fetch(
         fresh = {name: make() for name, make in missing.items()}
         if versions is not None:
             cache.set_many(
-                {keys[name]: (versions, value) for name, value in fresh.items()},
+                {keys[name]: (versions_of(name, versions), value) for name, value in fresh.items()},
                 settings.PAGE_CACHE_SECONDS,
             )
         made |= fresh
     return Fetched(made, extras, versions, {key: found.get(key) for key in plain})
+
+
+def own_scope(scope: str, make: Callable[[], Any]) -> Callable[[], Any]:
+    """`make`, as a part kept under `scope` rather than its page's (see `fetch`): a tweetup's
+    people going change less often than its counts."""
+    make.scope = scope
+    return make
 
 
 def keep(fetched: Fetched, key: str, value: Any) -> None:

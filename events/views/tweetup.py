@@ -135,7 +135,7 @@ def _rsvp_panel(request, slug: str, *, status: int = 200, answered=None):
 
 
 @require_safe
-@page_cache.for_visitors("tweetup:{slug}", vary=("HX-Request",))
+@page_cache.for_visitors("tweetup:{slug}", "people:{slug}", vary=("HX-Request",))
 def tweetup_detail(request, slug):
     if request.htmx:
         return _rsvp_panel(request, slug)

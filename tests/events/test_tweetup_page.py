@@ -25,10 +25,10 @@ def test_tweetup_page_query_count_is_fixed(client, tweetup, attendees, settings)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(tweetup.get_absolute_url())
     assert response.text.count('<span class="avatar-stack"') == attendees + 2  # + organizer
-    # user, tweetup with city and organizer, counts, your RSVP, attendees and how many,
+    # user, tweetup with city, organizer and counts, your RSVP, attendees and how many,
     # topics, wall, and (the wall being empty) when X is read next; people you follow
     # who are going only for people who opted in (tests/events/test_network_going.py)
-    assert len(ctx.captured_queries) == 9
+    assert len(ctx.captured_queries) == 8
     # the user; the rest from the cache, your RSVP too (kept per person with the page)
     assert len(cached.captured_queries) == 1
 
