@@ -3,10 +3,13 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.utils import timezone
 
+from events.models import Rsvp, Tweetup
 from events.services import TweetupDetails, tweetup_cancel, tweetup_create
 from notifications.broadcast_tasks import expand_broadcast
+from notifications.models import Broadcast, CityFollow, EmailPreferences, OutgoingMessage
 from notifications.preferences import city_follow
 from notifications.tasks import send_outgoing_message
 from tests.factories import CityFactory, MailableUserFactory
@@ -76,6 +79,27 @@ def berlin_tweetup(organizer, berlin, django_capture_on_commit_callbacks):
     """A tweetup made through the service (its new-tweetup notice has no followers yet)."""
     with django_capture_on_commit_callbacks(execute=False):
         return tweetup_create(organizer=organizer, details=details(berlin))
+
+
+# Links in mails (test_email_links.py, test_email_rsvp.py, test_unsubscribe.py).
+
+
+def snapshot() -> dict:
+    """Everything a link could change."""
+    return {
+        "rsvps": sorted(
+            Rsvp.objects.values_list("tweetup_id", "user_id", "status", "waitlist_position")
+        ),
+        "rsvp_times": sorted(Rsvp.objects.values_list("pk", "updated_at")),
+        "tweetups": sorted(
+            Tweetup.objects.values_list("pk", "status", "revision", "going_count", "updated_at")
+        ),
+        "messages": sorted(OutgoingMessage.objects.values_list("pk", "status", "attempts")),
+        "broadcasts": sorted(Broadcast.objects.values_list("pk", "expanded_at")),
+        "preferences": sorted(EmailPreferences.objects.values_list()),
+        "follows": sorted(CityFollow.objects.values_list("user_id", "city_id")),
+        "addresses": sorted(EmailAddress.objects.values_list("email", "verified", "primary")),
+    }
 
 
 # The weekly digest (test_digest.py, test_digest_network.py).
