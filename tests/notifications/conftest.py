@@ -12,7 +12,7 @@ from notifications.broadcast_tasks import expand_broadcast
 from notifications.models import Broadcast, CityFollow, EmailPreferences, OutgoingMessage
 from notifications.preferences import city_follow
 from notifications.tasks import send_outgoing_message
-from tests.factories import CityFactory, MailableUserFactory
+from tests.factories import CityFactory, MailableUserFactory, OutgoingMessageFactory
 
 
 @pytest.fixture
@@ -79,6 +79,19 @@ def berlin_tweetup(organizer, berlin, django_capture_on_commit_callbacks):
     """A tweetup made through the service (its new-tweetup notice has no followers yet)."""
     with django_capture_on_commit_callbacks(execute=False):
         return tweetup_create(organizer=organizer, details=details(berlin))
+
+
+# The outbox (test_outbox_rows.py, test_outbox_sending.py, test_outbox_sweep.py).
+
+
+@pytest.fixture
+def queued(berlin_tweetup, guest):
+    """A confirmation in the outbox whose send task was never run (as if Redis lost it)."""
+    return OutgoingMessageFactory(recipient=guest, tweetup=berlin_tweetup)
+
+
+def later(seconds: int):
+    return timezone.now() + timedelta(seconds=seconds)
 
 
 # Links in mails (test_email_links.py, test_email_rsvp.py, test_unsubscribe.py).
