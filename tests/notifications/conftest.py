@@ -1,9 +1,12 @@
 from contextlib import contextmanager
 from datetime import timedelta
 from unittest import mock
+from urllib.parse import urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Rsvp, Tweetup
@@ -13,6 +16,7 @@ from notifications.models import Broadcast, CityFollow, EmailPreferences, Outgoi
 from notifications.preferences import city_follow
 from notifications.tasks import send_outgoing_message
 from tests.factories import CityFactory, MailableUserFactory, OutgoingMessageFactory
+from tests.fixtures_mail import mail_links
 
 
 @pytest.fixture
@@ -94,7 +98,35 @@ def later(seconds: int):
     return timezone.now() + timedelta(seconds=seconds)
 
 
-# Links in mails (test_email_links.py, test_email_rsvp.py, test_unsubscribe.py).
+# Links in mails (test_email_links.py, test_email_rsvp.py, test_unsubscribe.py,
+# test_digest.py).
+
+
+def link_path(token: str) -> str:
+    return reverse("notifications:rsvp_link", args=[token])
+
+
+def writes(ctx) -> list[str]:
+    return [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "REPLACE"))
+    ]
+
+
+def open_every_link(mails, client: Client) -> int:
+    """GET and HEAD every link on this site in the mails, following redirects."""
+    opened = 0
+    for mail in mails:
+        for url in mail_links(mail):
+            parts = urlsplit(url)
+            if parts.netloc != "127.0.0.1:8000":
+                continue  # Google Calendar, X
+            for method in (client.get, client.head):
+                response = method(parts.path, follow=True)
+                assert response.status_code < 500, (url, response.status_code)
+                opened += 1
+    return opened
 
 
 def snapshot() -> dict:

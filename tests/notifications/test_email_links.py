@@ -2,7 +2,6 @@
 scanners and link previews open them too."""
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
@@ -16,33 +15,9 @@ from notifications.organizer_messages import organizer_message_send
 from notifications.preferences import city_follow
 from notifications.schedules import reminders_schedule
 from tests.factories import MailableUserFactory
-from tests.fixtures_mail import mail_links
-from tests.notifications.conftest import details, snapshot
+from tests.notifications.conftest import details, open_every_link, snapshot, writes
 
 pytestmark = pytest.mark.django_db
-
-
-def writes(ctx) -> list[str]:
-    return [
-        q["sql"]
-        for q in ctx.captured_queries
-        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "REPLACE"))
-    ]
-
-
-def open_every_link(mails, client: Client) -> int:
-    """GET and HEAD every link on this site in the mails, following redirects."""
-    opened = 0
-    for mail in mails:
-        for url in mail_links(mail):
-            parts = urlsplit(url)
-            if parts.netloc != "127.0.0.1:8000":
-                continue  # Google Calendar, X
-            for method in (client.get, client.head):
-                response = method(parts.path, follow=True)
-                assert response.status_code < 500, (url, response.status_code)
-                opened += 1
-    return opened
 
 
 @pytest.fixture

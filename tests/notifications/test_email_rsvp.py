@@ -16,14 +16,10 @@ from notifications.models import OutgoingMessage
 from notifications.tokens import rsvp_token_make, unsubscribe_token_make
 from notifications.views import RSVP_COOKIE
 from tests.factories import TweetupFactory, UserFactory
-from tests.notifications.conftest import details, snapshot
+from tests.notifications.conftest import details, link_path, snapshot
 from tests.pages import text
 
 pytestmark = pytest.mark.django_db
-
-
-def link_path(token: str) -> str:
-    return reverse("notifications:rsvp_link", args=[token])
 
 
 class TestRsvpFromTheEmail:
