@@ -7,9 +7,12 @@ tweetups whose hashtags the sync reads.
   `x_search.cycle_time()`: the moment to run the next sync cycle at, and
   `x_search.rewind()` for tests whose cycles run at the real time (tasks, workers).
 - `sync_tweetup(hashtag, starts_in=...)`: a scheduled tweetup with that hashtag.
+- `rescheduled`: the sync_batch tasks a test's sync asked to run again, as (args, options),
+  recorded instead of queued.
 
-And helpers to import: `wall(tweetup)`, the ids of the posts on its wall, newest first, and
-`state(tweetup)`, its HashtagSync row.
+And helpers to import: `wall(tweetup)`, the ids of the posts on its wall, newest first,
+`state(tweetup)`, its HashtagSync row, and `statuses(x_search)`, the status codes recent
+search answered, oldest first.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
+from events import tasks
 from events.models import HashtagSync, TweetupTweet
 from tests.factories import TweetupFactory
 
@@ -37,6 +41,10 @@ def wall(tweetup) -> list[int]:
 
 def state(tweetup) -> HashtagSync:
     return HashtagSync.objects.get(tweetup=tweetup)
+
+
+def statuses(x_search) -> list[int]:
+    return [r["status"] for r in x_search.requests()]
 
 
 class XSearch:
@@ -101,3 +109,13 @@ def sync_tweetup(db, berlin):
         )
 
     return make
+
+
+@pytest.fixture
+def rescheduled(monkeypatch):
+    """sync_batch.apply_async calls, recorded instead of queued."""
+    calls = []
+    monkeypatch.setattr(
+        tasks.sync_batch, "apply_async", lambda args, **options: calls.append((args, options))
+    )
+    return calls

@@ -1,5 +1,7 @@
-"""Reading pages in view tests: a signed-in client, and the parts of a tweetup page; and
+"""Reading pages in view tests: a signed-in client, the text, and the parts of a tweetup page; and
 filling them in: the data of the tweetup form."""
+
+from html import unescape
 
 from django.test import Client
 from django.utils import timezone
@@ -14,6 +16,11 @@ def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def text(response) -> str:
+    """The page as a person reads it (entities decoded)."""
+    return unescape(response.content.decode())
 
 
 def people_going(html: str) -> str:

@@ -29,7 +29,8 @@ from xemulator.grants import (
     GrantsMixin,
 )
 from xemulator.graph import FollowsMixin
-from xemulator.posts import SEARCH_APP_BUDGET, PostsMixin
+from xemulator.post_reads import SEARCH_APP_BUDGET, PostReadsMixin
+from xemulator.post_writes import PostWritesMixin
 from xemulator.tweets import TweetStore
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
@@ -97,7 +98,7 @@ class EmulatorConfig:
         return data
 
 
-class EmulatorState(GrantsMixin, FaultsMixin, PostsMixin, FollowsMixin):
+class EmulatorState(GrantsMixin, FaultsMixin, PostWritesMixin, PostReadsMixin, FollowsMixin):
     def __init__(
         self, config: EmulatorConfig | None = None, *, clock: Callable[[], float] = time.time
     ):
@@ -246,6 +247,9 @@ class EmulatorState(GrantsMixin, FaultsMixin, PostsMixin, FollowsMixin):
     def user_by_username(self, username: str) -> XUser | None:
         wanted = username.lower()
         return next((u for u in self.all_users() if u.username.lower() == wanted), None)
+
+    def _user_ids_by_username(self) -> dict[str, str]:
+        return {u.username.casefold(): u.id for u in self.users.values()}
 
     # --- OAuth 2.0 -----------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from events import periodic
 from events.found.scan import tweetups_find
 from events.models import CityPostScan, TweetupDraft
 from tests.factories import CityFactory, TweetupFactory
+from tests.fixtures_sync import statuses
 
 pytestmark = pytest.mark.django_db
 Status = CityPostScan.Status
@@ -24,10 +25,6 @@ def active(name: str, tz: str = "Europe/Lisbon"):
 @pytest.fixture
 def lisbon(db):
     return active("Lisbon")
-
-
-def statuses(x_search) -> list[int]:
-    return [r["status"] for r in x_search.requests()]
 
 
 def test_429_puts_the_cities_back_until_the_reset_then_reads_them(x_search, lisbon, monkeypatch):

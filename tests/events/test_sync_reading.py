@@ -1,17 +1,19 @@
 """How a hashtag sync cycle reads recent search: next_token followed to the end, since_id
-and the read ceiling, one query shared by many tweetups and kept under the length limit,
-a new or renamed hashtag read from the start, posts younger than the settle time left for
-the next cycle, and a batch already read up to its ceiling skipped. Through tweepy's real
-Client against the emulator."""
+(kept within X's seven days) and the read ceiling, one query shared by many tweetups and
+kept under the length limit, a new or renamed hashtag read from the start, posts younger
+than the settle time left for the next cycle, and a batch already read up to its ceiling
+skipped. Through tweepy's real Client against the emulator."""
+
+from datetime import timedelta
 
 import pytest
 
-from events.models import PostReadUsage, Tweet, Tweetup
+from events.models import HashtagSync, PostReadUsage, Tweet, Tweetup
 from events.sync.cycle import run_sync_cycle
-from events.sync.policy import query_since_id, read_ceiling
+from events.sync.policy import first_id_at, query_since_id, read_ceiling
 from events.sync.reading import sync_tweetups
 from events.sync.x_client import search_query
-from tests.fixtures_sync import state, wall
+from tests.fixtures_sync import state, statuses, wall
 
 pytestmark = pytest.mark.django_db
 
@@ -192,3 +194,17 @@ def test_sync_tweetups_skips_a_batch_already_read_up_to_its_ceiling(x_search, sy
 
     assert report.skipped == {tweetup.pk}
     assert x_search.requests() == []
+
+
+def test_a_since_id_older_than_x_allows_moves_up_to_the_window_edge(x_search, sync_tweetup):
+    tweetup = sync_tweetup("ATXtweetup")
+    x_search.post("Still in the window #ATXtweetup")
+    now = x_search.cycle_time()
+    HashtagSync.objects.create(
+        tweetup=tweetup, hashtag="ATXtweetup", since_id=first_id_at(now - timedelta(days=8))
+    )
+
+    run_sync_cycle(now=now)
+
+    assert statuses(x_search) == [200]  # X refuses a since_id older than its 7 days
+    assert len(wall(tweetup)) == 1

@@ -1,15 +1,22 @@
 from contextlib import contextmanager
 from datetime import timedelta
 from unittest import mock
+from urllib.parse import urlsplit
 
 import pytest
+from allauth.account.models import EmailAddress
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
+from events.models import Rsvp, Tweetup
 from events.services import TweetupDetails, tweetup_cancel, tweetup_create
 from notifications.broadcast_tasks import expand_broadcast
+from notifications.models import Broadcast, CityFollow, EmailPreferences, OutgoingMessage
 from notifications.preferences import city_follow
 from notifications.tasks import send_outgoing_message
-from tests.factories import CityFactory, MailableUserFactory
+from tests.factories import CityFactory, MailableUserFactory, OutgoingMessageFactory
+from tests.fixtures_mail import mail_links
 
 
 @pytest.fixture
@@ -76,6 +83,68 @@ def berlin_tweetup(organizer, berlin, django_capture_on_commit_callbacks):
     """A tweetup made through the service (its new-tweetup notice has no followers yet)."""
     with django_capture_on_commit_callbacks(execute=False):
         return tweetup_create(organizer=organizer, details=details(berlin))
+
+
+# The outbox (test_outbox_rows.py, test_outbox_sending.py, test_outbox_sweep.py).
+
+
+@pytest.fixture
+def queued(berlin_tweetup, guest):
+    """A confirmation in the outbox whose send task was never run (as if Redis lost it)."""
+    return OutgoingMessageFactory(recipient=guest, tweetup=berlin_tweetup)
+
+
+def later(seconds: int):
+    return timezone.now() + timedelta(seconds=seconds)
+
+
+# Links in mails (test_email_links.py, test_email_rsvp.py, test_unsubscribe.py,
+# test_digest.py).
+
+
+def link_path(token: str) -> str:
+    return reverse("notifications:rsvp_link", args=[token])
+
+
+def writes(ctx) -> list[str]:
+    return [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "REPLACE"))
+    ]
+
+
+def open_every_link(mails, client: Client) -> int:
+    """GET and HEAD every link on this site in the mails, following redirects."""
+    opened = 0
+    for mail in mails:
+        for url in mail_links(mail):
+            parts = urlsplit(url)
+            if parts.netloc != "127.0.0.1:8000":
+                continue  # Google Calendar, X
+            for method in (client.get, client.head):
+                response = method(parts.path, follow=True)
+                assert response.status_code < 500, (url, response.status_code)
+                opened += 1
+    return opened
+
+
+def snapshot() -> dict:
+    """Everything a link could change."""
+    return {
+        "rsvps": sorted(
+            Rsvp.objects.values_list("tweetup_id", "user_id", "status", "waitlist_position")
+        ),
+        "rsvp_times": sorted(Rsvp.objects.values_list("pk", "updated_at")),
+        "tweetups": sorted(
+            Tweetup.objects.values_list("pk", "status", "revision", "going_count", "updated_at")
+        ),
+        "messages": sorted(OutgoingMessage.objects.values_list("pk", "status", "attempts")),
+        "broadcasts": sorted(Broadcast.objects.values_list("pk", "expanded_at")),
+        "preferences": sorted(EmailPreferences.objects.values_list()),
+        "follows": sorted(CityFollow.objects.values_list("user_id", "city_id")),
+        "addresses": sorted(EmailAddress.objects.values_list("email", "verified", "primary")),
+    }
 
 
 # The weekly digest (test_digest.py, test_digest_network.py).

@@ -27,8 +27,15 @@ from notifications.schedules import digests_schedule
 from notifications.tokens import rsvp_token_read
 from tests.factories import CityFactory, EmailPreferencesFactory, MailableUserFactory, UserFactory
 from tests.fixtures_mail import mail_links, mail_part
-from tests.notifications.conftest import days_ahead, details, digests
-from tests.notifications.test_email_links import link_path, open_every_link, snapshot, writes
+from tests.notifications.conftest import (
+    days_ahead,
+    details,
+    digests,
+    link_path,
+    open_every_link,
+    snapshot,
+    writes,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -18,12 +18,9 @@ from tests.factories import (
     TweetupFactory,
     UserFactory,
 )
+from tests.pages import text
 
 pytestmark = pytest.mark.django_db
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def url(tweetup) -> str:

@@ -1,6 +1,5 @@
 """Email settings, addresses (allauth), following cities and organizer messages."""
 
-import html
 import re
 
 import pytest
@@ -11,12 +10,9 @@ from django.urls import reverse
 from notifications.models import Broadcast, CityFollow, EmailPreferences, MessageKind
 from notifications.preferences import mail_address
 from tests.factories import CityFollowFactory, EmailAddressFactory
+from tests.pages import text
 
 pytestmark = pytest.mark.django_db
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def words(response) -> str:

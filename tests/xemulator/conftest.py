@@ -23,6 +23,8 @@ CLIENT = ("tweetups-dev", "tweetups-dev-secret")
 CALLBACK = "http://testserver/accounts/twitter_oauth2/login/callback/"
 MAYA = "1460000000000000001"
 JONAS = "1460000000000000002"
+PRIYA = "1460000000000000003"
+KENJI = "1460000000000000006"  # protected
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -199,3 +201,42 @@ def x_search(x_emulator, bearer_token):
         )
 
     return search
+
+
+# GET /2/users/:id/following (test_following.py, test_following_access.py,
+# test_following_limits.py).
+
+FOLLOWS_SCOPE = "users.read tweet.read follows.read offline.access"
+
+
+def following_path(user_id: str) -> str:
+    return f"/2/users/{user_id}/following"
+
+
+@pytest.fixture
+def follows_token(x_app):
+    """A user token with follows.read: follows_token() is Maya's, follows_token(JONAS) his."""
+
+    def issue(user_id: str = MAYA, scope: str = FOLLOWS_SCOPE) -> str:
+        return x_app.access_token(user_id=user_id, scope=scope)
+
+    return issue
+
+
+@pytest.fixture
+def get_following(x_emulator):
+    def get(user_id: str, token: str | None, **params) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.get(
+            x_emulator.base_url + following_path(user_id),
+            params=params,
+            headers=headers,
+            timeout=10,
+        )
+
+    return get
+
+
+def ids_of(response: requests.Response) -> list[str]:
+    """The ids of the accounts a page of the list holds."""
+    return [user["id"] for user in response.json().get("data", [])]

@@ -1,11 +1,12 @@
-"""The /_emulator/ control API: users, faults, the request log, the clock and the config."""
+"""The /_emulator/ control API: users, faults, the request log, the clock, the config and
+the rate limit."""
 
 import json
 
 import pytest
 import requests
 
-from tests.xemulator.conftest import JONAS, MAYA
+from tests.xemulator.conftest import JONAS, MAYA, SEARCH_PATH
 from xemulator.client import EmulatorControlError
 
 
@@ -333,3 +334,35 @@ def test_a_negative_after_is_refused(x_emulator):
         x_emulator.control.add_fault("/2/users/me", after=-1)
 
     assert raised.value.status == 400
+
+
+# --- the search rate limit's settings, and a 429 fault's reset ---------------------------
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"remaining": 451},
+        {"remaining": -1},
+        {"limit": -1},
+        {"window_seconds": 0},
+        {"reset_in_seconds": 0},
+        {"reset_in_seconds": 901},
+        {"limit": "many"},
+        {"limit": 1.5},
+        {"budget": 3},
+    ],
+)
+def test_bad_rate_limit_changes_are_refused(x_emulator, payload):
+    with pytest.raises(EmulatorControlError) as refused:
+        x_emulator.control._call("POST", "rate-limit", payload)
+
+    assert refused.value.status == 400
+    assert x_emulator.control.rate_limit()["limit"] == 450
+
+
+def test_a_negative_reset_on_a_fault_is_refused(x_emulator):
+    with pytest.raises(EmulatorControlError) as refused:
+        x_emulator.control.add_fault(SEARCH_PATH, status=429, reset_seconds=-1)
+
+    assert refused.value.status == 400
