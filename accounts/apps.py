@@ -9,4 +9,4 @@ class AccountsConfig(AppConfig):
         from accounts.models import network_consent_cache_key
         from tweetups.page_frames import PERSONAL_KEYS
 
-        PERSONAL_KEYS.append(network_consent_cache_key)  # whether they opted in
+        PERSONAL_KEYS["x_network"] = network_consent_cache_key  # whether they opted in

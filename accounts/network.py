@@ -303,6 +303,9 @@ def _replace_followed(consent: XNetworkConsent, ids: list[str]) -> bool:
     current.message = ""
     current.resume_token, current.resume_at, current.partial_ids = "", None, []
     current.save()
+    # Pages keep a person's RSVP panel while what was read ahead for it is unchanged
+    # (tweetups.page_frames): the consent entry, gone and made again, says the follows moved.
+    _forget_consent(consent.user_id)
     return True
 
 

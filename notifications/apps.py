@@ -10,4 +10,4 @@ class NotificationsConfig(AppConfig):
         from notifications.models import followed_cities_cache_key
         from tweetups.page_frames import PERSONAL_KEYS
 
-        PERSONAL_KEYS.append(followed_cities_cache_key)  # the Follow buttons
+        PERSONAL_KEYS["followed_cities"] = followed_cities_cache_key  # the Follow buttons

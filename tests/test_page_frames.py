@@ -6,13 +6,17 @@ import re
 import pytest
 from django.contrib.messages import constants
 from django.template import Context, Engine, TemplateSyntaxError
+from django.template.loader import get_template
 from django.test import Client
 
+from accounts.models import XNetworkConsent
+from accounts.network import _replace_followed
 from events.models import Rsvp
 from events.rsvps import rsvp_set
 from notifications.preferences import city_follow
-from tests.factories import TweetupFactory, UserFactory
-from tests.pages import signed_in
+from tests.factories import TweetupFactory, UserFactory, follows, going
+from tests.pages import network_block, signed_in
+from tweetups import page_frames
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +161,69 @@ def test_the_organizer_gets_their_own_page_never_a_frame(alice, berlin):
     assert "Edit tweetup" in organizers.text
     # ... and the organizer's tools never reach anyone else's frame.
     assert "Edit tweetup" not in signed_in(alice).get(url).text
+
+
+def panel_token(html: str) -> str:
+    panel = html.split('id="rsvp-panel"')[1]
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', panel).group(1)
+
+
+@pytest.fixture
+def panel_renders(monkeypatch):
+    """How many times the RSVP panel hole was rendered (rather than kept)."""
+    get_template("events/tweetup_detail.html")  # parsed, so its holes are known
+    nodelist = page_frames._HOLES["rsvp_panel"][1].nodelist
+    real, renders = nodelist.render, []
+
+    def render(context):
+        renders.append(context)
+        return real(context)
+
+    monkeypatch.setattr(nodelist, "render", render)
+    return renders
+
+
+def test_a_kept_rsvp_panel_is_not_rendered_again_and_gets_a_fresh_token(
+    alice, bob, berlin, panel_renders
+):
+    tweetup = TweetupFactory(city=berlin, capacity=5)
+    url = tweetup.get_absolute_url()
+    signed_in(alice).get(url)  # the frame
+    panel_renders.clear()
+    bobs = Client(enforce_csrf_checks=True)
+    bobs.force_login(bob)
+
+    pages = [bobs.get(url) for _ in range(3)]
+
+    assert [page["X-Cache"] for page in pages] == ["frame-hit"] * 3
+    # Rendered while what it reads (whether bob opted in) was not yet known, then kept.
+    assert len(panel_renders) == 2
+    assert without_tokens(pages[2].text) == without_tokens(pages[1].text)
+    tokens = [panel_token(page.text) for page in pages]
+    assert len(set(tokens)) == 3  # masked afresh each time, the kept panel's too
+    response = bobs.post(
+        f"{url}rsvp/", {"status": "going", "csrfmiddlewaretoken": tokens[2]}, follow=True
+    )
+    assert response.status_code == 200
+    assert Rsvp.objects.filter(tweetup=tweetup, user=bob, status=Rsvp.Status.GOING).exists()
+
+
+def test_a_kept_rsvp_panel_follows_opting_in_and_new_follows(alice, bob, berlin, commits):
+    tweetup = TweetupFactory(city=berlin)
+    carol, dan = UserFactory(x_username="carol_x"), UserFactory(x_username="dan_x")
+    going(tweetup, carol, dan)
+    url = tweetup.get_absolute_url()
+    signed_in(alice).get(url)
+    bobs = signed_in(bob)
+    for _ in range(3):
+        assert network_block(bobs.get(url).text) == ""  # kept by now
+
+    follows(bob, carol)  # opted in: the consent entry is forgotten
+    assert "@carol_x" in network_block(bobs.get(url).text)
+    for _ in range(2):
+        bobs.get(url)  # kept again
+
+    consent = XNetworkConsent.objects.get(user=bob)
+    commits(_replace_followed, consent=consent, ids=[carol.x_id, dan.x_id])  # a refresh
+    block = network_block(bobs.get(url).text)
+    assert "2 people you follow are going" in block and "@dan_x" in block

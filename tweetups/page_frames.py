@@ -28,10 +28,10 @@ from tweetups import page_cache
 register = template.Library()
 
 # Cache keys of a signed-in person's own that their pages' holes read (whether they opted
-# in to their X network, the cities they follow): each app names its own here from its
-# AppConfig.ready(), and frame_page reads them in the parts' round trip, for
-# `read_ahead` to answer.
-PERSONAL_KEYS: list[Callable[[int], str]] = []
+# in to their X network, the cities they follow), by name, each made from a user's id:
+# each app names its own here from its AppConfig.ready(), and frame_page reads them in
+# the parts' round trip, for `read_ahead` to answer.
+PERSONAL_KEYS: dict[str, Callable[[int], str]] = {}
 
 # name -> (template it was found in, node): rendering a hole needs its node, found by name.
 _HOLES: dict[str, tuple[str, "PersonalNode"]] = {}
@@ -85,6 +85,10 @@ def read_ahead(request, key: str):
     return getattr(request, "cache_read_ahead", {}).get(key)
 
 
+# Where a kept hole's CSRF token goes (frame_page): each response gets a freshly masked one.
+_CSRF_SLOT = "<!--csrf-token-->"
+
+
 def _fill(body: str, marks: dict[str, str], holes: dict[str, str]) -> str:
     for name, mark in marks.items():
         body = body.replace(mark, holes[name], 1)
@@ -101,6 +105,7 @@ def frame_page(
     personal: Callable[[dict], dict],
     framed: Callable[[dict], bool] = lambda parts: True,
     mine: dict[str, Callable[[dict], Any]] | None = None,
+    kept_holes: dict[str, tuple[str, ...]] | None = None,
 ) -> HttpResponse:
     """Render `template_name` for a signed-in person from its cached frame.
 
@@ -113,6 +118,13 @@ def frame_page(
     as the page: a write that changes one forgets the scope. They are read in the parts'
     round trip, with the PERSONAL_KEYS (see `read_ahead`), and reach `personal` as
     parts["mine"][name].
+
+    `kept_holes` are holes kept rendered per person the same way (a tweetup's RSVP panel),
+    each named with the PERSONAL_KEYS it reads: it is kept while the page is current and
+    what the cache holds under those keys is unchanged (and known: an entry missing says
+    nothing of what changed). What such a hole shows must come from the parts, `mine`
+    and those keys alone; its CSRF token is put in fresh for each response (a token is
+    masked anew every time).
     """
     address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
     frame_key = "frame:" + hashlib.sha256(f"{address} {template_name}".encode()).hexdigest()
@@ -121,15 +133,15 @@ def frame_page(
         and request.user.is_authenticated  # visitors get whole pages (page_cache)
         and len(address) <= page_cache.MAX_PATH_LENGTH
     )
-    mine_keys = {}
-    if mine and request.user.is_authenticated:
-        mine_keys = {name: f"mine:{scope}:{request.user.pk}:{name}" for name in mine}
+    mine_keys, hole_keys = {}, {}
+    if request.user.is_authenticated:
+        mine_keys = {name: f"mine:{scope}:{request.user.pk}:{name}" for name in mine or {}}
+        hole_keys = {name: f"hole:{scope}:{request.user.pk}:{name}" for name in kept_holes or {}}
     plain = []
     if request.user.is_authenticated:
-        plain = [key(request.user.pk) for key in PERSONAL_KEYS]
-    fetched = page_cache.fetch(
-        scope, parts, also=[*([frame_key] if use_frame else []), *mine_keys.values()], plain=plain
-    )
+        plain = [key(request.user.pk) for key in PERSONAL_KEYS.values()]
+    also = [*([frame_key] if use_frame else []), *mine_keys.values(), *hole_keys.values()]
+    fetched = page_cache.fetch(scope, parts, also=also, plain=plain)
     fetched.parts = fetched.parts | {
         "mine": {
             name: page_cache.kept(fetched, key, lambda make=mine[name]: make(fetched.parts))
@@ -141,9 +153,27 @@ def frame_page(
     entry = fetched.extras.get(frame_key) if use_frame else None
     if entry is not None and all(name in _HOLES for name in entry[1]):
         body, marks = entry
+        read = {  # what each kept hole's keys hold now (None: not known)
+            name: [fetched.plain[PERSONAL_KEYS[key](request.user.pk)] for key in kept_holes[name]]
+            for name in hole_keys
+        }
+        kept = {
+            name: fetched.extras[key][1]
+            for name, key in hole_keys.items()
+            if key in fetched.extras and fetched.extras[key][0] == read[name]
+        }
         context = make_context(personal(fetched.parts), request)
         with context.bind_template(get_template(template_name).template):
-            holes = {name: _HOLES[name][1].nodelist.render(context) for name in marks}
+            token = str(context.get("csrf_token", ""))
+            holes = {}
+            for name in marks:
+                if name in kept:
+                    holes[name] = kept[name].replace(_CSRF_SLOT, token)
+                    continue
+                holes[name] = _HOLES[name][1].nodelist.render(context)
+                if name in hole_keys and token and None not in read[name]:
+                    stored = (read[name], holes[name].replace(token, _CSRF_SLOT))
+                    page_cache.keep(fetched, hole_keys[name], stored)
         response = HttpResponse(_fill(body, marks, holes))
         response["X-Cache"] = "frame-hit"
         return response

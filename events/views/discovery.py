@@ -46,6 +46,7 @@ def listing_page(
     page: Callable[[dict], dict] = lambda parts: {},
     personal: Callable[[dict], dict] = lambda parts: {},
     heading: str | None = None,
+    kept_holes: dict[str, tuple[str, ...]] | None = None,
 ) -> HttpResponse:
     """A filtered listing: the whole page from its frame, or for htmx only its results.
 
@@ -53,7 +54,7 @@ def listing_page(
     personal hole), or, sorted by their network (?sort=network), rendered for them alone.
     `heading`, a template partial, is what the page says above the filters that follows
     them (a search's words): htmx gets it too, swapped out of band, so it never names
-    words the results no longer match.
+    words the results no longer match. `kept_holes`: as frame_page's.
     """
     results, form = part_names(makers)
 
@@ -93,6 +94,7 @@ def listing_page(
             | page(parts)
         ),
         personal=lambda parts: my_parts(parts, network()),
+        kept_holes=kept_holes,
     )
 
 

@@ -104,6 +104,8 @@ def city_detail(request, slug):
         makers=makers,
         page=lambda parts: {"past": past},
         personal=personal,
+        # Whether one follows the city: from the cities one follows, read ahead.
+        kept_holes={"follow_city": ("followed_cities",)},
     )
 
 

@@ -148,6 +148,8 @@ def tweetup_detail(request, slug):
         personal=lambda parts: _personal(request, parts),
         framed=lambda parts: not parts["tweetup"].is_organized_by(request.user),
         mine={"rsvp": lambda parts: _my_rsvp(parts["tweetup"], request.user)},
+        # The panel shows the parts, one's RSVP and, if one opted in, who one follows.
+        kept_holes={"rsvp_panel": ("x_network",)},
     )
 
 
