@@ -167,6 +167,7 @@ def search_pages(data: dict) -> dict[str, str]:
         "search: @handle": "/search/?q=%40friend12",
         "search: typo": "/search/?q=Kreuzberg+Tech+Drinsk",
         "search: typo, one word": "/search/?q=Bokk+Club",
+        "search: letters swapped": "/search/?q=Photo+Wlak",  # mid-word, a four-letter word
         "search: 10,000 chars": "/search/?" + urlencode({"q": "tech " * 2000}),
         "search: words + all filters": "/search/?" + urlencode({"q": "club", **everything}),
         "listing: all filters": "/search/?" + urlencode(everything),
