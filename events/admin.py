@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from events.calendar import store_vevents
 from events.models import (
     City,
     CityPostScan,
@@ -13,6 +14,8 @@ from events.models import (
     TweetupTweet,
     XAuthor,
 )
+from events.tasks import store_city_vevents
+from tweetups.celery import publish_on_commit
 from tweetups.page_cache import ForgetPagesAdmin
 
 
@@ -22,6 +25,13 @@ class CityAdmin(ForgetPagesAdmin, admin.ModelAdmin):
     list_filter = ["country"]
     search_fields = ["name", "country", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"name", "timezone"} & set(form.changed_data):
+            # In every VEVENT of its tweetups: kept again by a worker (a busy city has
+            # thousands); until then feeds write those events themselves.
+            publish_on_commit(lambda: store_city_vevents.delay(obj.pk))
 
 
 class RsvpInline(admin.TabularInline):
@@ -42,6 +52,10 @@ class TweetupAdmin(ForgetPagesAdmin, admin.ModelAdmin):
     raw_id_fields = ["organizer"]
     readonly_fields = ["created_at", "updated_at", "revision"]
     inlines = [RsvpInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        store_vevents([obj])  # an edit here goes around the services
 
 
 @admin.register(Rsvp)

@@ -13,6 +13,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from events import signals
+from events.calendar import store_vevents
 from events.models import City, Rsvp, Topic, Tweetup
 from events.rsvps import promote_waitlist, store_going_count
 from events.sync.parsing import hashtag_key
@@ -89,6 +90,7 @@ def tweetup_create(*, organizer: User, details: TweetupDetails) -> Tweetup:
             {"hashtag": "That hashtag was just taken for overlapping times."}
         ) from exc
     _store_topics(tweetup, details)
+    store_vevents([tweetup])
     Rsvp.objects.create(tweetup=tweetup, user=organizer, status=Rsvp.Status.GOING)
     store_going_count(tweetup)
     signals.tweetup_created.send(sender=Tweetup, tweetup=tweetup)
@@ -127,6 +129,7 @@ def tweetup_update(*, tweetup: Tweetup, actor: User, details: TweetupDetails) ->
             {"hashtag": "That hashtag was just taken for overlapping times."}
         ) from exc
     _store_topics(tweetup, details)
+    store_vevents([tweetup])
     promote_waitlist(tweetup)
     store_going_count(tweetup)
     if hashtag_key(tweetup.hashtag) != hashtag_key(old_hashtag):
@@ -149,6 +152,7 @@ def tweetup_cancel(*, tweetup: Tweetup, actor: User, reason: str) -> Tweetup:
     tweetup.save(
         update_fields=["status", "cancel_reason", "cancelled_at", "revision", "updated_at"]
     )
+    store_vevents([tweetup])
     signals.tweetup_cancelled.send(sender=Tweetup, tweetup=tweetup)
     page_cache.forget_tweetup(tweetup)
     return tweetup

@@ -1,7 +1,9 @@
-"""Celery tasks for the hashtag sync: beat starts a cycle, the cycle fans out batches.
+"""Celery tasks for the hashtag sync (beat starts a cycle, the cycle fans out batches), and
+for a renamed city's tweetups' calendar texts.
 
-Both are safe to run twice or at once: each tweetup's sync lock and its read state
-(`since_id`, `next_sync_at`) decide whether there is anything left to do.
+All are safe to run twice or at once: each tweetup's sync lock and its read state
+(`since_id`, `next_sync_at`) decide whether there is anything left to do; a calendar text
+is written from the rows as they are.
 """
 
 import logging
@@ -12,6 +14,8 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.utils import timezone
 
+from events.calendar import store_all_vevents
+from events.models import Tweetup
 from events.sync.cycle import sync_cycle_plan
 from events.sync.errors import XTransientError
 from events.sync.reading import sync_failed, sync_tweetups
@@ -86,3 +90,10 @@ def sync_batch(
         "carried_over": len(report.carried_over),
         "rescheduled": report.rate_limited_until is not None,
     }
+
+
+@shared_task
+def store_city_vevents(city_id: int) -> int:
+    """Keep the calendar texts of a city's tweetups again: its name or zone changed (both
+    are in every VEVENT). Safe to run twice; until it runs, feeds write those events."""
+    return store_all_vevents(Tweetup.objects.filter(city_id=city_id))

@@ -27,7 +27,7 @@ from django.utils.http import http_date
 from django.views.decorators.http import require_http_methods, require_safe
 
 from events.calendar import feed_ics
-from events.models import City, Topic, Tweetup
+from events.models import City, Topic
 from events.search import SearchText
 from feeds.atom import TweetupAtomFeed
 from feeds.models import CalendarFeedToken
@@ -50,12 +50,10 @@ from feeds.sources import (
 FEED_MAX_AGE = 300
 CALENDAR_REFRESH = timedelta(hours=1)
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")  # what secrets.token_urlsafe makes
-URL_SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # what Django's <slug:> path converter matches
-URL_SLUG_STAND_IN = "tweetup-slug"
 # A rendered feed is kept under its ETag: the same rows make the same bytes, so a poller
 # without a copy costs the stamp and a cache read. A change makes a new ETag, hence a new
-# key; old ones expire. (Rendered again, a calendar writes only the events that changed:
-# events/calendar.py keeps each one's text.)
+# key; old ones expire. (Rendered again, a calendar writes no event: events/calendar.py
+# keeps each one's text in the database, and in the cache those written around it.)
 FEED_BODY_SECONDS = 24 * 3600
 
 Kind = CalendarFeedToken.Kind
@@ -103,23 +101,6 @@ def _body(request, etag: str, make: Callable[[], bytes]) -> bytes:
     return body
 
 
-def _tweetup_urls(request) -> Callable[[Tweetup], str]:
-    """Each tweetup's absolute address, as `get_absolute_url()` makes it. reverse() walks
-    the URL patterns on every call (tens of microseconds): a feed of 200 makes its links
-    from one reversed address with each slug put in. The <slug:> pattern takes only
-    characters that need no quoting; any other slug goes through reverse() as before."""
-    head, _, tail = request.build_absolute_uri(
-        reverse("events:tweetup", args=[URL_SLUG_STAND_IN])
-    ).rpartition(URL_SLUG_STAND_IN)
-
-    def url_for(tweetup: Tweetup) -> str:
-        if URL_SLUG.fullmatch(tweetup.slug):
-            return f"{head}{tweetup.slug}{tail}"
-        return request.build_absolute_uri(tweetup.get_absolute_url())
-
-    return url_for
-
-
 def _with(response: HttpResponse, headers: dict[str, str]) -> HttpResponse:
     for name, value in headers.items():
         response[name] = value
@@ -141,7 +122,7 @@ def calendar_feed(
         return feed_ics(
             window.rows(),
             name=source.title,
-            url_for=_tweetup_urls(request),
+            site=f"{request.scheme}://{request.get_host()}",
             refresh=CALENDAR_REFRESH,
         )
 

@@ -12,7 +12,14 @@ from events.models.places import (
     Topic,
     validate_timezone,
 )
-from events.models.tweetups import ATTENDEES_SHOWN, Rsvp, RsvpQuerySet, Tweetup, TweetupQuerySet
+from events.models.tweetups import (
+    ATTENDEES_SHOWN,
+    Rsvp,
+    RsvpQuerySet,
+    Tweetup,
+    TweetupQuerySet,
+    TweetupVevent,
+)
 from events.models.wall import (
     HashtagSync,
     PostReadUsage,
@@ -44,6 +51,7 @@ __all__ = [
     "TweetupDraft",
     "TweetupDraftQuerySet",
     "TweetupTweet",
+    "TweetupVevent",
     "XAuthor",
     "validate_timezone",
 ]

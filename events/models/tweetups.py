@@ -268,6 +268,28 @@ class Tweetup(models.Model):
         return self.ends_at - self.starts_at
 
 
+class TweetupVevent(models.Model):
+    """A tweetup's VEVENT as its calendar feeds write it (events/calendar.py), kept beside
+    it: a feed with nothing cached puts these texts together instead of having icalendar
+    write each event. Written with every change to what it is written from, in the same
+    transaction (`events.calendar.store_vevents`); a feed uses one only while `fields_key`
+    still names what the tweetup would be written from now, so a text some write left
+    behind costs that event a write, never a stale event."""
+
+    tweetup = models.OneToOneField(
+        Tweetup, on_delete=models.CASCADE, primary_key=True, related_name="vevent"
+    )
+    # `VeventFields.cache_key()` of the fields it was written from (links relative).
+    fields_key = models.CharField(max_length=64)
+    tzids = models.CharField(max_length=200, blank=True, help_text="Zones it names, by spaces.")
+    # Its content lines unfolded, each link a path: a feed puts the site's address before
+    # the path and folds the lines (`events.calendar.linked_vevent`).
+    ical = models.TextField()
+
+    def __str__(self):
+        return f"VEVENT of tweetup {self.tweetup_id}"
+
+
 class RsvpQuerySet(models.QuerySet):
     def going(self):
         return self.filter(status=Rsvp.Status.GOING)

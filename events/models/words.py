@@ -19,6 +19,13 @@ EDIT_MAX_LENGTH = 7
 # same word with two letters swapped ("tehc", "tech"), one slip of the fingers.
 LETTERS = "array_to_string(ARRAY(SELECT unnest(regexp_split_to_array({0}, '')) ORDER BY 1), '')"
 
+# The word with each two neighbouring letters swapped, one swap a word: "wlak" gives
+# "lwak", "walk", "wlka".
+SWAPPED = (
+    "ARRAY(SELECT overlay({0} PLACING substr({0}, i + 1, 1) || substr({0}, i, 1) FROM i FOR 2)"
+    " FROM generate_series(1, length({0}) - 1) AS i)"
+)
+
 # Constants only are put in it; the text comes as a parameter.
 NEAR_SQL = f"""
 SELECT typed.token, ARRAY(
@@ -38,6 +45,15 @@ SELECT typed.token, ARRAY(
                AND levenshtein_less_equal(w.word, typed.token, 2) = 2
                AND {LETTERS.format("w.word")} = typed.letters
           )
+        UNION ALL
+        -- Two letters side by side swapped, a one-edit slip as Damerau counts it. Those in
+        -- the middle of a four-letter word ("wlak") keep neither its first two letters nor
+        -- its last two, so the lookup above can't find them: each word the typed one
+        -- makes with two neighbours swapped (a few) is looked up by the list's key.
+        SELECT w.word, w.tweetups, 1 AS edits
+        FROM events_searchword w
+        WHERE typed.kept AND length(typed.token) BETWEEN 4 AND {EDIT_MAX_LENGTH}
+          AND w.word = ANY(typed.swapped)
     ) AS near
     WHERE near.word <> typed.token
     GROUP BY near.word, near.tweetups
@@ -49,6 +65,7 @@ FROM (
     SELECT t.lexeme AS token, t.positions[1] AS first,
            events_search_word_kept(t.lexeme) AS kept,
            {LETTERS.format("t.lexeme")} AS letters,
+           {SWAPPED.format("t.lexeme")} AS swapped,
            -- One slip in a word of four letters or more leaves its first two letters or its
            -- last two as they were: the trigram index finds the words that start or end so.
            replace(replace(replace(left(t.lexeme, 2), '\\', '\\\\'), '%%', '\\%%'), '_', '\\_')

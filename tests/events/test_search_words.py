@@ -141,6 +141,7 @@ def test_words_are_split_as_full_text_search_splits_them(berlin):
     [
         ("Bokk Club", "Book Club"),  # one letter off a short word (trigram similarity 0.25)
         ("book clbu", "Book Club"),  # two letters swapped
+        ("Book Culb", "Book Club"),  # ...in the middle of a four-letter word
         ("Runing Club", "Running Club"),  # one dropped
         ("Book Club", "Book Club"),  # spelled right: the close words are not looked for
     ],
@@ -162,6 +163,17 @@ def test_close_words_are_the_known_ones_nearest_first(berlin):
     assert close["tehc"] == ["tech"]  # two letters swapped
     assert close["drinsk"][:2] == ["drink", "drinks"]  # one letter off first
     assert dict(near("drinks"))["drinks"] == ["drink", "drinkers"]  # never the word itself
+
+
+def test_two_letters_swapped_in_the_middle_of_a_short_word_find_it(berlin):
+    """Typed "wlak" keeps neither the first two letters of "walk" nor its last two, and shares
+    one trigram with it: it is found as "walk" with two neighbours swapped back."""
+    for name in ("Photo Walk", "Wall Art", "Lake Swim"):
+        TweetupFactory(city=berlin, title=name)
+    close = dict(near("wlak tihs swmi"))
+    assert close["wlak"] == ["walk"]
+    assert close["swmi"] == ["swim"]  # the last two swapped, as before
+    assert close["tihs"] == []  # no word is "tihs" with two letters swapped back
 
 
 @pytest.mark.parametrize(

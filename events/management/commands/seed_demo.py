@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_update_from_x
+from events.calendar import store_all_vevents, store_vevents
 from events.demo_data import CITIES, DEMO_TOPICS, TWEETUPS, DemoTweetup, demo_profiles
 from events.gazetteer import gazetteer
 from events.models import City, Rsvp, Topic, Tweetup
@@ -62,8 +63,11 @@ class Command(BaseCommand):
         )
         if city is None:
             return City.objects.create(slug=slug, geoname_id=geoname_id, **fields), True
+        was = (city.name, city.timezone)
         City.objects.filter(pk=city.pk).update(geoname_id=geoname_id, **fields)
         city.refresh_from_db()
+        if (city.name, city.timezone) != was:  # in its tweetups' calendar texts
+            store_all_vevents(Tweetup.objects.filter(city=city))
         return city, False
 
     def _seed_user(self, profile: dict) -> tuple[User, bool]:
@@ -113,6 +117,7 @@ class Command(BaseCommand):
         # tweetup_create adds a random suffix to the slug; demo links stay the same.
         Tweetup.objects.filter(pk=tweetup.pk).update(slug=spec.slug)
         tweetup.slug = spec.slug
+        store_vevents([tweetup])  # its calendar text links to its page
         self._rsvp(spec, tweetup, users)
         if rsvp_details is not details:
             tweetup_update(tweetup=tweetup, actor=tweetup.organizer, details=details)
