@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from accounts.models import User
 from bench.common import load_average, truncate
-from events.calendar import store_all_vevents
+from events.calendar_feeds import store_all_vevents
 from events.models import City, Rsvp, Topic, Tweetup
 
 # BENCH_SIZES=1000,10000 to try a change at small sizes; the figures to report are these.

@@ -53,7 +53,7 @@ from django.test.utils import CaptureQueriesContext, override_settings  # noqa: 
 from django.urls import reverse  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from events.calendar import store_all_vevents  # noqa: E402
+from events.calendar_feeds import store_all_vevents  # noqa: E402
 from events.models import City, Rsvp, Tweetup  # noqa: E402
 from feeds.models import CalendarFeedToken  # noqa: E402
 from feeds.services import calendar_feed_token_replace  # noqa: E402

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from events.calendar import store_vevents
+from events.calendar_feeds import store_vevents
 from events.models import (
     City,
     CityPostScan,

@@ -13,7 +13,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from events import signals
-from events.calendar import store_vevents
+from events.calendar_feeds import store_vevents
 from events.models import City, Rsvp, Topic, Tweetup
 from events.rsvps import promote_waitlist, store_going_count
 from events.sync.parsing import hashtag_key

@@ -14,7 +14,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.utils import timezone
 
-from events.calendar import store_all_vevents
+from events.calendar_feeds import store_all_vevents
 from events.models import Tweetup
 from events.sync.cycle import sync_cycle_plan
 from events.sync.errors import XTransientError

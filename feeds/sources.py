@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 
-from events.calendar import FEED_COLUMNS
+from events.calendar_feeds import FEED_COLUMNS
 from events.models import MAX_DURATION, Rsvp, Tweetup
 from events.network import network_going_changed, network_tweetup_ids
 
@@ -85,7 +85,7 @@ class CalendarWindow:
         return (
             Tweetup.objects.filter(id__in=self.ids)
             .order_by("starts_at", "id")
-            .select_related("city", "vevent")  # each one's kept text: events/calendar.py
+            .select_related("city", "vevent")  # each one's kept text: events/calendar_feeds.py
             .only(*FEED_COLUMNS)
         )
 

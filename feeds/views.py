@@ -26,7 +26,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views.decorators.http import require_http_methods, require_safe
 
-from events.calendar import feed_ics
+from events.calendar_feeds import feed_ics
 from events.models import City, Topic
 from events.search import SearchText
 from feeds.atom import TweetupAtomFeed
@@ -52,7 +52,7 @@ CALENDAR_REFRESH = timedelta(hours=1)
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")  # what secrets.token_urlsafe makes
 # A rendered feed is kept under its ETag: the same rows make the same bytes, so a poller
 # without a copy costs the stamp and a cache read. A change makes a new ETag, hence a new
-# key; old ones expire. (Rendered again, a calendar writes no event: events/calendar.py
+# key; old ones expire. (Rendered again, a calendar writes no event: events/calendar_feeds.py
 # keeps each one's text in the database, and in the cache those written around it.)
 FEED_BODY_SECONDS = 24 * 3600
 

@@ -1,8 +1,8 @@
 """Each tweetup's VEVENT kept beside it (`TweetupVevent`), so a calendar feed with nothing
-cached puts texts together instead of writing every event (events/calendar.py).
+cached puts texts together instead of writing every event (events/calendar_feeds.py).
 
 The existing rows' texts are written here, read and written a thousand tweetups at a time,
-by today's `events.calendar` (a VEVENT is its code's output) into this migration's table. A feed
+by today's `events.calendar_feeds` (a VEVENT is its code's output) into this migration's table. A feed
 checks every text against what it would be written from now, so one written by older or
 newer code is never served: it costs that event a write. Elidable: a squash may drop it, and
 `manage.py store_vevents` does the same.
@@ -13,7 +13,7 @@ from django.db import migrations, models
 
 
 def store_vevents(apps, schema_editor):
-    from events.calendar import store_all_vevents
+    from events.calendar_feeds import store_all_vevents
     from events.models import Tweetup
 
     TweetupVevent = apps.get_model("events", "TweetupVevent")

@@ -269,10 +269,10 @@ class Tweetup(models.Model):
 
 
 class TweetupVevent(models.Model):
-    """A tweetup's VEVENT as its calendar feeds write it (events/calendar.py), kept beside
+    """A tweetup's VEVENT as its calendar feeds write it (events/calendar_feeds.py), kept beside
     it: a feed with nothing cached puts these texts together instead of having icalendar
     write each event. Written with every change to what it is written from, in the same
-    transaction (`events.calendar.store_vevents`); a feed uses one only while `fields_key`
+    transaction (`events.calendar_feeds.store_vevents`); a feed uses one only while `fields_key`
     still names what the tweetup would be written from now, so a text some write left
     behind costs that event a write, never a stale event."""
 
@@ -283,7 +283,7 @@ class TweetupVevent(models.Model):
     fields_key = models.CharField(max_length=64)
     tzids = models.CharField(max_length=200, blank=True, help_text="Zones it names, by spaces.")
     # Its content lines unfolded, each link a path: a feed puts the site's address before
-    # the path and folds the lines (`events.calendar.linked_vevent`).
+    # the path and folds the lines (`events.calendar_feeds.linked_vevent`).
     ical = models.TextField()
 
     def __str__(self):

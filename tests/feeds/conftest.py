@@ -5,6 +5,7 @@ from django.core.cache.backends.base import BaseCache
 from django.utils import timezone
 from icalendar import Calendar
 
+from events import calendar as ics
 from tests.factories import TweetupFactory
 
 
@@ -40,3 +41,17 @@ class BrokenCache(BaseCache):
         raise ConnectionError("cache down")
 
     set = add = delete = get_many = set_many = get
+
+
+@pytest.fixture
+def written(monkeypatch):
+    """The UIDs of the events icalendar is asked to write, in order."""
+    uids = []
+    real = ics._vevent
+
+    def counting(fields):
+        uids.append(fields.uid)
+        return real(fields)
+
+    monkeypatch.setattr(ics, "_vevent", counting)
+    return uids

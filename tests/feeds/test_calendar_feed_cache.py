@@ -1,4 +1,4 @@
-"""A calendar feed keeps each event's text (events/calendar.py `feed_ics`): rendered afresh
+"""A calendar feed keeps each event's text (events/calendar_feeds.py `feed_ics`): rendered afresh
 after a change, only the changed event is written again, and no kept text is ever stale,
 whatever changed (the tweetup, its status, its city's name or zone, the site's address)."""
 
@@ -23,20 +23,6 @@ pytestmark = pytest.mark.django_db
 
 def city_feed(client, city, **headers):
     return client.get(reverse("feeds:city_calendar", args=[city.slug]), headers=headers)
-
-
-@pytest.fixture
-def written(monkeypatch):
-    """The UIDs of the events icalendar is asked to write, in order."""
-    uids = []
-    real = ics._vevent
-
-    def counting(fields):
-        uids.append(fields.uid)
-        return real(fields)
-
-    monkeypatch.setattr(ics, "_vevent", counting)
-    return uids
 
 
 def later(tweetup: Tweetup) -> None:

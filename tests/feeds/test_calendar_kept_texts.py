@@ -1,4 +1,4 @@
-"""Each tweetup's VEVENT is kept in the database (`TweetupVevent`, events/calendar.py), so a
+"""Each tweetup's VEVENT is kept in the database (`TweetupVevent`, events/calendar_feeds.py), so a
 calendar feed with nothing cached writes no event: it puts the kept texts together, byte for
 byte what icalendar writes. Every write to what a VEVENT is written from keeps the text in
 step (services, the admin, a city renamed); a text some other write left behind is never
@@ -21,8 +21,10 @@ from icalendar import Calendar
 from icalendar.parser import _foldline
 
 from events import calendar as ics
+from events import calendar_feeds
 from events.admin import TweetupAdmin
-from events.calendar import store_all_vevents, tweetup_uid
+from events.calendar import tweetup_uid
+from events.calendar_feeds import _fold, store_all_vevents
 from events.models import Tweetup, TweetupVevent
 from events.services import TweetupDetails, tweetup_cancel, tweetup_create, tweetup_update
 from tests.factories import CityFactory, TopicFactory, UserFactory
@@ -31,20 +33,6 @@ from tests.feeds.conftest import days_from_now, parse_ics, vevents
 pytestmark = pytest.mark.django_db
 
 START = datetime(2030, 6, 1, 17, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def written(monkeypatch):
-    """The UIDs of the events icalendar is asked to write, in order."""
-    uids = []
-    real = ics._vevent
-
-    def counting(fields):
-        uids.append(fields.uid)
-        return real(fields)
-
-    monkeypatch.setattr(ics, "_vevent", counting)
-    return uids
 
 
 def city_feed(client, city, **extra):
@@ -254,7 +242,7 @@ def test_a_cold_feed_of_kept_texts_reads_no_cache_and_queries_as_before(
     cache.clear()
     written.clear()
     asked = []
-    monkeypatch.setattr(ics, "cache", SimpleNamespace(get_many=asked.append))
+    monkeypatch.setattr(calendar_feeds, "cache", SimpleNamespace(get_many=asked.append))
     with django_assert_num_queries(3):  # the city, the rows' stamp, the rows with their texts
         response = client.get(reverse("feeds:city_calendar", args=[berlin.slug]))
     assert len(vevents(parse_ics(response))) == 20
@@ -296,4 +284,4 @@ def test_folding_is_icalendars():
     ]
     lines += ["x" * 73 + "\\n" + "y" * 80, "x" * 74, "x" * 75, "x" * 148, "x" * 149]
     for line in lines:
-        assert ics._fold(line.encode()) == _foldline(line).encode()
+        assert _fold(line.encode()) == _foldline(line).encode()

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_update_from_x
-from events.calendar import store_all_vevents, store_vevents
+from events.calendar_feeds import store_all_vevents, store_vevents
 from events.demo_data import CITIES, DEMO_TOPICS, TWEETUPS, DemoTweetup, demo_profiles
 from events.gazetteer import gazetteer
 from events.models import City, Rsvp, Topic, Tweetup

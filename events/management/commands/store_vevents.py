@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from events.calendar import store_all_vevents
+from events.calendar_feeds import store_all_vevents
 
 
 class Command(BaseCommand):
