@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 
 from tests.factories import CityFactory, TweetupFactory, UserFactory
+from tweetups.page_copies import copies
 
 pytest_plugins = [
     "tests.fixtures_x",
@@ -31,6 +32,7 @@ def _fresh_cache(settings, request):
             "LOCATION": request.node.nodeid,
         }
     }
+    copies.clear()  # this process's copies of cached pages: of the last test's cache
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,7 @@ PAGE_CACHE_SECONDS old.
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -35,6 +36,8 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
+
+from tweetups.page_copies import copies
 
 logger = logging.getLogger(__name__)
 
@@ -124,34 +127,75 @@ def fetch(
     scopes = [scope, *sorted(set(part_scopes.values()) - {scope})]
     version_keys = _version_keys(scopes)
     keys = {name: f"part:{scope}:{name}" for name in makers}
-    found = cache.get_many([*version_keys, *keys.values(), *also, *plain])
+    names = {key: name for name, key in keys.items()}
+    entries, found, copied = _read([*keys.values(), *also], [*version_keys, *plain])
     versions = [found.get(key) for key in version_keys]
 
     def versions_of(name: str, versions: list) -> list:
         by_scope = dict(zip([SITE, *scopes], versions, strict=True))
         return [by_scope[SITE], by_scope[part_scopes[name]]]
 
+    def wanted(key: str) -> list:
+        return versions_of(names[key], versions) if key in names else versions
+
+    def current(key: str, entry) -> bool:
+        return entry is not None and None not in wanted(key) and entry[0] == wanted(key)
+
+    # A copy older than the versions just read: another process may have made it anew.
+    stale = [k for k in copied if not current(k, entries[k]) and None not in wanted(k)]
+    if stale:
+        entries = {k: v for k, v in entries.items() if k not in stale} | _read_shared(stale)
     made, missing = {}, {}
     for name, key in keys.items():
-        entry, wanted = found.get(key), versions_of(name, versions)
-        if entry is not None and None not in wanted and entry[0] == wanted:
-            made[name] = entry[1]
+        if current(key, entries.get(key)):
+            made[name] = entries[key][1]
         else:
             missing[name] = makers[name]
     extras = {}
     if None not in versions:
-        extras = {k: found[k][1] for k in also if k in found and found[k][0] == versions}
+        extras = {k: entries[k][1] for k in also if current(k, entries.get(k))}
     else:
         versions = _current_versions(version_keys, found)
     if missing:
         fresh = {name: make() for name, make in missing.items()}
         if versions is not None:
-            cache.set_many(
-                {keys[name]: (versions_of(name, versions), value) for name, value in fresh.items()},
-                settings.PAGE_CACHE_SECONDS,
+            _store(
+                {keys[name]: (versions_of(name, versions), value) for name, value in fresh.items()}
             )
         made |= fresh
     return Fetched(made, extras, versions, {key: found.get(key) for key in plain})
+
+
+def _read(versioned: list[str], others: list[str]) -> tuple[dict, dict, set[str]]:
+    """The `versioned` entries (this process's copies where it has them, else the shared
+    cache's) and what the shared cache holds of them and of the `others`, in one round
+    trip; and which entries are copies."""
+    copied = copies.get_many(versioned)
+    found = cache.get_many([*others, *(key for key in versioned if key not in copied)])
+    _copy({key: found[key] for key in versioned if key in found})
+    return {key: found[key] for key in versioned if key in found} | copied, found, set(copied)
+
+
+def _read_shared(keys: list[str]) -> dict:
+    found = cache.get_many(keys)
+    _copy(found)
+    return found
+
+
+def _copy(read: dict[str, tuple]) -> None:
+    """Copy entries read from the shared cache, each as long as it may live there (an entry
+    from before copies were kept carries no time: it is not copied)."""
+    stamped = {key: entry for key, entry in read.items() if len(entry) > 2}
+    copies.put_many(stamped, made_at={key: entry[-1] for key, entry in stamped.items()})
+
+
+def _store(entries: dict[str, tuple]) -> None:
+    """Keep `entries` ((versions, value) each) in the shared cache and copy them here, each
+    stamped with when it was made (copies last no longer than the shared cache keeps it)."""
+    now = time.time()
+    stamped = {key: (*entry, now) for key, entry in entries.items()}
+    cache.set_many(stamped, settings.PAGE_CACHE_SECONDS)
+    copies.put_many(stamped, made_at=dict.fromkeys(stamped, now))
 
 
 def own_scope(scope: str, make: Callable[[], Any]) -> Callable[[], Any]:
@@ -164,7 +208,7 @@ def own_scope(scope: str, make: Callable[[], Any]) -> Callable[[], Any]:
 def keep(fetched: Fetched, key: str, value: Any) -> None:
     """Store `value` under `key` for as long as the versions `fetched` read stay current."""
     if fetched.versions is not None:
-        cache.set(key, (fetched.versions, value), settings.PAGE_CACHE_SECONDS)
+        _store({key: (fetched.versions, value)})
 
 
 def kept(fetched: Fetched, key: str, make: Callable[[], Any]) -> Any:
@@ -306,10 +350,13 @@ class VisitorPages:
         if request.headers.get("HX-Request") == "true":  # what django-htmx goes by
             address += " htmx"
         page_key = "visitor-page:" + hashlib.sha256(address.encode()).hexdigest()
-        found = cache.get_many([page_key, *version_keys])
-        entry = found.get(page_key)
-        if entry and entry[0] == [found.get(key) for key in version_keys]:
-            _, etag, headers, body = entry
+        entries, found, copied = _read([page_key], version_keys)
+        versions_now = [found.get(key) for key in version_keys]
+        entry = entries.get(page_key)
+        if copied and entry[0] != versions_now and None not in versions_now:
+            entry = _read_shared([page_key]).get(page_key)  # made anew since it was copied
+        if entry and entry[0] == versions_now:
+            etag, headers, body = entry[1:4]
             if _not_modified(request, etag):
                 response = HttpResponseNotModified()
                 for name in ("ETag", "Cache-Control", "Vary"):
@@ -332,9 +379,7 @@ class VisitorPages:
             return response
         if versions is not None:
             headers = {k: v for k, v in response.items() if k.lower() not in _NOT_KEPT}
-            cache.set(
-                page_key, (versions, etag, headers, response.content), settings.PAGE_CACHE_SECONDS
-            )
+            _store({page_key: (versions, etag, headers, response.content)})
         if _not_modified(request, etag):
             not_modified = HttpResponseNotModified()
             for name in ("ETag", "Cache-Control", "Vary", "X-Cache"):

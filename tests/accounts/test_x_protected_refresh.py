@@ -1,6 +1,6 @@
 """A person's "protected on X" goes stale between sign-ins: the wall's compliance check and
 a follows read, which hear it from X, copy it onto the people here with those X ids, in one
-UPDATE a batch, and the visitor page of a tweetup they're going to stops showing them."""
+UPDATE a batch, and the pages of a tweetup they're going to stop showing them."""
 
 from datetime import timedelta
 
@@ -16,6 +16,7 @@ from events.models import Rsvp
 from events.sync.compliance import compliance_check
 from events.sync.cycle import run_sync_cycle
 from tests.factories import TweetupFactory, UserFactory
+from tests.pages import signed_in
 from tests.xemulator.conftest import MAYA
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +44,9 @@ def test_the_compliance_check_marks_a_person_whose_posts_went_protected(
     other = UserFactory(x_id=alice_id if alice_id != bob.x_id else "7", x_protected=False)
     Rsvp.objects.create(tweetup=tweetup, user=bob, status=Rsvp.Status.GOING)
     run_sync_cycle(now=x_search.cycle_time())
+    viewer = signed_in(UserFactory())
     assert "@bob_here" in client.get(tweetup.get_absolute_url()).text  # cached for visitors
+    assert "@bob_here" in viewer.get(tweetup.get_absolute_url()).text  # the people listed too
 
     x_search.control.update_user(post["author_id"], protected=True)
     with django_capture_on_commit_callbacks(execute=True):  # the page cache forgets then
@@ -52,6 +55,7 @@ def test_the_compliance_check_marks_a_person_whose_posts_went_protected(
     assert report.protected == 1
     assert protected(bob, other) == [True, False]
     assert "@bob_here" not in client.get(tweetup.get_absolute_url()).text
+    assert "@bob_here" not in viewer.get(tweetup.get_absolute_url()).text
 
 
 def test_a_follows_read_updates_the_people_it_sees_both_ways(maya, x_emulator_settings):

@@ -12,6 +12,9 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=0 if DEBUG else 60)
 # How long a shared HTTP cache or CDN in front (s-maxage) may serve a visitor page without
 # asking again; browsers always ask, and an unchanged page costs them a 304.
 PAGE_CACHE_SHARED_SECONDS = env.int("PAGE_CACHE_SHARED_SECONDS", default=10)
+# Each process keeps copies of this many cached pages and parts it used last, checked
+# against the shared cache's versions on every use (tweetups/page_copies.py). 0: none.
+PAGE_CACHE_LOCAL_ENTRIES = env.int("PAGE_CACHE_LOCAL_ENTRIES", default=500)
 WALL_POSTS_PER_PAGE = 20
 WALL_POLL_SECONDS = env.int("WALL_POLL_SECONDS", default=15)  # how often an open wall asks
 # Each poll names the posts still shown, back to the oldest the open wall has, up to this
