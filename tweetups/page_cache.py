@@ -22,7 +22,6 @@ PAGE_CACHE_SECONDS old.
 import hashlib
 import logging
 import secrets
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -37,7 +36,7 @@ from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
 
-from tweetups.page_copies import copies
+from tweetups import page_copies
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +127,7 @@ def fetch(
     version_keys = _version_keys(scopes)
     keys = {name: f"part:{scope}:{name}" for name in makers}
     names = {key: name for name, key in keys.items()}
-    entries, found, copied = _read([*keys.values(), *also], [*version_keys, *plain])
+    entries, found, copied = page_copies.read([*keys.values(), *also], [*version_keys, *plain])
     versions = [found.get(key) for key in version_keys]
 
     def versions_of(name: str, versions: list) -> list:
@@ -144,7 +143,8 @@ def fetch(
     # A copy older than the versions just read: another process may have made it anew.
     stale = [k for k in copied if not current(k, entries[k]) and None not in wanted(k)]
     if stale:
-        entries = {k: v for k, v in entries.items() if k not in stale} | _read_shared(stale)
+        again = page_copies.read_shared(stale)
+        entries = {k: v for k, v in entries.items() if k not in stale} | again
     made, missing = {}, {}
     for name, key in keys.items():
         if current(key, entries.get(key)):
@@ -159,43 +159,11 @@ def fetch(
     if missing:
         fresh = {name: make() for name, make in missing.items()}
         if versions is not None:
-            _store(
+            page_copies.store(
                 {keys[name]: (versions_of(name, versions), value) for name, value in fresh.items()}
             )
         made |= fresh
     return Fetched(made, extras, versions, {key: found.get(key) for key in plain})
-
-
-def _read(versioned: list[str], others: list[str]) -> tuple[dict, dict, set[str]]:
-    """The `versioned` entries (this process's copies where it has them, else the shared
-    cache's) and what the shared cache holds of them and of the `others`, in one round
-    trip; and which entries are copies."""
-    copied = copies.get_many(versioned)
-    found = cache.get_many([*others, *(key for key in versioned if key not in copied)])
-    _copy({key: found[key] for key in versioned if key in found})
-    return {key: found[key] for key in versioned if key in found} | copied, found, set(copied)
-
-
-def _read_shared(keys: list[str]) -> dict:
-    found = cache.get_many(keys)
-    _copy(found)
-    return found
-
-
-def _copy(read: dict[str, tuple]) -> None:
-    """Copy entries read from the shared cache, each as long as it may live there (an entry
-    from before copies were kept carries no time: it is not copied)."""
-    stamped = {key: entry for key, entry in read.items() if len(entry) > 2}
-    copies.put_many(stamped, made_at={key: entry[-1] for key, entry in stamped.items()})
-
-
-def _store(entries: dict[str, tuple]) -> None:
-    """Keep `entries` ((versions, value) each) in the shared cache and copy them here, each
-    stamped with when it was made (copies last no longer than the shared cache keeps it)."""
-    now = time.time()
-    stamped = {key: (*entry, now) for key, entry in entries.items()}
-    cache.set_many(stamped, settings.PAGE_CACHE_SECONDS)
-    copies.put_many(stamped, made_at=dict.fromkeys(stamped, now))
 
 
 def own_scope(scope: str, make: Callable[[], Any]) -> Callable[[], Any]:
@@ -208,7 +176,7 @@ def own_scope(scope: str, make: Callable[[], Any]) -> Callable[[], Any]:
 def keep(fetched: Fetched, key: str, value: Any) -> None:
     """Store `value` under `key` for as long as the versions `fetched` read stay current."""
     if fetched.versions is not None:
-        _store({key: (fetched.versions, value)})
+        page_copies.store({key: (fetched.versions, value)})
 
 
 def kept(fetched: Fetched, key: str, make: Callable[[], Any]) -> Any:
@@ -350,11 +318,12 @@ class VisitorPages:
         if request.headers.get("HX-Request") == "true":  # what django-htmx goes by
             address += " htmx"
         page_key = "visitor-page:" + hashlib.sha256(address.encode()).hexdigest()
-        entries, found, copied = _read([page_key], version_keys)
+        entries, found, copied = page_copies.read([page_key], version_keys)
         versions_now = [found.get(key) for key in version_keys]
         entry = entries.get(page_key)
         if copied and entry[0] != versions_now and None not in versions_now:
-            entry = _read_shared([page_key]).get(page_key)  # made anew since it was copied
+            # Made anew since it was copied (by another process, after a write).
+            entry = page_copies.read_shared([page_key]).get(page_key)
         if entry and entry[0] == versions_now:
             etag, headers, body = entry[1:4]
             if _not_modified(request, etag):
@@ -379,7 +348,7 @@ class VisitorPages:
             return response
         if versions is not None:
             headers = {k: v for k, v in response.items() if k.lower() not in _NOT_KEPT}
-            _store({page_key: (versions, etag, headers, response.content)})
+            page_copies.store({page_key: (versions, etag, headers, response.content)})
         if _not_modified(request, etag):
             not_modified = HttpResponseNotModified()
             for name in ("ETag", "Cache-Control", "Vary", "X-Cache"):

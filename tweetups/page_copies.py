@@ -18,6 +18,7 @@ from collections import OrderedDict
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 
 
 class Copies:
@@ -61,3 +62,35 @@ class Copies:
 
 
 copies = Copies()
+
+
+def read(versioned: list[str], others: list[str]) -> tuple[dict, dict, set[str]]:
+    """The `versioned` entries (this process's copies where it has them, else the shared
+    cache's) and what the shared cache holds of them and of the `others`, in one round
+    trip; and which entries are copies."""
+    copied = copies.get_many(versioned)
+    found = cache.get_many([*others, *(key for key in versioned if key not in copied)])
+    _copy({key: found[key] for key in versioned if key in found})
+    return {key: found[key] for key in versioned if key in found} | copied, found, set(copied)
+
+
+def read_shared(keys: list[str]) -> dict:
+    found = cache.get_many(keys)
+    _copy(found)
+    return found
+
+
+def _copy(read: dict[str, tuple]) -> None:
+    """Copy entries read from the shared cache, each as long as it may live there (an entry
+    from before copies were kept carries no time: it is not copied)."""
+    stamped = {key: entry for key, entry in read.items() if len(entry) > 2}
+    copies.put_many(stamped, made_at={key: entry[-1] for key, entry in stamped.items()})
+
+
+def store(entries: dict[str, tuple]) -> None:
+    """Keep `entries` ((versions, value) each) in the shared cache and copy them here, each
+    stamped with when it was made (copies last no longer than the shared cache keeps it)."""
+    now = time.time()
+    stamped = {key: (*entry, now) for key, entry in entries.items()}
+    cache.set_many(stamped, settings.PAGE_CACHE_SECONDS)
+    copies.put_many(stamped, made_at=dict.fromkeys(stamped, now))
