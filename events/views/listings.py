@@ -10,6 +10,7 @@ from events.found.drafts import drafts_to_show
 from events.models import Rsvp, Tweetup
 from events.network import (
     SORT_NETWORK,
+    consent_key,
     fill_badges,
     has_network,
     listed_ids,
@@ -21,7 +22,7 @@ from events.pagination import page_number
 from events.parts import HOME_WEEK_SHOWN, city_makers, city_week_maker, home_makers
 from events.views.discovery import listing_page
 from tweetups import page_cache
-from tweetups.page_frames import frame_page
+from tweetups.page_frames import frame_page, read_ahead
 
 # The session key of the city page a signed-in person looked at last (its slug).
 LAST_CITY = "last_city"
@@ -34,10 +35,12 @@ def home(request):
     signed-in person also gets their next tweetups, the week in the city they looked at
     last (personal holes: one query for their tweetups, and the city's week from its
     scope in the cache), and, with a network, its badges (one query) or ?sort=network."""
-    network = has_network(request.user)
-    network_sort = network and wants_network_sort(request)
 
     def personal(parts):
+        # Whether they opted in: read ahead with the parts (frame_page's PERSONAL_KEYS).
+        cached = read_ahead(request, consent_key(request.user)) if request.user.pk else None
+        network = has_network(request.user, cached=cached)
+        network_sort = network and wants_network_sort(request)
         if not request.user.is_authenticated:
             return {
                 "my_next": [],

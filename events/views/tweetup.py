@@ -125,7 +125,12 @@ def _page(request, parts: dict) -> dict:
 def _rsvp_panel(request, slug: str, *, status: int = 200, answered=None):
     """The RSVP panel alone (htmx). `answered`: the person's RSVP and place in line, as the
     answer just stored them (no need to read them back)."""
-    parts = page_cache.parts(f"tweetup:{slug}", **tweetup_makers(slug, whole_page=False))
+    # Whether they opted in to their X network, read with the parts (see _personal).
+    ahead = [consent_key(request.user)] if request.user.is_authenticated else []
+    makers = tweetup_makers(slug, whole_page=False)
+    fetched = page_cache.fetch(f"tweetup:{slug}", makers, plain=ahead)
+    request.cache_read_ahead = fetched.plain
+    parts = fetched.parts
     if answered is not None:
         parts = parts | {"mine": {"rsvp": answered}}
     context = _personal(request, parts)
