@@ -6,6 +6,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from events import calendar as ics
+from events.models import Tweetup
 from tests.factories import TweetupFactory
 
 
@@ -55,3 +56,18 @@ def written(monkeypatch):
 
     monkeypatch.setattr(ics, "_vevent", counting)
     return uids
+
+
+def icalendar_writes(tweetups) -> bytes:
+    """What icalendar itself writes for `tweetups` (a feed's events, zones first), each
+    linked at testserver and stamped as feeds stamp them: a reference for the feed's bytes
+    from the VTIMEZONEs on (the calendar's own lines come before)."""
+    whole = Calendar()
+    for tweetup in Tweetup.objects.filter(pk__in=[t.pk for t in tweetups]).order_by("starts_at"):
+        address = f"http://testserver{tweetup.get_absolute_url()}"
+        event = ics.tweetup_vevent(tweetup, url=address, stamp=tweetup.updated_at)
+        event.add("last-modified", tweetup.updated_at)
+        whole.add_component(event)
+    whole.add_missing_timezones()
+    whole.subcomponents.sort(key=lambda c: (c.name != "VTIMEZONE", str(c.get("TZID", ""))))
+    return whole.to_ical()

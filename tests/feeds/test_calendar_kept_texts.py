@@ -17,10 +17,8 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.forms.models import model_to_dict
 from django.urls import reverse
-from icalendar import Calendar
 from icalendar.parser import _foldline
 
-from events import calendar as ics
 from events import calendar_feeds
 from events.admin import TweetupAdmin
 from events.calendar import tweetup_uid
@@ -28,7 +26,7 @@ from events.calendar_feeds import _fold, store_all_vevents
 from events.models import Tweetup, TweetupVevent
 from events.services import TweetupDetails, tweetup_cancel, tweetup_create, tweetup_update
 from tests.factories import CityFactory, TopicFactory, UserFactory
-from tests.feeds.conftest import days_from_now, parse_ics, vevents
+from tests.feeds.conftest import days_from_now, icalendar_writes, parse_ics, vevents
 
 pytestmark = pytest.mark.django_db
 
@@ -104,15 +102,7 @@ def test_a_cold_feed_writes_no_event_and_is_what_icalendar_writes(client, writte
     response = client.get(reverse("feeds:topic_calendar", args=[topic.slug]))
 
     assert written == []
-    whole = Calendar()
-    for tweetup in Tweetup.objects.filter(pk__in=[t.pk for t in tweetups]).order_by("starts_at"):
-        address = f"http://testserver{tweetup.get_absolute_url()}"
-        event = ics.tweetup_vevent(tweetup, url=address, stamp=tweetup.updated_at)
-        event.add("last-modified", tweetup.updated_at)
-        whole.add_component(event)
-    whole.add_missing_timezones()
-    whole.subcomponents.sort(key=lambda c: (c.name != "VTIMEZONE", str(c.get("TZID", ""))))
-    reference = whole.to_ical()
+    reference = icalendar_writes(tweetups)
     start = b"BEGIN:VTIMEZONE"
     assert response.content[response.content.index(start) :] == reference[reference.index(start) :]
 
