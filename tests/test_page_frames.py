@@ -130,6 +130,31 @@ def test_home_shows_each_person_their_own_next_tweetups(alice, bob, berlin, comm
     assert bobs["X-Cache"] == "frame-hit" and "Your next tweetups" not in bobs.text
 
 
+def test_ones_next_tweetups_kept_with_home_follow_ones_rsvps(alice, berlin, commits):
+    """Home keeps each person's next tweetups (and suggestions) rendered while it is
+    current: an RSVP anywhere forgets it, so they show at once."""
+    first = TweetupFactory(city=berlin, title="First Drinks")
+    later = TweetupFactory(city=berlin, title="Later Drinks")
+    commits(rsvp_set, user=alice, tweetup=first, status=Rsvp.Status.GOING)
+    alices = signed_in(alice)
+    for _ in range(3):
+        page = alices.get("/").text  # made, then kept
+    assert "First Drinks" in section_of(page, "mine-title")
+
+    commits(rsvp_set, user=alice, tweetup=later, status=Rsvp.Status.GOING)
+    mine = section_of(alices.get("/").text, "mine-title")
+    assert "First Drinks" in mine and "Later Drinks" in mine
+
+    commits(rsvp_set, user=alice, tweetup=first, status=Rsvp.Status.NOT_GOING)
+    mine = section_of(alices.get("/").text, "mine-title")
+    assert "First Drinks" not in mine and "Later Drinks" in mine
+
+
+def section_of(html: str, title_id: str) -> str:
+    start = html.index(f'aria-labelledby="{title_id}"')
+    return html[start : html.index("</section>", start)]
+
+
 def test_a_personal_block_name_belongs_to_one_template():
     engine = Engine(builtins=["tweetups.page_frames"])
     engine.from_string('{% personal "only_here" %}x{% endpersonal %}')

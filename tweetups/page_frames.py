@@ -136,7 +136,11 @@ def frame_page(
     mine_keys, hole_keys = {}, {}
     if request.user.is_authenticated:
         mine_keys = {name: f"mine:{scope}:{request.user.pk}:{name}" for name in mine or {}}
-        hole_keys = {name: f"hole:{scope}:{request.user.pk}:{name}" for name in kept_holes or {}}
+        # Per address as the frame is: a hole may link back to the page it is on.
+        page_id = frame_key.removeprefix("frame:")[:32]
+        hole_keys = {
+            name: f"hole:{scope}:{request.user.pk}:{name}:{page_id}" for name in kept_holes or {}
+        }
     plain = []
     if request.user.is_authenticated:
         plain = [key(request.user.pk) for key in PERSONAL_KEYS.values()]

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from events.models import HASHTAG_NO_LETTER, HASHTAG_PATTERN, City, Tweetup, TweetupDraft
+from tweetups import page_cache
 
 # Tags too general to be one tweetup's: the suggestion is then <City>Tweetup.
 GENERIC_TAGS = frozenset({"tweetup", "tweetups", "meetup", "meetups"})
@@ -91,6 +92,7 @@ def draft_dismiss(*, user, draft_id: int) -> TweetupDraft | None:
     draft.status = TweetupDraft.Status.DISMISSED
     draft.decided_at = timezone.now()
     draft.save(update_fields=["status", "decided_at"])
+    page_cache.forget("home")  # it keeps each person's suggestions (events/views/listings.py)
     return draft
 
 

@@ -49,14 +49,13 @@ def home(request):
                 "this_week": fill_badges(parts["this_week"], None),
                 "later": fill_badges(parts["later"], None),
             }
-        going = Tweetup.objects.scheduled().upcoming().with_rsvp(request.user, Rsvp.Status.GOING)
         week = ""
         if slug := request.session.get(LAST_CITY):
             week = page_cache.parts(f"city:{slug}", **city_week_maker(slug))["home_week"]
         context = {
-            "my_next": list(going.for_listing()[:5]),
+            "my_next": parts["mine"]["next"],
             "last_city_week": week,
-            "found_drafts": drafts_to_show(request.user),
+            "found_drafts": parts["mine"]["drafts"],
             "network": network,
             "network_sort": network_sort,
             "sort_query": {"soonest": "?", "network": f"?sort={SORT_NETWORK}"},
@@ -84,7 +83,19 @@ def home(request):
         parts=home_makers(),
         page=lambda parts: {"shared": parts},
         personal=personal,
+        # Kept per person while home is current: every tweetup's change and every RSVP
+        # forgets it, and so does dismissing a suggestion.
+        mine={
+            "next": lambda parts: my_next(request.user),
+            "drafts": lambda parts: drafts_to_show(request.user),
+        },
+        kept_holes={"my_next": ("x_network",), "found_drafts": ()},
     )
+
+
+def my_next(user) -> list[Tweetup]:
+    going = Tweetup.objects.scheduled().upcoming().with_rsvp(user, Rsvp.Status.GOING)
+    return list(going.for_listing()[:5])
 
 
 @require_safe

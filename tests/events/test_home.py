@@ -260,9 +260,9 @@ def test_home_query_count_is_the_same_at_any_size(count, settings):
         Client().get("/")
     assert len(titles(section(html, "week-title"))) == min(count, 6)
     assert "This week in Town 1" in html
-    # user, your next tweetups and the drafts found in your posts; the rest (the town's
-    # week too) from the cache
-    assert len(warm.captured_queries) == 3
+    # the user; the rest from the cache: the town's week, and your next tweetups and the
+    # drafts found in your posts (kept for you with home)
+    assert len(warm.captured_queries) == 1
     # + this week, coming up, topics, cities (counts, then the cities), the town and its week
     assert len(cold.captured_queries) == 10
     # a visitor's whole page: made from the parts in the cache, then kept whole
