@@ -75,6 +75,8 @@ def drafts_store(candidates: list[Candidate]) -> list[Candidate]:
         ],
         ignore_conflicts=True,  # a concurrent run made it: one draft all the same
     )
+    if new:
+        page_cache.forget("home")  # it keeps each person's suggestions
     return new
 
 
@@ -111,6 +113,7 @@ def draft_publish(*, user, draft_id: int, tweetup: Tweetup) -> TweetupDraft | No
     draft.decided_at = timezone.now()
     draft.tweetup = tweetup
     draft.save(update_fields=["status", "decided_at", "tweetup"])
+    page_cache.forget("home")  # it keeps each person's suggestions
     return draft
 
 

@@ -110,6 +110,28 @@ def test_home_runs_the_same_queries_with_one_suggestion_or_many(lisbon, author, 
     assert len(many) == len(one)
 
 
+def test_new_suggestions_show_on_a_home_kept_before_they_were_found(
+    lisbon, author, django_capture_on_commit_callbacks
+):
+    client = signed_in(author)
+    for _ in range(3):  # home keeps one's (no) suggestions rendered while it is current
+        assert LEAD not in client.get("/").content.decode()
+    candidate = Candidate(
+        author_x_id=author.x_id,
+        author_username="ana",
+        city=lisbon,
+        date=local_today(lisbon) + timedelta(days=2),
+        post_x_id=1,
+        post_text="Lisbon tweetup on Friday?",
+        tags=(),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert len(drafts_store([candidate])) == 1  # the daily search found one
+
+    assert LEAD in client.get("/").content.decode()
+
+
 # --- Dismiss ------------------------------------------------------------------------------
 
 
