@@ -32,8 +32,8 @@ LAST_CITY = "last_city"
 @page_cache.for_visitors("home", query=("sort",))
 def home(request):
     """Discovery: the busiest tweetups this week, popular topics, the busiest cities. A
-    signed-in person also gets their next tweetups, the week in the city they looked at
-    last (personal holes: one query for their tweetups, and the city's week from its
+    signed-in person also gets their next tweetups and the suggestions found in their
+    posts (kept for them with home), the week in the city they looked at last (the city's
     scope in the cache), and, with a network, its badges (one query) or ?sort=network."""
 
     def personal(parts):
