@@ -1,4 +1,5 @@
-from datetime import timedelta
+import dataclasses
+from datetime import UTC, datetime, timedelta
 
 import factory
 from allauth.account.models import EmailAddress
@@ -7,6 +8,7 @@ from django.utils import timezone
 from accounts.models import FollowedXId, User, XNetworkConsent
 from accounts.network import network_consent_grant
 from events.models import City, Rsvp, Topic, Tweetup
+from events.services import TweetupDetails
 from notifications.models import CityFollow, EmailPreferences, MessageKind, OutgoingMessage
 
 
@@ -153,3 +155,23 @@ def going(tweetup, *people, status=Rsvp.Status.GOING):
     """Each of `people` answered `status` to `tweetup` (not through the service)."""
     for person in people:
         Rsvp.objects.create(tweetup=tweetup, user=person, status=status)
+
+
+HARBOUR_WALK_STARTS = datetime(2030, 6, 1, 17, 0, tzinfo=UTC)
+
+
+def harbour_walk(city, **changes) -> TweetupDetails:
+    """What an organizer types for a photo walk in `city` (tweetup_create's details), with
+    `changes`: words to search for and every field a calendar event is written from."""
+    return dataclasses.replace(
+        TweetupDetails(
+            city=city,
+            title="Harbour Photo Walk",
+            description="Bring a camera.",
+            venue_name="Landwehrkanal",
+            starts_at=HARBOUR_WALK_STARTS,
+            ends_at=HARBOUR_WALK_STARTS + timedelta(hours=2),
+            hashtag="HarbourPhotos",
+        ),
+        **changes,
+    )

@@ -3,7 +3,7 @@ moment it is created or edited, and no longer once it is cancelled; and read by 
 
 import dataclasses
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -11,13 +11,13 @@ from django.urls import reverse
 
 from events.models import SearchWord, Tweetup
 from events.models.words import NEAR_SQL
-from events.services import TweetupDetails, tweetup_cancel, tweetup_create, tweetup_update
-from tests.factories import TweetupFactory, UserFactory
+from events.services import tweetup_cancel, tweetup_create, tweetup_update
+from tests.factories import HARBOUR_WALK_STARTS, TweetupFactory, UserFactory, harbour_walk
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 SEARCH = reverse("events:search")
-START = datetime(2030, 6, 1, 17, 0, tzinfo=UTC)
+START = HARBOUR_WALK_STARTS
 
 
 def words(*among: str) -> dict[str, int]:
@@ -38,15 +38,7 @@ def fresh(settings):
 
 def test_a_typo_finds_a_tweetup_from_its_creation_to_its_cancellation(client, berlin, fresh):
     organizer = UserFactory()
-    details = TweetupDetails(
-        city=berlin,
-        title="Harbour Photo Walk",
-        description="Bring a camera.",
-        venue_name="Landwehrkanal",
-        starts_at=START,
-        ends_at=START + timedelta(hours=2),
-        hashtag="HarbourPhotos",
-    )
+    details = harbour_walk(berlin)
     walk = tweetup_create(organizer=organizer, details=details)
     assert words("harbour", "photo", "walk", "camera", "landwehrkanal", "harbourphotos") == {
         "harbour": 1,

@@ -4,10 +4,9 @@ byte what icalendar writes. Every write to what a VEVENT is written from keeps t
 step (services, the admin, a city renamed); a text some other write left behind is never
 served."""
 
-import dataclasses
 import importlib
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -24,33 +23,24 @@ from events.admin import TweetupAdmin
 from events.calendar import tweetup_uid
 from events.calendar_feeds import _fold, store_all_vevents
 from events.models import Tweetup, TweetupVevent
-from events.services import TweetupDetails, tweetup_cancel, tweetup_create, tweetup_update
-from tests.factories import CityFactory, TopicFactory, UserFactory
+from events.services import tweetup_cancel, tweetup_create, tweetup_update
+from tests.factories import (
+    HARBOUR_WALK_STARTS,
+    CityFactory,
+    TopicFactory,
+    UserFactory,
+    harbour_walk,
+)
 from tests.feeds.conftest import days_from_now, icalendar_writes, parse_ics, vevents
 
 pytestmark = pytest.mark.django_db
 
-START = datetime(2030, 6, 1, 17, 0, tzinfo=UTC)
+START = HARBOUR_WALK_STARTS
 
 
 def city_feed(client, city, **extra):
     cache.clear()  # nothing kept but the database's texts: the first poller after a deploy
     return client.get(reverse("feeds:city_calendar", args=[city.slug]), **extra)
-
-
-def details(city, **changes) -> TweetupDetails:
-    return dataclasses.replace(
-        TweetupDetails(
-            city=city,
-            title="Harbour Photo Walk",
-            description="Bring a camera.",
-            venue_name="Landwehrkanal",
-            starts_at=START,
-            ends_at=START + timedelta(hours=2),
-            hashtag="HarbourPhotos",
-        ),
-        **changes,
-    )
 
 
 def feed_event(client, tweetup, written):
@@ -82,7 +72,7 @@ def test_a_cold_feed_writes_no_event_and_is_what_icalendar_writes(client, writte
         start = START + timedelta(days=day)
         tweetup = tweetup_create(
             organizer=organizer,
-            details=details(
+            details=harbour_walk(
                 city,
                 title=f"Chess night {day} — Ünïcödé " * 3,
                 description=description,
@@ -109,7 +99,7 @@ def test_a_cold_feed_writes_no_event_and_is_what_icalendar_writes(client, writte
 
 def test_each_host_gets_its_own_links_from_one_kept_text(client, berlin, settings, written):
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "tweetups.example"]
-    tweetup = tweetup_create(organizer=UserFactory(), details=details(berlin))
+    tweetup = tweetup_create(organizer=UserFactory(), details=harbour_walk(berlin))
     path = tweetup.get_absolute_url()
     written.clear()
     for host in ("testserver", "tweetups.example"):
@@ -122,13 +112,13 @@ def test_each_host_gets_its_own_links_from_one_kept_text(client, berlin, setting
 
 def test_the_kept_text_follows_each_change_a_service_makes(client, berlin, written):
     organizer = UserFactory()
-    walk = tweetup_create(organizer=organizer, details=details(berlin))
+    walk = tweetup_create(organizer=organizer, details=harbour_walk(berlin))
     event = feed_event(client, walk, written)
     assert str(event["SUMMARY"]) == "Harbour Photo Walk"
     assert event["SEQUENCE"] == 0
 
     lisbon = CityFactory(name="Lisbon", timezone="Europe/Lisbon")
-    moved = details(
+    moved = harbour_walk(
         lisbon,
         title="Harbour Sketch Walk",
         venue_name="Cais do Sodré",
@@ -156,7 +146,7 @@ def test_the_kept_text_follows_each_change_a_service_makes(client, berlin, writt
 
 
 def test_an_admin_edit_keeps_the_text_in_step(client, berlin, written, rf):
-    tweetup = tweetup_create(organizer=UserFactory(), details=details(berlin))
+    tweetup = tweetup_create(organizer=UserFactory(), details=harbour_walk(berlin))
     tweetup.title = "Renamed by an admin"
     TweetupAdmin(Tweetup, admin.site).save_model(rf.post("/"), tweetup, None, True)
 
@@ -175,7 +165,7 @@ def test_a_city_renamed_or_moved_in_the_admin_keeps_its_tweetups_texts(
 ):
     staff = UserFactory(is_staff=True, is_superuser=True)
     tweetups = [
-        tweetup_create(organizer=staff, details=details(berlin, hashtag=f"walk{n}"))
+        tweetup_create(organizer=staff, details=harbour_walk(berlin, hashtag=f"walk{n}"))
         for n in range(3)
     ]
     client.force_login(staff)
@@ -192,7 +182,7 @@ def test_a_city_renamed_or_moved_in_the_admin_keeps_its_tweetups_texts(
 def test_an_organizers_handle_is_in_no_event(client, berlin, written):
     """The feed names no organizer: a new X handle leaves every kept text as it was."""
     tweetup = tweetup_create(
-        organizer=UserFactory(x_username="old_handle"), details=details(berlin)
+        organizer=UserFactory(x_username="old_handle"), details=harbour_walk(berlin)
     )
     before = city_feed(client, berlin).content
     tweetup.organizer.x_username = "new_handle"
@@ -204,7 +194,7 @@ def test_an_organizers_handle_is_in_no_event(client, berlin, written):
 
 
 def test_a_text_some_other_write_left_behind_is_never_served(client, berlin, written):
-    tweetup = tweetup_create(organizer=UserFactory(), details=details(berlin))
+    tweetup = tweetup_create(organizer=UserFactory(), details=harbour_walk(berlin))
     Tweetup.objects.filter(pk=tweetup.pk).update(title="New name", venue_name="Another bar")
     written.clear()
 
@@ -225,7 +215,7 @@ def test_a_cold_feed_of_kept_texts_reads_no_cache_and_queries_as_before(
         start = START + timedelta(days=n)
         tweetup_create(
             organizer=organizer,
-            details=details(
+            details=harbour_walk(
                 berlin, hashtag=f"walk{n}", starts_at=start, ends_at=start + timedelta(hours=1)
             ),
         )
