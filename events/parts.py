@@ -175,12 +175,12 @@ def tweetup_makers(slug: str, *, whole_page: bool = True) -> dict[str, Callable[
     def listed():
         # Only who anyone may see (no private RSVP, no protected account): these bytes go
         # into visitors' pages. Whoever else a viewer may see is added in their panel.
-        going = list(Rsvp.objects.filter(tweetup__slug=slug).listed()[:ATTENDEES_SHOWN])
+        rsvps = Rsvp.objects.filter(tweetup__slug=slug)
+        going = list(rsvps.listed()[:ATTENDEES_SHOWN])
         html = render_to_string("events/tweetup_detail.html#attendee_items", {"rsvps": going})
         # How many going are left off (without saying who): a viewer's panel looks for the
         # ones they may see only when there are some.
-        unlisted = Rsvp.objects.filter(tweetup__slug=slug).going()
-        unlisted = unlisted.filter(Q(private=True) | Q(user__x_protected=True))
+        unlisted = rsvps.going().filter(Q(private=True) | Q(user__x_protected=True))
         return {
             "html": html,
             # The same without the marks, for the viewers who skip nobody (most of them).

@@ -90,9 +90,10 @@ class CompiledGet:
         if self._compiled is None:
             self._compiled = self._compile()
         if not self._compiled:
+            queryset = self._queryset()
             try:
-                return self._queryset().get(**{self._field: value})
-            except self._queryset().model.DoesNotExist:
+                return queryset.get(**{self._field: value})
+            except queryset.model.DoesNotExist:
                 raise Http404(self._missing) from None
         compiled = self._compiled
         connection = connections[compiled.db]
